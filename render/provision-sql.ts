@@ -1,0 +1,107 @@
+/**
+ * The convergence script the provisioner runs as root with psql. Create-or-update, never
+ * create-or-skip: every run ends with `ALTER ROLE ... PASSWORD '<SCRAM verifier>'` and the
+ * role's attributes, and prints one JSON line per role (role, action, timestamp) as the
+ * rotation evidence. Running it twice leaves the same catalog.
+ */
+import { APP_SERVICE, APP_USER } from "../vocabulary";
+import { sqlIdent, sqlLiteral } from "./quote";
+import { isScramVerifier } from "./scram";
+
+export interface RoleSpec {
+    readonly name: string;
+    readonly verifier: string;
+    /** Attributes set on every run; `null` leaves attributes alone (root keeps SUPERUSER). */
+    readonly attributes: RoleAttributes | null;
+}
+
+export interface RoleAttributes {
+    readonly bypassRls: boolean;
+}
+
+export interface ProvisionInput {
+    readonly rootUser: string;
+    readonly rootVerifier: string;
+    readonly appUserVerifier: string;
+    readonly appServiceVerifier: string;
+    readonly databases: readonly string[];
+}
+
+/** The three roles of the model, in the order they are converged. */
+export function roleSpecs(p: ProvisionInput): RoleSpec[] {
+    return [
+        { name: p.rootUser, verifier: p.rootVerifier, attributes: null },
+        { name: APP_USER, verifier: p.appUserVerifier, attributes: { bypassRls: false } },
+        { name: APP_SERVICE, verifier: p.appServiceVerifier, attributes: { bypassRls: true } },
+    ];
+}
+
+function attributeClause(a: RoleAttributes): string {
+    return `LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION INHERIT ${a.bypassRls ? "BYPASSRLS" : "NOBYPASSRLS"}`;
+}
+
+/** True when the current catalog row already matches the wanted attributes. */
+function attributesMatch(a: RoleAttributes): string {
+    return `b.rolcanlogin AND NOT b.rolsuper AND NOT b.rolcreaterole AND NOT b.rolcreatedb AND NOT b.rolreplication AND b.rolinherit AND b.rolbypassrls = ${a.bypassRls}`;
+}
+
+function convergeRole(r: RoleSpec, ord: number): string {
+    if (!isScramVerifier(r.verifier)) throw new Error(`renderProvisionSql: role ${r.name} has no SCRAM verifier`);
+    const same = r.attributes ? `b.rolpassword = ${sqlLiteral(r.verifier)} AND ${attributesMatch(r.attributes)}` : `b.rolpassword = ${sqlLiteral(r.verifier)}`;
+    const alter = r.attributes ? `ALTER ROLE ${sqlIdent(r.name)} WITH ${attributeClause(r.attributes)} PASSWORD ${sqlLiteral(r.verifier)};` : `ALTER ROLE ${sqlIdent(r.name)} WITH PASSWORD ${sqlLiteral(r.verifier)};`;
+    return `DO $converge$
+DECLARE b record; act text;
+BEGIN
+  SELECT * INTO b FROM pg_authid WHERE rolname = ${sqlLiteral(r.name)};
+  IF NOT FOUND THEN
+    CREATE ROLE ${sqlIdent(r.name)};
+    act := 'created';
+  ELSIF ${same} THEN
+    act := 'unchanged';
+  ELSE
+    act := 'updated';
+  END IF;
+  ${alter}
+  INSERT INTO pg_temp.dbtier_converged VALUES (${ord}, ${sqlLiteral(r.name)}, act);
+END
+$converge$;`;
+}
+
+function databaseGrants(db: string, rootUser: string): string {
+    const d = sqlIdent(db);
+    const u = sqlIdent(APP_USER);
+    const s = sqlIdent(APP_SERVICE);
+    return `SELECT format('CREATE DATABASE %I OWNER %I', ${sqlLiteral(db)}, ${sqlLiteral(rootUser)})
+  WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = ${sqlLiteral(db)}) \\gexec
+REVOKE ALL ON DATABASE ${d} FROM PUBLIC;
+GRANT CONNECT, TEMPORARY ON DATABASE ${d} TO ${u}, ${s};
+-- Migrations run as app_user (through the session-mode alias): it may create schemas.
+GRANT CREATE ON DATABASE ${d} TO ${u};
+\\connect ${d}
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+GRANT USAGE, CREATE ON SCHEMA public TO ${u};
+GRANT USAGE ON SCHEMA public TO ${s};
+GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${s};
+GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${s};
+ALTER DEFAULT PRIVILEGES FOR ROLE ${u} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${s};
+ALTER DEFAULT PRIVILEGES FOR ROLE ${u} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${s};
+\\connect postgres`;
+}
+
+/** The psql script (run with `psql -X -q -At -f`). Its stdout is the JSON evidence lines. */
+export function renderProvisionSql(p: ProvisionInput): string {
+    const roles = roleSpecs(p);
+    return `-- Rendered by db-tier: converge roles, databases and grants. Safe to run any number of times.
+\\set ON_ERROR_STOP on
+\\set QUIET on
+SET client_min_messages = warning;
+CREATE TEMP TABLE dbtier_converged (ord int, role text, action text);
+BEGIN;
+${roles.map((r, i) => convergeRole(r, i)).join("\n")}
+COMMIT;
+SELECT json_build_object('event', 'db-tier.role-converged', 'role', role, 'action', action,
+  'at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
+  FROM pg_temp.dbtier_converged ORDER BY ord;
+${p.databases.map((db) => databaseGrants(db, p.rootUser)).join("\n")}
+`;
+}
