@@ -12,26 +12,26 @@ export const COMPRESSION_METHODS = ["lz4", "zstd", "lzma", "brotli"] as const;
 export const SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full"] as const;
 
 /** A lowercase DNS label: safe in container, network, volume and object-key names. */
-const dnsLabel = z
+export const dnsLabel = z
     .string({ required_error: "is required", invalid_type_error: "must be a string" })
     .regex(/^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$/, {
         message: "must be 1-32 characters of a-z, 0-9 and '-', starting with a letter and not ending with '-'",
     });
 
 /** A PostgreSQL identifier we never need to quote (database and role names). */
-const sqlName = z
+export const sqlName = z
     .string({ required_error: "is required", invalid_type_error: "must be a string" })
     .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
         message: "must be 1-63 characters of a-z, 0-9 and '_', not starting with a digit",
     });
 
-const port = z
+export const port = z
     .number({ invalid_type_error: "must be a number" })
     .int("must be an integer")
     .min(1, "must be a port between 1 and 65535")
     .max(65535, "must be a port between 1 and 65535");
 
-const cron = z.string({ invalid_type_error: "must be a cron string" }).superRefine((value, ctx) => {
+export const cron = z.string({ invalid_type_error: "must be a cron string" }).superRefine((value, ctx) => {
     try {
         parseCron(value);
     } catch (e) {
@@ -40,7 +40,7 @@ const cron = z.string({ invalid_type_error: "must be a cron string" }).superRefi
     }
 });
 
-const httpUrl = z
+export const httpUrl = z
     .string({ invalid_type_error: "must be a URL string" })
     .superRefine((value, ctx) => {
         let url: URL;
@@ -56,7 +56,7 @@ const httpUrl = z
     });
 
 /** S3 bucket naming rules, which R2, B2 and MinIO all enforce. */
-const bucketName = z
+export const bucketName = z
     .string({ required_error: "is required", invalid_type_error: "must be a string" })
     .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
         message: "must be 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
@@ -254,9 +254,6 @@ export const tierConfigSchema = z
         const backupGap = longestGapDaysSafe(schedule);
         if (backupGap !== undefined && backupGap > 1) {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "schedule"], message: `must run at least daily to keep ${retention.daily} daily backups (longest gap would be ${Math.round(backupGap)} days)` });
-        }
-        if (retention.walDays < (drillGap ?? 0)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "retention", "walDays"], message: `must be at least the drill period (${Math.round(drillGap ?? 0)} days)` });
         }
         if (c.pgbouncer.publishPort !== undefined && c.hostBindAddress === "0.0.0.0") {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["hostBindAddress"], message: "must not be 0.0.0.0 when a port is published; name one host address" });

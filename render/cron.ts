@@ -97,7 +97,8 @@ export function nextRun(s: CronSchedule, after: Date): Date | undefined {
 
 /**
  * The longest gap, in days, between the last run of one run day and the first run of the
- * next, over four years from `from` (so leap years and 31-day months are covered). Gaps
+ * next, over eight years from `from` (so leap days and 31-day months are covered; fewer than two
+ * run days is an infinite gap). Gaps
  * inside a day are below one day and do not matter to "at least daily/monthly" questions.
  */
 export function longestGapDays(s: CronSchedule, from = new Date(Date.UTC(2024, 0, 1))): number {
@@ -108,11 +109,14 @@ export function longestGapDays(s: CronSchedule, from = new Date(Date.UTC(2024, 0
     const day = new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth(), from.getUTCDate()));
     let previousLast: number | undefined;
     let longest = 0;
-    for (let i = 0; i < 4 * 366; i++, day.setUTCDate(day.getUTCDate() + 1)) {
+    let runDays = 0;
+    // Eight years, so a leap-day-only schedule (the rarest cron can say) is seen twice.
+    for (let i = 0; i < 8 * 366; i++, day.setUTCDate(day.getUTCDate() + 1)) {
         if (!dayMatches(s, day)) continue;
+        runDays++;
         const first = day.getTime() + firstHour * 3_600_000 + firstMinute * 60_000;
         if (previousLast !== undefined) longest = Math.max(longest, (first - previousLast) / 86_400_000);
         previousLast = day.getTime() + lastHour * 3_600_000 + lastMinute * 60_000;
     }
-    return longest;
+    return runDays < 2 ? Number.POSITIVE_INFINITY : longest;
 }

@@ -51,6 +51,11 @@ export interface DrillJobConfig {
     readonly scratchDir: string;
     /** OS user to run the throwaway Postgres as when the drill runs as root. */
     readonly runAsUser?: string;
+    /**
+     * Role the checks connect as over the scratch socket (trusted, never reachable from
+     * outside): the cluster's root user, so row counts see every row. Default "postgres".
+     */
+    readonly superuser?: string;
     readonly rtoSeconds: number;
     readonly database: string;
     /** Schema-version query; default: Drizzle's migrations table when it exists. */

@@ -1,0 +1,73 @@
+/**
+ * The scheduled backup job of one cluster: `backup-push` on the configured cron, then the
+ * retention the planner computes, then `wal-verify`, one JSON log line per run. Runs as
+ * the postgres user from the Postgres image, reading the data volume (read-only) and
+ * reaching Postgres over `db-only` and storage over `backup-egress`.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupJobConfig, renderJobConfig, RetentionPolicy } from "../render/job-config";
+import { CONTAINER_PATHS, POSTGRES_PORT, SCHEDULE_ENV, typeToken } from "../vocabulary";
+import { roleLabels } from "./labels";
+import { POSTGRES_UID } from "./postgres-server";
+import { TierNetworks } from "./tier-networks";
+
+/** Where the image keeps the compiled job runner. */
+export const JOB_RUNNER = "/opt/db-tier/bin/jobs/scheduler.js";
+
+export interface BackupJobArgs {
+    readonly containerName: string;
+    readonly environment: string;
+    readonly cluster: string;
+    readonly image: pulumi.Input<string>;
+    readonly networks: TierNetworks;
+    /** 5-field cron, UTC. */
+    readonly schedule: string;
+    readonly retention: RetentionPolicy;
+    readonly pushTimeoutSeconds: number;
+    readonly rootUser: string;
+    readonly rootPassword: pulumi.Input<string>;
+    readonly walgEnv: pulumi.Input<string>;
+    readonly dataVolume: docker.Volume;
+    readonly postgres: pulumi.Resource;
+}
+
+export class BackupJob extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    public readonly config: BackupJobConfig;
+
+    constructor(name: string, args: BackupJobArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(typeToken("BackupJob"), name, {}, opts);
+        this.config = {
+            environment: args.environment,
+            cluster: args.cluster,
+            schedule: args.schedule,
+            walgBinary: CONTAINER_PATHS.walg,
+            walgEnvFile: CONTAINER_PATHS.walgEnv,
+            pgData: `${CONTAINER_PATHS.pgData}/pgdata`,
+            postgres: { host: "postgres", port: POSTGRES_PORT, user: args.rootUser, passfile: CONTAINER_PATHS.pgpass, database: "postgres" },
+            retention: args.retention,
+            pushTimeoutSeconds: 6 * 3600,
+        };
+        const pgpass = pulumi.secret(pulumi.output(args.rootPassword).apply((p) => `postgres:${POSTGRES_PORT}:*:${args.rootUser}:${p}\n`));
+        const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
+        this.container = new docker.Container(`${name}-container`, {
+            name: args.containerName,
+            image: args.image,
+            user: "postgres",
+            command: ["node", JOB_RUNNER, "backup", CONTAINER_PATHS.backupConfig],
+            envs: [`${SCHEDULE_ENV.backup}=${args.schedule}`],
+            uploads: [
+                { file: CONTAINER_PATHS.backupConfig, content: renderJobConfig(this.config) },
+                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...secretFile },
+                { file: CONTAINER_PATHS.pgpass, content: pgpass, ...secretFile },
+            ],
+            // WAL-G reads the data directory; it never needs to write it.
+            volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
+            networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
+            restart: "unless-stopped",
+            labels: roleLabels("backup", args.cluster),
+        }, { parent: this, dependsOn: [args.postgres] });
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,64 @@
+/**
+ * The embedded MinIO of a local or dev stack (role `object-store`), so a newcomer needs no
+ * cloud account. It joins each cluster's `backup-egress` network under the alias
+ * `object-store`, and publishes its S3 API on the host only at the loopback address, for
+ * Pulumi to manage the bucket. Credentials are generated and passed as files.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { typeToken } from "../vocabulary";
+import { roleLabels } from "./labels";
+
+/** MinIO release image; the Go module the tests build is of the same vintage. */
+export const MINIO_IMAGE = "quay.io/minio/minio:RELEASE.2025-09-07T16-13-09Z";
+export const OBJECT_STORE_ALIAS = "object-store";
+export const OBJECT_STORE_PORT = 9000;
+
+export interface ObjectStoreArgs {
+    readonly containerName: string;
+    /** The `backup-egress` networks of the clusters it serves. */
+    readonly networks: readonly docker.Network[];
+    /** Host address and port of the published S3 API. */
+    readonly hostBindAddress: string;
+    readonly hostPort: number;
+    readonly image?: string;
+}
+
+export class ObjectStore extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    public readonly accessKeyId: pulumi.Output<string>;
+    public readonly secretAccessKey: pulumi.Output<string>;
+    /** S3 endpoint inside the Docker networks (what WAL-G uses). */
+    public readonly endpoint = `http://${OBJECT_STORE_ALIAS}:${OBJECT_STORE_PORT}`;
+    /** S3 endpoint on the host (what Pulumi uses). */
+    public readonly apiEndpoint: string;
+
+    constructor(name: string, args: ObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(typeToken("ObjectStore"), name, {}, opts);
+        const user = new random.RandomPassword(`${name}-access-key`, { length: 32, special: false, upper: false }, { parent: this });
+        const password = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this });
+        this.accessKeyId = pulumi.secret(user.result);
+        this.secretAccessKey = pulumi.secret(password.result);
+        this.apiEndpoint = `http://${args.hostBindAddress}:${args.hostPort}`;
+        const data = new docker.Volume(`${name}-data`, { name: `${args.containerName}-data`, labels: roleLabels("object-store") }, { parent: this, retainOnDelete: true });
+        this.container = new docker.Container(`${name}-container`, {
+            name: args.containerName,
+            image: args.image ?? MINIO_IMAGE,
+            command: ["server", "/data", "--address", `:${OBJECT_STORE_PORT}`, "--console-address", "127.0.0.1:9001"],
+            envs: ["MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user", "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password"],
+            uploads: [
+                { file: "/run/secrets/minio-root-user", content: this.accessKeyId, permissions: "0400" },
+                { file: "/run/secrets/minio-root-password", content: this.secretAccessKey, permissions: "0400" },
+            ],
+            volumes: [{ volumeName: data.name, containerPath: "/data" }],
+            networksAdvanced: args.networks.map((n) => ({ name: n.name, aliases: [OBJECT_STORE_ALIAS] })),
+            ports: [{ internal: OBJECT_STORE_PORT, external: args.hostPort, ip: args.hostBindAddress }],
+            healthcheck: { tests: ["CMD", "mc", "ready", "local"], interval: "10s", timeout: "5s", retries: 6 },
+            restart: "unless-stopped",
+            wait: true,
+            labels: roleLabels("object-store"),
+        }, { parent: this });
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,118 @@
+/**
+ * One PostgreSQL 15 server: a named data volume that outlives the container (and
+ * `pulumi destroy`), the rendered postgresql.conf and pg_hba.conf, the WAL-G env file and
+ * the root password as uploaded files, a pg_isready healthcheck, no published ports, and
+ * membership of `db-only` and `backup-egress` only.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { renderPgHba } from "../render/pg-hba";
+import { renderPostgresqlConf } from "../render/postgresql-conf";
+import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
+import { roleLabels } from "./labels";
+import { TierNetworks } from "./tier-networks";
+
+export interface PostgresServerArgs {
+    /** Docker container name, unique on the host (e.g. `production-app-postgres`). */
+    readonly containerName: string;
+    readonly cluster: string;
+    readonly image: pulumi.Input<string>;
+    readonly networks: TierNetworks;
+    readonly rootUser: string;
+    /** Root password (secret); written to a file, read by the image's entrypoint at initdb. */
+    readonly rootPassword: pulumi.Input<string>;
+    /** Rendered WAL-G env file (secret). */
+    readonly walgEnv: pulumi.Input<string>;
+    readonly rpoSeconds: number;
+    readonly archivePushTimeoutSeconds: number;
+    readonly maxConnections: number;
+    readonly sharedBuffers: string;
+    /** Server certificate and key: when set, Postgres requires nothing but offers TLS (ssl = on). */
+    readonly tls?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
+}
+
+const TLS_CERT = "/etc/postgresql/tls.crt";
+const TLS_KEY = "/etc/postgresql/tls.key";
+
+/** uid/gid of `postgres` in the official Debian-based image. */
+export const POSTGRES_UID = "999";
+
+export class PostgresServer extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    public readonly dataVolume: docker.Volume;
+    /** Host name of the server on the `db-only` network. */
+    public readonly host = "postgres";
+    public readonly port = POSTGRES_PORT;
+    /** The rendered postgresql.conf, exactly as uploaded. */
+    public readonly postgresqlConf: string;
+
+    constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(typeToken("PostgresServer"), name, {}, opts);
+        this.postgresqlConf = renderPostgresqlConf({
+            listenAddresses: "*",
+            port: POSTGRES_PORT,
+            maxConnections: args.maxConnections,
+            sharedBuffers: args.sharedBuffers,
+            hbaFile: CONTAINER_PATHS.pgHba,
+            unixSocketDirectories: "/var/run/postgresql",
+            archive: {
+                walgBinary: CONTAINER_PATHS.walg,
+                walgEnvFile: CONTAINER_PATHS.walgEnv,
+                rpoSeconds: args.rpoSeconds,
+                pushTimeoutSeconds: args.archivePushTimeoutSeconds,
+                fetchTimeoutSeconds: args.archivePushTimeoutSeconds,
+            },
+            extra: args.tls ? { ssl: "on", ssl_cert_file: TLS_CERT, ssl_key_file: TLS_KEY } : undefined,
+        });
+        // Kept on `pulumi destroy` and on replacement of the container: it is the data.
+        this.dataVolume = new docker.Volume(`${name}-data`, {
+            name: `${args.containerName}-data`,
+            labels: roleLabels("postgres", args.cluster),
+        }, { parent: this, retainOnDelete: true });
+        const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
+        const tlsUploads = args.tls
+            ? [
+                  { file: TLS_CERT, content: args.tls.certPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0444" },
+                  { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...secretFile },
+              ]
+            : [];
+        this.container = new docker.Container(`${name}-container`, {
+            name: args.containerName,
+            image: args.image,
+            command: ["postgres", "-c", `config_file=${CONTAINER_PATHS.postgresConf}`],
+            envs: [
+                `POSTGRES_USER=${args.rootUser}`,
+                `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
+                `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
+                "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer --data-checksums",
+            ],
+            uploads: [
+                { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
+                { file: CONTAINER_PATHS.pgHba, content: renderPgHba({ localPeer: true }) },
+                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...secretFile },
+                { file: CONTAINER_PATHS.rootPasswordFile, content: pulumi.secret(args.rootPassword), ...secretFile },
+                ...tlsUploads,
+            ],
+            volumes: [{ volumeName: this.dataVolume.name, containerPath: CONTAINER_PATHS.pgData }],
+            networksAdvanced: [
+                { name: args.networks.dbOnly.name, aliases: [this.host] },
+                { name: args.networks.backupEgress.name },
+            ],
+            healthcheck: {
+                tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U ${args.rootUser} -d postgres`],
+                interval: "10s",
+                timeout: "5s",
+                retries: 6,
+                startPeriod: "60s",
+            },
+            restart: "unless-stopped",
+            // Postgres flushes and archives on SIGINT ("fast" shutdown); give it time.
+            stopSignal: "SIGINT",
+            stopTimeout: 120,
+            wait: true,
+            waitTimeout: 300,
+            labels: roleLabels("postgres", args.cluster),
+        }, { parent: this, deleteBeforeReplace: true });
+        this.registerOutputs({});
+    }
+}

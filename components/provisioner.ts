@@ -1,0 +1,83 @@
+/**
+ * The one-shot convergence run: psql as root over `db-only`, applying the rendered SQL.
+ * Replaced (so re-run) whenever the SQL, a verifier or Postgres changes, and on every
+ * `pulumi up` unless convergeEveryUp is off: create-or-update, never create-or-skip.
+ * Its log holds one JSON line per role, the rotation evidence.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import { renderProvisionSql } from "../render/provision-sql";
+import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
+import { roleLabels } from "./labels";
+import { POSTGRES_UID } from "./postgres-server";
+import { TierNetworks } from "./tier-networks";
+
+export interface ProvisionerArgs {
+    readonly containerName: string;
+    readonly cluster: string;
+    readonly image: pulumi.Input<string>;
+    readonly networks: TierNetworks;
+    readonly rootUser: string;
+    readonly rootPassword: pulumi.Input<string>;
+    readonly rootVerifier: pulumi.Input<string>;
+    readonly appUserVerifier: pulumi.Input<string>;
+    readonly appServiceVerifier: pulumi.Input<string>;
+    readonly databases: readonly string[];
+    /** The Postgres container; its id is part of the run's identity. */
+    readonly postgres: docker.Container;
+    /** Re-run on every deployment (the plan's "ALTER ROLE on every deploy"). */
+    readonly convergeEveryUp: boolean;
+}
+
+export class Provisioner extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    /** The rendered SQL (secret: it holds verifiers). */
+    public readonly sql: pulumi.Output<string>;
+
+    constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(typeToken("Provisioner"), name, {}, opts);
+        this.sql = pulumi.secret(
+            pulumi.all([args.rootVerifier, args.appUserVerifier, args.appServiceVerifier]).apply(([rootVerifier, appUserVerifier, appServiceVerifier]) =>
+                renderProvisionSql({ rootUser: args.rootUser, rootVerifier, appUserVerifier, appServiceVerifier, databases: args.databases }),
+            ),
+        );
+        const pgpass = pulumi.secret(pulumi.output(args.rootPassword).apply((p) => `postgres:${POSTGRES_PORT}:*:${args.rootUser}:${p}\n`));
+        const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
+        const envs: pulumi.Input<string>[] = [
+            "PGHOST=postgres",
+            `PGPORT=${POSTGRES_PORT}`,
+            `PGUSER=${args.rootUser}`,
+            "PGDATABASE=postgres",
+            `PGPASSFILE=${CONTAINER_PATHS.pgpass}`,
+            "PGCONNECT_TIMEOUT=10",
+            // A hash, not the SQL: a changed verifier or database list changes it. The hash
+            // reveals nothing usable, so it is unsecreted to keep the env list readable.
+            pulumi.interpolate`DBTIER_SQL_SHA256=${pulumi.unsecret(this.sql.apply((s) => createHash("sha256").update(s).digest("hex")))}`,
+            pulumi.interpolate`DBTIER_POSTGRES_ID=${args.postgres.id}`,
+        ];
+        if (args.convergeEveryUp) envs.push(`DBTIER_CONVERGE_AT=${new Date().toISOString()}`);
+        this.container = new docker.Container(`${name}-container`, {
+            name: args.containerName,
+            image: args.image,
+            user: "postgres",
+            command: [
+                "sh",
+                "-c",
+                `for i in $(seq 60); do pg_isready -q && break; sleep 2; done; exec psql -X -q -At -v ON_ERROR_STOP=1 -f ${CONTAINER_PATHS.provisionSql}`,
+            ],
+            envs,
+            uploads: [
+                { file: CONTAINER_PATHS.provisionSql, content: this.sql, ...secretFile },
+                { file: CONTAINER_PATHS.pgpass, content: pgpass, ...secretFile },
+            ],
+            networksAdvanced: [{ name: args.networks.dbOnly.name }],
+            restart: "no",
+            mustRun: false,
+            attach: true,
+            logs: true,
+            labels: roleLabels("provisioner", args.cluster),
+        }, { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true });
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,76 @@
+/**
+ * The scheduled restore drill of one cluster: restores the latest backup into a throwaway
+ * instance in its own scratch volume, checks it, and uploads evidence under
+ * `restore-tests/YYYY-MM-DD/`. It is on `backup-egress` only: it never touches the primary.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { DrillJobConfig, renderJobConfig } from "../render/job-config";
+import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
+import { JOB_RUNNER } from "./backup-job";
+import { roleLabels } from "./labels";
+import { POSTGRES_UID } from "./postgres-server";
+import { TierNetworks } from "./tier-networks";
+
+export interface RestoreDrillArgs {
+    readonly containerName: string;
+    readonly environment: string;
+    readonly cluster: string;
+    readonly image: pulumi.Input<string>;
+    readonly networks: TierNetworks;
+    /** 5-field cron, UTC; at least monthly. */
+    readonly schedule: string;
+    readonly rtoSeconds: number;
+    readonly database: string;
+    readonly schemaQuery?: string;
+    readonly tables: readonly string[];
+    readonly minRows: Readonly<Record<string, number>>;
+    readonly bucketName: pulumi.Input<string>;
+    readonly walgEnv: pulumi.Input<string>;
+}
+
+const SCRATCH = "/var/lib/db-tier-drill";
+
+export class RestoreDrill extends pulumi.ComponentResource {
+    public readonly container: docker.Container;
+    public readonly scratchVolume: docker.Volume;
+
+    constructor(name: string, args: RestoreDrillArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(typeToken("RestoreDrill"), name, {}, opts);
+        this.scratchVolume = new docker.Volume(`${name}-scratch`, {
+            name: `${args.containerName}-scratch`,
+            labels: roleLabels("restore-drill", args.cluster),
+        }, { parent: this });
+        const config = pulumi.output(args.bucketName).apply((bucket): DrillJobConfig => ({
+            environment: args.environment,
+            cluster: args.cluster,
+            schedule: args.schedule,
+            walgBinary: CONTAINER_PATHS.walg,
+            walgEnvFile: CONTAINER_PATHS.walgEnv,
+            pgBinDir: "/usr/lib/postgresql/15/bin",
+            scratchDir: SCRATCH,
+            rtoSeconds: args.rtoSeconds,
+            database: args.database,
+            schemaQuery: args.schemaQuery,
+            tables: args.tables,
+            minRows: args.minRows,
+            evidenceBucket: bucket,
+        }));
+        this.container = new docker.Container(`${name}-container`, {
+            name: args.containerName,
+            image: args.image,
+            user: "postgres",
+            command: ["node", JOB_RUNNER, "drill", CONTAINER_PATHS.drillConfig],
+            envs: [`${SCHEDULE_ENV.drill}=${args.schedule}`],
+            uploads: [
+                { file: CONTAINER_PATHS.drillConfig, content: config.apply(renderJobConfig) },
+                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" },
+            ],
+            volumes: [{ volumeName: this.scratchVolume.name, containerPath: SCRATCH }],
+            networksAdvanced: [{ name: args.networks.backupEgress.name }],
+            restart: "unless-stopped",
+            labels: roleLabels("restore-drill", args.cluster),
+        }, { parent: this });
+        this.registerOutputs({});
+    }
+}

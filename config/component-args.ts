@@ -1,0 +1,83 @@
+/**
+ * Schemas for component arguments: the same rules as the stack config, applied to what an
+ * engineer passes when importing a component directly. Secrets (Inputs) are not validated
+ * here; only plain values are, before any child resource exists.
+ */
+import { z } from "zod";
+import {
+    backupSchema,
+    bucketName,
+    clusterSchema,
+    dnsLabel,
+    drillSchema,
+    httpUrl,
+    pgbouncerSchema,
+    postgresSchema,
+    SSL_MODES,
+    STORAGE_PROVIDERS,
+} from "./schema";
+import { MIN_SECRET_LENGTH } from "../vocabulary";
+
+const provider = z.enum(STORAGE_PROVIDERS, { errorMap: () => ({ message: `must be one of ${STORAGE_PROVIDERS.join(", ")}` }) });
+
+export const backupBucketArgsSchema = z
+    .object({
+        provider,
+        bucketName,
+        apiEndpoint: httpUrl,
+        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004"),
+        accessKeyId: z.undefined(),
+        secretAccessKey: z.undefined(),
+        backupPrefixes: z
+            .array(z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*\/$/, "must look like <environment>/<cluster>/"))
+            .min(1, "must list at least one prefix"),
+        safetyNetDays: z.number().int().min(1),
+        evidenceDays: z.number().int().min(1),
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+        if (a.provider === "r2" && a.region !== "auto") ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["region"], message: "must be auto for provider r2" });
+        a.backupPrefixes.forEach((p, i) => {
+            if (a.backupPrefixes.indexOf(p) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backupPrefixes", i], message: `"${p}" is listed twice; clusters would share a backup prefix` });
+        });
+    });
+
+export const tierStorageSchema = z
+    .object({
+        provider,
+        bucketName,
+        endpoint: httpUrl,
+        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004"),
+        accessKeyId: z.any(),
+        secretAccessKey: z.any(),
+    })
+    .strict();
+
+export const databaseTierArgsSchema = z
+    .object({
+        environment: dnsLabel,
+        cluster: clusterSchema,
+        storage: tierStorageSchema,
+        images: z.object({ postgres: z.any(), pgbouncer: z.any() }).strict(),
+        backup: backupSchema,
+        drill: drillSchema,
+        pgbouncer: pgbouncerSchema,
+        postgres: postgresSchema,
+        sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
+        passwordLength: z.number().int().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`).max(128).default(40),
+        hostBindAddress: z.string().ip({ message: "must be an IP address such as 127.0.0.1" }).default("127.0.0.1"),
+        networks: z.any().optional(),
+        tls: z.object({ certPem: z.any(), keyPem: z.any() }).strict().optional(),
+        convergeEveryUp: z.boolean().default(true),
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+        if (a.sslmode !== "disable" && !a.tls) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tls"], message: `is required (certPem and keyPem) when sslmode is ${a.sslmode}` });
+        }
+        if (a.drill.database && !a.cluster.databases.includes(a.drill.database)) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "database"], message: `must be one of the cluster's databases: ${a.cluster.databases.join(", ")}` });
+        }
+    });
+
+export type DatabaseTierSettings = z.output<typeof databaseTierArgsSchema>;

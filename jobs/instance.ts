@@ -1,0 +1,149 @@
+/**
+ * The drill's throwaway Postgres: written config, start, wait for promotion, query, stop.
+ * It listens on a Unix socket inside its scratch directory (plus 127.0.0.1:<keepPort> when
+ * it is kept for inspection); its pg_hba trusts that socket only.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderPgHba } from "../render/pg-hba";
+import { renderPostgresqlConf } from "../render/postgresql-conf";
+import { shellQuote } from "../render/quote";
+import { describeFailure, run, type RunResult } from "./proc";
+
+export interface InstanceSpec {
+    readonly pgBinDir: string;
+    readonly scratchDir: string;
+    /** OS user that runs postgres when we are root. */
+    readonly runAsUser?: string;
+    readonly walgBinary: string;
+    readonly walgEnvFile: string;
+    readonly keepPort?: number;
+}
+
+/** Port of the socket-only instance (only names the socket file). */
+export const SOCKET_ONLY_PORT = 5432;
+
+export function dataDir(s: InstanceSpec): string {
+    return join(s.scratchDir, "data");
+}
+export function port(s: InstanceSpec): number {
+    return s.keepPort ?? SOCKET_ONLY_PORT;
+}
+export function serverLog(s: InstanceSpec): string {
+    return join(s.scratchDir, "postgres.log");
+}
+const confPath = (s: InstanceSpec): string => join(s.scratchDir, "postgresql.conf");
+const hbaPath = (s: InstanceSpec): string => join(s.scratchDir, "pg_hba.conf");
+
+function asServerUser(s: InstanceSpec, argv: string[]): [string, string[]] {
+    if (s.runAsUser && process.getuid?.() === 0) return ["runuser", ["-u", s.runAsUser, "--", ...argv]];
+    return [argv[0], argv.slice(1)];
+}
+
+export function renderRecoveryConf(s: InstanceSpec, targetTime?: Date): string {
+    return renderPostgresqlConf({
+        listenAddresses: s.keepPort ? "127.0.0.1" : "",
+        port: port(s),
+        maxConnections: 20,
+        sharedBuffers: "64MB",
+        hbaFile: hbaPath(s),
+        unixSocketDirectories: s.scratchDir,
+        archive: { walgBinary: s.walgBinary, walgEnvFile: s.walgEnvFile, rpoSeconds: 60, pushTimeoutSeconds: 60, fetchTimeoutSeconds: 120 },
+        extra: {
+            // Never archive from a restored copy: its new timeline would land in the primary's prefix.
+            archive_mode: "off",
+            // No queries during recovery, so a smaller max_connections than the primary's is fine.
+            hot_standby: "off",
+            unix_socket_permissions: "0700",
+            recovery_target_action: "promote",
+            ...(targetTime ? { recovery_target_time: targetTime.toISOString(), recovery_target_inclusive: "on" } : {}),
+        },
+    });
+}
+
+export function renderRecoveryHba(s: InstanceSpec): string {
+    const tcp = s.keepPort ? renderPgHba({ localPeer: false }).split("\n").filter((l) => l.startsWith("host ")) : [];
+    return ["# Rendered by db-tier for a restore drill: the scratch socket only (plus SCRAM on 127.0.0.1 when kept).", "local all all trust", ...tcp, ""].join("\n");
+}
+
+export function configFiles(s: InstanceSpec, targetTime?: Date): Record<string, string> {
+    return {
+        [confPath(s)]: renderRecoveryConf(s, targetTime),
+        [hbaPath(s)]: renderRecoveryHba(s),
+        [join(dataDir(s), "recovery.signal")]: "",
+    };
+}
+
+export async function start(s: InstanceSpec): Promise<void> {
+    const [cmd, args] = asServerUser(s, [
+        join(s.pgBinDir, "pg_ctl"), "start", "-W", "-D", dataDir(s), "-l", serverLog(s),
+        "-o", `-c config_file=${shellQuote(confPath(s))}`,
+    ]);
+    const r = await run(cmd, args, { timeoutMs: 60_000 });
+    if (r.code !== 0) throw new Error(describeFailure("pg_ctl start", r));
+}
+
+/** The postmaster's pid, or undefined when none is running for this data directory. */
+export function runningPid(s: InstanceSpec): number | undefined {
+    const pidFile = join(dataDir(s), "postmaster.pid");
+    if (!existsSync(pidFile)) return undefined;
+    const pid = Number(readFileSync(pidFile, "utf8").split("\n")[0]);
+    if (!Number.isInteger(pid) || pid <= 0) return undefined;
+    try {
+        process.kill(pid, 0);
+        return pid;
+    } catch {
+        return undefined;
+    }
+}
+
+export async function psql(s: InstanceSpec, user: string, database: string, sql: string): Promise<RunResult> {
+    return run(join(s.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", s.scratchDir, "-p", String(port(s)), "-U", user, "-d", database, "-c", sql], {
+        timeoutMs: 120_000,
+        env: { ...process.env, PGCONNECT_TIMEOUT: "5", PGPASSWORD: "", PGPASSFILE: "/dev/null" },
+    });
+}
+
+/** One value (first column of the first row), or throws with psql's error. */
+export async function queryValue(s: InstanceSpec, user: string, database: string, sql: string): Promise<string> {
+    const r = await psql(s, user, database, sql);
+    if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^psql:\S* /, "") || `psql exit ${r.code}`);
+    return r.stdout.split("\n")[0] ?? "";
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Waits until recovery has ended and the server accepts queries (pg_is_in_recovery() is
+ * false). Throws when the server exits (a failed recovery) or at the deadline.
+ */
+export async function waitPromoted(s: InstanceSpec, user: string, database: string, deadline: number): Promise<void> {
+    const startedAt = Date.now();
+    for (;;) {
+        const pid = runningPid(s);
+        if (pid === undefined && Date.now() - startedAt > 5_000) {
+            throw new Error(`postgres exited during recovery: ${lastLogLines(s, 4)}`);
+        }
+        if (pid !== undefined) {
+            const r = await psql(s, user, database, "SELECT pg_is_in_recovery()");
+            if (r.code === 0 && r.stdout.trim() === "f") return;
+        }
+        if (Date.now() > deadline) throw new Error("recovery did not finish within the RTO");
+        await sleep(250);
+    }
+}
+
+export function lastLogLines(s: InstanceSpec, n: number): string {
+    try {
+        return readFileSync(serverLog(s), "utf8").trim().split("\n").slice(-n).join(" | ");
+    } catch {
+        return "(no server log)";
+    }
+}
+
+export async function stop(s: InstanceSpec): Promise<void> {
+    if (runningPid(s) === undefined) return;
+    const [cmd, args] = asServerUser(s, [join(s.pgBinDir, "pg_ctl"), "stop", "-D", dataDir(s), "-m", "fast", "-w", "-t", "60"]);
+    const r = await run(cmd, args, { timeoutMs: 90_000 });
+    if (r.code !== 0 && runningPid(s) !== undefined) throw new Error(describeFailure("pg_ctl stop", r));
+}
