@@ -30,8 +30,8 @@ export interface BackupArgs {
     readonly rpoSeconds?: number;
     /** Bound on one wal-push in seconds. Default 120. */
     readonly archivePushTimeoutSeconds?: number;
-    /** lz4 (default), zstd, lzma or brotli. */
-    readonly compression?: "lz4" | "zstd" | "lzma" | "brotli";
+    /** lz4 (default) or lzma: what the pinned WAL-G supports. */
+    readonly compression?: "lz4" | "lzma";
     readonly uploadConcurrency?: number;
     readonly downloadConcurrency?: number;
     readonly retention?: RetentionArgs;

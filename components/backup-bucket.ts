@@ -38,8 +38,9 @@ export class BackupBucket extends pulumi.ComponentResource {
     public readonly awsProvider: aws.Provider;
 
     constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("BackupBucket"), name, {}, opts);
+        // Validate before registering anything; secrets (Inputs) are not validated here.
         const a = parseOrThrow(backupBucketArgsSchema, { ...args, accessKeyId: undefined, secretAccessKey: undefined }, `BackupBucket ${name}`);
+        super(typeToken("BackupBucket"), name, {}, opts);
         this.awsProvider = new aws.Provider(`${name}-provider`, {
             region: a.region as aws.Region,
             accessKey: args.accessKeyId,

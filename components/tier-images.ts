@@ -4,6 +4,7 @@
  * Debian's pgBouncer 1.18, the same versions the integration tests run.
  */
 import * as docker from "@pulumi/docker";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { typeToken } from "../vocabulary";
@@ -15,8 +16,16 @@ export interface TierImagesArgs {
     readonly pgbouncerImage?: string;
 }
 
-/** The package root: the Docker build context (Dockerfiles copy render/ and jobs/). */
-export const PACKAGE_ROOT = path.resolve(__dirname, __dirname.includes(`${path.sep}bin${path.sep}`) ? "../.." : "..");
+/**
+ * The package root, the Docker build context: the nearest directory above this file that
+ * holds images/postgres/Dockerfile (components/ in the repo, bin/components/ when installed).
+ */
+export function packageRoot(from = __dirname): string {
+    for (let dir = from; ; dir = path.dirname(dir)) {
+        if (fs.existsSync(path.join(dir, "images", "postgres", "Dockerfile"))) return dir;
+        if (path.dirname(dir) === dir) throw new Error(`db-tier: images/postgres/Dockerfile not found above ${from}`);
+    }
+}
 
 export class TierImages extends pulumi.ComponentResource {
     public readonly postgres: pulumi.Output<string>;
@@ -30,11 +39,12 @@ export class TierImages extends pulumi.ComponentResource {
     }
 
     private build(name: string, which: "postgres" | "pgbouncer"): pulumi.Output<string> {
+        const root = packageRoot();
         const image = new docker.Image(`${name}-${which}`, {
             imageName: `db-tier/${which}:local`,
             build: {
-                context: PACKAGE_ROOT,
-                dockerfile: path.join(PACKAGE_ROOT, "images", which, "Dockerfile"),
+                context: root,
+                dockerfile: path.join(root, "images", which, "Dockerfile"),
                 platform: "linux/amd64",
             },
             skipPush: true,

@@ -20,8 +20,6 @@ function describe(issue: z.ZodIssue): string {
             return issue.received === "undefined" ? "is required" : `must be ${article(issue.expected)} (got ${issue.received})`;
         case z.ZodIssueCode.invalid_enum_value:
             return `must be one of ${issue.options.join(", ")} (got "${String(issue.received)}")`;
-        case z.ZodIssueCode.unrecognized_keys:
-            return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
         case z.ZodIssueCode.too_small:
             return issue.message.startsWith("must") ? issue.message : `must be at least ${issue.minimum}`;
         case z.ZodIssueCode.too_big:
@@ -41,10 +39,31 @@ export function formatPath(prefix: string, path: (string | number)[]): string {
     return prefix ? `${prefix}:${dotted}` : dotted;
 }
 
+/** The object schema found at `path` inside `schema`, looking through wrappers. */
+function objectAt(schema: z.ZodTypeAny, path: (string | number)[]): z.AnyZodObject | undefined {
+    let s: z.ZodTypeAny = schema;
+    for (let i = 0; ; i++) {
+        while (s instanceof z.ZodEffects || s instanceof z.ZodDefault || s instanceof z.ZodOptional) {
+            s = s instanceof z.ZodEffects ? s.innerType() : s instanceof z.ZodDefault ? s._def.innerType : s.unwrap();
+        }
+        if (i === path.length) return s instanceof z.ZodObject ? s : undefined;
+        if (s instanceof z.ZodArray) s = s.element;
+        else if (s instanceof z.ZodObject) s = s.shape[path[i]];
+        else return undefined;
+        if (!s) return undefined;
+    }
+}
+
 /** Parses `value` with `schema`, or throws a ConfigError naming each bad key. */
 export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown, source: string, keyPrefix = ""): z.output<S> {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    const problems = result.error.issues.map((issue) => `${formatPath(keyPrefix, issue.path) || "(root)"}: ${describe(issue)}`);
+    const problems = result.error.issues.flatMap((issue) => {
+        if (issue.code === z.ZodIssueCode.unrecognized_keys) {
+            const allowed = Object.keys(objectAt(schema, issue.path)?.shape ?? {});
+            return issue.keys.map((k) => `${formatPath(keyPrefix, [...issue.path, k])}: unknown key; allowed keys are ${allowed.join(", ")}`);
+        }
+        return [`${formatPath(keyPrefix, issue.path) || "(root)"}: ${describe(issue)}`];
+    });
     throw new ConfigError(source, problems);
 }

@@ -8,7 +8,8 @@ import { CronError, longestGapDays, parseCron } from "../render/cron";
 import { MAX_RPO_SECONDS, MIN_SECRET_LENGTH } from "../vocabulary";
 
 export const STORAGE_PROVIDERS = ["minio", "r2", "b2"] as const;
-export const COMPRESSION_METHODS = ["lz4", "zstd", "lzma", "brotli"] as const;
+/** What the pinned WAL-G (v1.1.1, see scripts/install-tools.sh) can compress with. */
+export const COMPRESSION_METHODS = ["lz4", "lzma"] as const;
 export const SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full"] as const;
 
 /** A lowercase DNS label: safe in container, network, volume and object-key names. */

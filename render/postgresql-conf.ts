@@ -41,16 +41,29 @@ export function archiveCommand(a: ArchiveSettings): string {
 }
 
 /**
- * restore_command: fetch one segment. Only WAL-G's "missing" exit (74) ends recovery
- * normally (exit 1); any other failure (timeout, network, wrong key) exits above 125,
- * which PostgreSQL treats as fatal, so recovery stops instead of silently promoting at
- * an earlier point than the archive holds.
+ * What WAL-G prints when a file is not in storage, `%f` being the file asked for: the only
+ * sign of it before exit code 74 existed. Naming the file keeps "bucket does not exist"
+ * from passing for the end of the archive.
+ */
+export const WALG_MISSING_FILE_MESSAGE = "Archive '%f' does not exist";
+
+/**
+ * restore_command: fetch one segment. Only "segment missing" ends recovery normally (exit
+ * 1): WAL-G's exit 74, or, for WAL-G releases that exit 1 on every error (v1.1.1), exit 1
+ * together with its "Archive '<name>' does not exist." message. Any other failure (timeout,
+ * network, wrong key) exits above 125, which PostgreSQL treats as fatal, so recovery stops
+ * instead of silently promoting at an earlier point than the archive holds. The fetch runs in
+ * a subshell, so an unreadable env file (`.` exits the shell with 2, which would read as
+ * "missing") is fatal too. WAL-G's stderr goes to a file (then to the server log), not a
+ * pipe: the wal-prefetch children it forks inherit it, and a pipe would make the shell wait.
  */
 export function restoreCommand(a: ArchiveSettings): string {
     return (
-        `${walgCommand(a, a.fetchTimeoutSeconds, `wal-fetch "%f" "%p"`)}; rc=$?; ` +
+        `f=$(mktemp) || exit 200; ` +
+        `(${walgCommand(a, a.fetchTimeoutSeconds, `wal-fetch "%f" "%p"`)}) 2>"$f"; rc=$?; ` +
+        `cat "$f" >&2; missing=0; grep -qF "${WALG_MISSING_FILE_MESSAGE}" "$f" && missing=1; rm -f "$f"; ` +
         `if [ $rc -eq 0 ]; then exit 0; fi; ` +
-        `if [ $rc -eq ${WALG_MISSING_FILE_EXIT} ]; then exit 1; fi; ` +
+        `if [ $rc -eq ${WALG_MISSING_FILE_EXIT} ] || { [ $rc -eq 1 ] && [ $missing -eq 1 ]; }; then exit 1; fi; ` +
         `echo "db-tier: wal-fetch %f failed with exit $rc; stopping recovery" >&2; exit 200`
     );
 }

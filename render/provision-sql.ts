@@ -7,6 +7,7 @@
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { sqlIdent, sqlLiteral } from "./quote";
 import { isScramVerifier } from "./scram";
+import { renderWalgCompatSql, WALG_COMPAT_DATABASE } from "./walg-compat-sql";
 
 export interface RoleSpec {
     readonly name: string;
@@ -103,5 +104,6 @@ SELECT json_build_object('event', 'db-tier.role-converged', 'role', role, 'actio
   'at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
   FROM pg_temp.dbtier_converged ORDER BY ord;
 ${p.databases.map((db) => databaseGrants(db, p.rootUser)).join("\n")}
-`;
+\\connect ${WALG_COMPAT_DATABASE}
+${renderWalgCompatSql()}`;
 }

@@ -12,7 +12,7 @@ export interface WalgEnvInput {
     readonly region: string;
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
-    readonly compression: "lz4" | "zstd" | "lzma" | "brotli";
+    readonly compression: "lz4" | "lzma";
     /** 32-byte libsodium key as 64 hex characters: without it no backup can be read. */
     readonly libsodiumKeyHex: string;
     readonly uploadConcurrency: number;

@@ -42,8 +42,10 @@ set -euo pipefail
 WALG_VERSION="v1.1.1"
 WALG_GOTOOLCHAIN="local"
 # Build tags: libsodium = client-side encryption (WALG_LIBSODIUM_KEY), needs cgo +
-# libsodium-dev. lz4 (pierrec/lz4, pure Go) and zstd (DataDog/zstd, cgo with bundled C
-# sources) are always compiled in. brotli/lzo are left out (extra C libraries, not needed).
+# libsodium-dev. lz4 and lzma compression are always compiled in. KNOWN LIMITATION of v1.1.1:
+# zstd is decompress-only (WALG_COMPRESSION_METHOD=zstd fails with "supported methods are:
+# [lz4 lzma]"); zstd compression needs a newer WAL-G. brotli/lzo are left out (they need
+# extra C libraries and are not used).
 WALG_TAGS="libsodium"
 
 # MinIO server, Go module github.com/minio/minio. The project publishes no Go module versions

@@ -94,3 +94,22 @@ export async function settle(): Promise<void> {
 export function labelOf(r: RecordedResource, key: string): string | undefined {
     return (r.inputs.labels as { label: string; value: string }[] | undefined)?.find((l) => l.label === key)?.value;
 }
+
+/** Pulumi's signature key for a secret value in serialized inputs. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Strips secret wrappers from mock-runtime inputs (a list holding one secret is secret whole). */
+export function plain<T = any>(value: unknown): T {
+    if (Array.isArray(value)) return value.map((v) => plain(v)) as T;
+    if (value && typeof value === "object") {
+        const o = value as Record<string, unknown>;
+        if (o[SECRET_SIG] === "1b47061264138c4ac30d75fd1eb44270") return plain(o.value);
+        return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, plain(v)])) as T;
+    }
+    return value as T;
+}
+
+/** The content of the file a container uploads at `file`. */
+export function uploadAt(c: RecordedResource, file: string): string | undefined {
+    return plain<{ file: string; content: string }[]>(c.inputs.uploads ?? []).find((u) => u.file === file)?.content;
+}

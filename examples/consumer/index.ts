@@ -1,0 +1,37 @@
+/**
+ * An engineer's own stack that imports db-tier from its npm package: one backup bucket on
+ * R2 and one Postgres tier for an "orders" service, deployed to a remote Docker host.
+ */
+import * as docker from "@pulumi/docker";
+import * as pulumi from "@pulumi/pulumi";
+import { BackupBucket, DatabaseTier } from "db-tier";
+
+const config = new pulumi.Config("orders");
+const accessKeyId = config.requireSecret("r2AccessKeyId");
+const secretAccessKey = config.requireSecret("r2SecretAccessKey");
+const endpoint = "https://0123456789abcdef0123456789abcdef.r2.cloudflarestorage.com";
+
+const bucket = new BackupBucket("orders-backups", {
+    provider: "r2",
+    bucketName: "orders-db-backups",
+    apiEndpoint: endpoint,
+    region: "auto",
+    accessKeyId,
+    secretAccessKey,
+    backupPrefixes: ["production/orders/"],
+    safetyNetDays: 90,
+    evidenceDays: 400,
+});
+
+const tier = new DatabaseTier("orders", {
+    environment: "production",
+    cluster: { name: "orders", databases: ["orders"] },
+    storage: { provider: "r2", bucketName: "orders-db-backups", endpoint, region: "auto", accessKeyId, secretAccessKey },
+    images: { postgres: "ghcr.io/example/db-tier-postgres:0.1.0", pgbouncer: "ghcr.io/example/db-tier-pgbouncer:0.1.0" },
+    drill: { tables: ["orders"], minRows: { orders: 1 } },
+    dockerProvider: new docker.Provider("db-host", { host: "ssh://deploy@orders-db.example" }),
+}, { dependsOn: [bucket] });
+
+export const DATABASE_URL = tier.dsns.DATABASE_URL;
+export const DATABASE_SERVICE_URL = tier.dsns.DATABASE_SERVICE_URL;
+export const backupEncryptionKey = tier.backupEncryptionKey;

@@ -1,0 +1,110 @@
+/** MinIO on 127.0.0.1 (a detached process with a pid file) and the bucket with its lifecycle rules. */
+import { spawn } from "node:child_process";
+import { closeSync, openSync, writeFileSync } from "node:fs";
+import {
+    BucketAlreadyOwnedByYou,
+    CreateBucketCommand,
+    GetBucketLifecycleConfigurationCommand,
+    PutBucketLifecycleConfigurationCommand,
+    S3Client,
+} from "@aws-sdk/client-s3";
+import { renderLifecycleRules } from "../render/lifecycle";
+import { ensureDir, pidAlive, readPid, stopPid, waitFor } from "./fsutil";
+import type { Secrets } from "./secrets";
+import { LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_ENVIRONMENT, type Layout, type Tools } from "./settings";
+
+export const MINIO_REGION = "us-east-1";
+export const SAFETY_NET_DAYS = 90;
+export const EVIDENCE_DAYS = 400;
+
+export function endpoint(port: number): string {
+    return `http://127.0.0.1:${port}`;
+}
+
+async function ready(port: number): Promise<boolean> {
+    try {
+        const r = await fetch(`${endpoint(port)}/minio/health/ready`, { signal: AbortSignal.timeout(2000) });
+        return r.ok;
+    } catch {
+        return false;
+    }
+}
+
+export async function minioRunning(l: Layout, port: number): Promise<boolean> {
+    return pidAlive(readPid(l.minioPid)) && (await ready(port));
+}
+
+export async function startMinio(l: Layout, t: Tools, s: Secrets, port: number): Promise<boolean> {
+    if (await minioRunning(l, port)) return false;
+    ensureDir(l.minioData, { mode: 0o700 });
+    const log = openSync(l.minioLog, "a");
+    const child = spawn(t.minio, ["server", l.minioData, "--address", `127.0.0.1:${port}`, "--quiet"], {
+        detached: true,
+        stdio: ["ignore", log, log],
+        env: {
+            PATH: process.env.PATH,
+            HOME: l.minioData,
+            MINIO_ROOT_USER: s.minio.user,
+            MINIO_ROOT_PASSWORD: s.minio.password,
+            MINIO_BROWSER: "off",
+            MINIO_UPDATE: "off",
+        },
+    });
+    closeSync(log);
+    child.unref();
+    writeFileSync(l.minioPid, `${child.pid}\n`);
+    await waitFor(`MinIO on 127.0.0.1:${port} (see ${l.minioLog})`, async () => {
+        if (!pidAlive(child.pid)) throw new Error(`MinIO exited at start; see ${l.minioLog}`);
+        return ready(port);
+    }, 60_000);
+    return true;
+}
+
+export async function stopMinio(l: Layout): Promise<void> {
+    await stopPid(readPid(l.minioPid));
+}
+
+export function s3Client(s: Secrets, port: number): S3Client {
+    return new S3Client({
+        endpoint: endpoint(port),
+        region: MINIO_REGION,
+        forcePathStyle: true,
+        credentials: { accessKeyId: s.minio.user, secretAccessKey: s.minio.password },
+        requestChecksumCalculation: "WHEN_REQUIRED",
+        responseChecksumValidation: "WHEN_REQUIRED",
+    });
+}
+
+/** The bucket and the lifecycle rules renderLifecycleRules() gives for MinIO. Idempotent. */
+export async function ensureBucket(s: Secrets, port: number): Promise<void> {
+    const s3 = s3Client(s, port);
+    try {
+        await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));
+    } catch (e) {
+        if (!(e instanceof BucketAlreadyOwnedByYou)) throw e;
+    }
+    const rules = renderLifecycleRules({
+        provider: "minio",
+        backupPrefixes: [`${LOCAL_ENVIRONMENT}/${LOCAL_CLUSTER}/`],
+        safetyNetDays: SAFETY_NET_DAYS,
+        evidenceDays: EVIDENCE_DAYS,
+    });
+    await s3.send(
+        new PutBucketLifecycleConfigurationCommand({
+            Bucket: LOCAL_BUCKET,
+            LifecycleConfiguration: {
+                Rules: rules.map((r) => ({
+                    ID: r.id,
+                    Status: "Enabled",
+                    Filter: { Prefix: r.prefix },
+                    ...(r.expirationDays !== undefined ? { Expiration: { Days: r.expirationDays } } : {}),
+                    ...(r.abortIncompleteMultipartUploadDays !== undefined ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: r.abortIncompleteMultipartUploadDays } } : {}),
+                    ...(r.noncurrentVersionExpirationDays !== undefined ? { NoncurrentVersionExpiration: { NoncurrentDays: r.noncurrentVersionExpirationDays } } : {}),
+                })),
+            },
+        }),
+    );
+    const back = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: LOCAL_BUCKET }));
+    if ((back.Rules ?? []).length !== rules.length) throw new Error(`bucket ${LOCAL_BUCKET}: lifecycle has ${(back.Rules ?? []).length} rules, expected ${rules.length}`);
+    s3.destroy();
+}

@@ -1,0 +1,132 @@
+/**
+ * Where the local tier lives and which ports it uses. State goes under
+ * ${DBTIER_LOCAL_DIR:-<repo>/.local-tier}; ports come from DBTIER_LOCAL_{POSTGRES,PGBOUNCER,MINIO}_PORT
+ * (defaults 15432, 16432, 19000, clear of a Postgres on 5432) and are recorded at the first
+ * `up`, so later verbs find the tier without the variables.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const LOCAL_ENVIRONMENT = "local";
+export const LOCAL_CLUSTER = "app";
+export const LOCAL_DATABASE = "app";
+export const LOCAL_ROOT_USER = "postgres";
+export const LOCAL_BUCKET = "db-tier-local";
+/** The Debian OS user that runs Postgres and pgBouncer when the CLI runs as root. */
+export const SERVER_OS_USER = "postgres";
+
+export interface Ports {
+    readonly postgres: number;
+    readonly pgbouncer: number;
+    readonly minio: number;
+}
+
+export const DEFAULT_PORTS: Ports = { postgres: 15432, pgbouncer: 16432, minio: 19000 };
+
+export interface Tools {
+    readonly walg: string;
+    readonly minio: string;
+    readonly pgBinDir: string;
+    readonly pgbouncer: string;
+}
+
+export interface Layout {
+    readonly state: string;
+    readonly tierJson: string;
+    readonly secrets: string;
+    readonly pgpass: string;
+    readonly provisionSql: string;
+    readonly backupJson: string;
+    readonly drillJson: string;
+    /** Optional overrides of the drill's checks: {tables, minRows, schemaQuery, rtoSeconds}. */
+    readonly drillChecks: string;
+    readonly drillScratch: string;
+    readonly drills: string;
+    readonly logs: string;
+    readonly minioData: string;
+    readonly minioPid: string;
+    readonly minioLog: string;
+    /** Owned by the server OS user: everything Postgres and pgBouncer read or write. */
+    readonly pg: string;
+    readonly pgData: string;
+    readonly pgConf: string;
+    readonly pgHba: string;
+    readonly walgEnv: string;
+    readonly pgLog: string;
+    readonly pgbIni: string;
+    readonly pgbAuth: string;
+    readonly pgbPid: string;
+    readonly pgbLog: string;
+}
+
+export function repoRoot(): string {
+    return resolve(__dirname, "..");
+}
+
+export function stateDir(env: NodeJS.ProcessEnv = process.env): string {
+    return resolve(env.DBTIER_LOCAL_DIR || join(repoRoot(), ".local-tier"));
+}
+
+export function layout(state: string): Layout {
+    const pg = join(state, "pg");
+    return {
+        state,
+        tierJson: join(state, "tier.json"),
+        secrets: join(state, "secrets.json"),
+        pgpass: join(state, "pgpass"),
+        provisionSql: join(state, "provision.sql"),
+        backupJson: join(state, "backup.json"),
+        drillJson: join(state, "drill.json"),
+        drillChecks: join(state, "drill-checks.json"),
+        drillScratch: join(state, "drill"),
+        drills: join(state, "drills"),
+        logs: join(state, "logs"),
+        minioData: join(state, "minio"),
+        minioPid: join(state, "minio.pid"),
+        minioLog: join(state, "logs", "minio.log"),
+        pg,
+        pgData: join(pg, "data"),
+        pgConf: join(pg, "postgresql.conf"),
+        pgHba: join(pg, "pg_hba.conf"),
+        walgEnv: join(pg, "walg.env"),
+        pgLog: join(pg, "postgres.log"),
+        pgbIni: join(pg, "pgbouncer.ini"),
+        pgbAuth: join(pg, "userlist.txt"),
+        pgbPid: join(pg, "pgbouncer.pid"),
+        pgbLog: join(pg, "pgbouncer.log"),
+    };
+}
+
+function portFrom(env: NodeJS.ProcessEnv, name: string): number | undefined {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return undefined;
+    const p = Number(raw);
+    if (!Number.isInteger(p) || p < 1 || p > 65535) throw new Error(`${name}="${raw}" is not a port`);
+    return p;
+}
+
+/** Ports: explicit env vars, else what the first `up` recorded, else the defaults. */
+export function ports(l: Layout, env: NodeJS.ProcessEnv = process.env): Ports {
+    const recorded: Partial<Ports> = existsSync(l.tierJson) ? (JSON.parse(readFileSync(l.tierJson, "utf8")).ports ?? {}) : {};
+    return {
+        postgres: portFrom(env, "DBTIER_LOCAL_POSTGRES_PORT") ?? recorded.postgres ?? DEFAULT_PORTS.postgres,
+        pgbouncer: portFrom(env, "DBTIER_LOCAL_PGBOUNCER_PORT") ?? recorded.pgbouncer ?? DEFAULT_PORTS.pgbouncer,
+        minio: portFrom(env, "DBTIER_LOCAL_MINIO_PORT") ?? recorded.minio ?? DEFAULT_PORTS.minio,
+    };
+}
+
+/** The binaries: Go-built ones from scripts/install-tools.sh's directory, the rest from Debian. */
+export function tools(env: NodeJS.ProcessEnv = process.env): Tools {
+    const bin = join(env.DBTIER_TOOLS || join(homedir(), ".cache", "db-tier-tools"), "bin");
+    return {
+        walg: join(bin, "wal-g"),
+        minio: join(bin, "minio"),
+        pgBinDir: env.DBTIER_PG_BIN || "/usr/lib/postgresql/15/bin",
+        pgbouncer: env.DBTIER_PGBOUNCER || "/usr/sbin/pgbouncer",
+    };
+}
+
+export function missingTools(t: Tools): string[] {
+    return [t.walg, t.minio, join(t.pgBinDir, "postgres"), join(t.pgBinDir, "initdb"), join(t.pgBinDir, "pg_ctl"), join(t.pgBinDir, "psql"), t.pgbouncer].filter((p) => !existsSync(p));
+}

@@ -1,0 +1,176 @@
+/** The verbs of `npm run local -- VERB`, one function each. Progress goes to stderr. */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { runBackup } from "../jobs/backup-job";
+import { runDrill } from "../jobs/restore-drill";
+import { buildDsn } from "../render/dsn";
+import type { BackupJobConfig, DrillJobConfig } from "../render/job-config";
+import { renderJobConfig } from "../render/job-config";
+import { shellQuote } from "../render/quote";
+import { WALG_COMPAT_DATABASE } from "../render/walg-compat-sql";
+import { APP_SERVICE, APP_USER } from "../vocabulary";
+import { ensureDir, isRoot, writePrivate } from "./fsutil";
+import { endpoint, ensureBucket, startMinio, stopMinio } from "./minio";
+import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, writePgbouncerConfig } from "./pgbouncer";
+import { initdb, provision, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
+import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets } from "./secrets";
+import {
+    LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_DATABASE, LOCAL_ENVIRONMENT, LOCAL_ROOT_USER, SERVER_OS_USER,
+    type Layout, layout, missingTools, type Ports, ports, stateDir, type Tools, tools,
+} from "./settings";
+
+export interface Ctx {
+    readonly l: Layout;
+    readonly p: Ports;
+    readonly t: Tools;
+    readonly out: (line: string) => void;
+    readonly info: (line: string) => void;
+}
+
+export function context(env: NodeJS.ProcessEnv = process.env): Ctx {
+    const l = layout(stateDir(env));
+    return {
+        l,
+        p: ports(l, env),
+        t: tools(env),
+        out: (line) => process.stdout.write(`${line}\n`),
+        info: (line) => process.stderr.write(`local: ${line}\n`),
+    };
+}
+
+function requireSecrets(c: Ctx): Secrets {
+    const s = loadSecrets(c.l.secrets);
+    if (!s) throw new Error(`no local tier in ${c.l.state}: run \`npm run local -- up\` first`);
+    return s;
+}
+
+export function backupConfig(c: Ctx): BackupJobConfig {
+    return {
+        environment: LOCAL_ENVIRONMENT,
+        cluster: LOCAL_CLUSTER,
+        schedule: "0 2 * * *",
+        walgBinary: c.t.walg,
+        walgEnvFile: c.l.walgEnv,
+        pgData: c.l.pgData,
+        postgres: { host: "127.0.0.1", port: c.p.postgres, user: LOCAL_ROOT_USER, passfile: c.l.pgpass, database: WALG_COMPAT_DATABASE },
+        retention: { daily: 7, weekly: 4, walDays: 30 },
+        pushTimeoutSeconds: 600,
+    };
+}
+
+export function drillConfig(c: Ctx): DrillJobConfig {
+    const base: DrillJobConfig = {
+        environment: LOCAL_ENVIRONMENT,
+        cluster: LOCAL_CLUSTER,
+        schedule: "0 4 1 * *",
+        walgBinary: c.t.walg,
+        walgEnvFile: c.l.walgEnv,
+        pgBinDir: c.t.pgBinDir,
+        scratchDir: c.l.drillScratch,
+        ...(isRoot() ? { runAsUser: SERVER_OS_USER } : {}),
+        superuser: LOCAL_ROOT_USER,
+        rtoSeconds: 600,
+        database: LOCAL_DATABASE,
+        tables: [],
+        minRows: {},
+        evidenceBucket: LOCAL_BUCKET,
+    };
+    if (!existsSync(c.l.drillChecks)) return base;
+    const o = JSON.parse(readFileSync(c.l.drillChecks, "utf8")) as Partial<Pick<DrillJobConfig, "tables" | "minRows" | "schemaQuery" | "rtoSeconds" | "database">>;
+    return { ...base, ...o };
+}
+
+export async function up(c: Ctx): Promise<void> {
+    const missing = missingTools(c.t);
+    if (missing.length > 0) throw new Error(`missing tools: ${missing.join(", ")} (run scripts/install-tools.sh)`);
+    ensureDir(c.l.state, { mode: 0o755 });
+    ensureDir(c.l.logs, { mode: 0o755 });
+    let secrets = loadSecrets(c.l.secrets);
+    if (!secrets) {
+        secrets = generateSecrets();
+        saveSecrets(c.l.secrets, secrets);
+        c.info("generated secrets (MinIO credentials, libsodium key, role passwords and salts)");
+    }
+    writeFileSync(c.l.tierJson, `${JSON.stringify({ ports: c.p }, null, 2)}\n`);
+
+    if (await startMinio(c.l, c.t, secrets, c.p.minio)) c.info(`MinIO started on ${endpoint(c.p.minio)}`);
+    await ensureBucket(secrets, c.p.minio);
+    c.info(`bucket ${LOCAL_BUCKET} has its lifecycle rules`);
+
+    const changed = writeServerConfig(c.l, c.t, secrets, c.p);
+    if (await initdb(c.l, c.t, secrets)) c.info(`initdb: ${c.l.pgData}`);
+    writePgpass(c.l, secrets, c.p);
+    if (await startPostgres(c.l, c.t)) c.info(`Postgres started on 127.0.0.1:${c.p.postgres} (WAL-G archiving to s3://${LOCAL_BUCKET}/${LOCAL_ENVIRONMENT}/${LOCAL_CLUSTER})`);
+    else if (changed) await reloadPostgres(c.l, c.t);
+
+    for (const line of await provision(c.l, c.t, secrets, c.p)) c.out(line);
+
+    const pgbChanged = writePgbouncerConfig(c.l, secrets, c.p);
+    if (await startPgbouncer(c.l, c.t, c.p)) c.info(`pgBouncer started on 127.0.0.1:${c.p.pgbouncer}`);
+    else if (pgbChanged) reloadPgbouncer(c.l);
+
+    writePrivate(c.l.backupJson, renderJobConfig(backupConfig(c)), { mode: 0o644 });
+    writePrivate(c.l.drillJson, renderJobConfig(drillConfig(c)), { mode: 0o644 });
+    c.info(`up: state in ${c.l.state}`);
+}
+
+export function envLines(c: Ctx): string[] {
+    const s = requireSecrets(c);
+    const dsn = (user: string, port: number, database: string): string =>
+        buildDsn({ user, password: s.roles[user].password, host: "127.0.0.1", port, database, sslmode: "disable" });
+    const vars: [string, string][] = [
+        ["DATABASE_URL", dsn(APP_USER, c.p.pgbouncer, LOCAL_DATABASE)],
+        ["DATABASE_SERVICE_URL", dsn(APP_SERVICE, c.p.pgbouncer, LOCAL_DATABASE)],
+        ["DATABASE_ROOT_URL", dsn(LOCAL_ROOT_USER, c.p.postgres, LOCAL_DATABASE)],
+        ["PGBOUNCER_PORT", String(c.p.pgbouncer)],
+        ["POSTGRES_PORT", String(c.p.postgres)],
+        ["S3_ENDPOINT", endpoint(c.p.minio)],
+        ["S3_BUCKET", LOCAL_BUCKET],
+        ["AWS_ACCESS_KEY_ID", s.minio.user],
+        ["AWS_SECRET_ACCESS_KEY", s.minio.password],
+        ["WALG_ENV_FILE", c.l.walgEnv],
+    ];
+    return vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`);
+}
+
+export async function rotate(c: Ctx): Promise<void> {
+    const old = requireSecrets(c);
+    const next = rotated(old);
+    // Converge with the new verifiers while connected with the old root password, then
+    // keep the new secrets; a failed run leaves the old ones in force.
+    writePgpass(c.l, old, c.p);
+    for (const line of await provision(c.l, c.t, next, c.p)) c.out(line);
+    saveSecrets(c.l.secrets, next);
+    writePgpass(c.l, next, c.p);
+    writePgbouncerConfig(c.l, next, c.p);
+    if (pgbouncerRunning(c.l)) reloadPgbouncer(c.l);
+    c.info("rotated the passwords of every role; pgBouncer reloaded");
+}
+
+export async function backup(c: Ctx): Promise<number> {
+    requireSecrets(c);
+    const r = await runBackup(backupConfig(c));
+    return r.status === "succeeded" ? 0 : 1;
+}
+
+export async function drill(c: Ctx, opts: { targetTime?: Date; keepPort?: number }): Promise<number> {
+    requireSecrets(c);
+    const outDir = join(c.l.drills, new Date().toISOString().replace(/[:.]/g, "-"));
+    mkdirSync(outDir, { recursive: true });
+    const r = await runDrill(drillConfig(c), { ...opts, outDir });
+    c.info(`drill ${r.evidence.status}${r.evidence.error ? `: ${r.evidence.error}` : ""}; evidence ${r.uploaded ? "uploaded to" : "NOT uploaded to"} ${r.evidence.evidence_location}`);
+    c.out(r.evidencePath);
+    return r.exitCode;
+}
+
+export async function down(c: Ctx, purge: boolean): Promise<void> {
+    await stopPgbouncer(c.l);
+    await stopPostgres(c.l, c.t, join(c.l.drillScratch, "data"));
+    await stopPostgres(c.l, c.t);
+    await stopMinio(c.l);
+    c.info("stopped pgBouncer, Postgres, MinIO");
+    if (purge) {
+        rmSync(c.l.state, { recursive: true, force: true });
+        c.info(`purged ${c.l.state}`);
+    }
+}

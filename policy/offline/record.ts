@@ -1,0 +1,230 @@
+/**
+ * Runs a Pulumi program under the SDK's mock runtime and records every resource it
+ * registers, as the engine would hand it to a policy pack: type, name, engine-style URN,
+ * parent, provider, dependencies, inputs and outputs.
+ *
+ * Parentage: the mock runtime does not pass a resource's parent to Mocks.newResource, and
+ * its URNs keep only the parent's last type, so they cannot tell two same-named children
+ * of two components apart. The registration request does carry the parent, the provider
+ * reference and the dependencies (the SDK resolves them in-process before it calls the
+ * monitor), so the recorder wraps the mock monitor's registerResource/readResource and
+ * reads them from the request. URNs are then recomputed the way the engine does (the full
+ * parent type chain; children of the root stack have none).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as crypto from "node:crypto";
+import type { ResourceRecord } from "../lib/evaluate";
+import { ROOT_STACK_TYPE } from "../lib/evaluate";
+import { fromWire, WIRE_UNKNOWN } from "./wire";
+
+interface RawRecord {
+    type: string;
+    name: string;
+    custom: boolean;
+    mockUrn: string;
+    parentMockUrn?: string;
+    providerMockUrn?: string;
+    dependencyMockUrns: string[];
+    propertyDependencyMockUrns: Record<string, string[]>;
+    inputs: Record<string, unknown>;
+    outputs: Record<string, unknown>;
+}
+
+export interface RecordOptions {
+    readonly project: string;
+    readonly stack: string;
+    readonly config: Record<string, string>;
+    readonly secretKeys: readonly string[];
+    /** Run as `pulumi preview` (computed values stay unknown) instead of `pulumi up`. */
+    readonly preview?: boolean;
+}
+
+export class ProgramError extends Error {
+    constructor(
+        message: string,
+        readonly original?: unknown,
+    ) {
+        super(message);
+        this.name = "ProgramError";
+    }
+}
+
+function seeded(seed: string, bytes: number): Buffer {
+    const chunks: Buffer[] = [];
+    for (let i = 0; Buffer.concat(chunks).length < bytes; i++) chunks.push(crypto.createHash("sha256").update(`${seed}/${i}`).digest());
+    return Buffer.concat(chunks).subarray(0, bytes);
+}
+
+function alnum(seed: string, length: number): string {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    return [...seeded(seed, length)].map((b) => alphabet[b % alphabet.length]).join("");
+}
+
+/** Plausible values of the outputs providers compute, deterministic per resource name. */
+function computedOutputs(type: string, name: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    const n = (v: unknown, d: number) => (typeof v === "number" && Number.isFinite(v) ? v : d);
+    switch (type) {
+        case "random:index/randomPassword:RandomPassword":
+        case "random:index/randomString:RandomString": {
+            const result = alnum(`${type}/${name}`, n(inputs.length, 16));
+            return { result, bcryptHash: `$2a$10$${alnum(`${name}/bcrypt`, 53)}` };
+        }
+        case "random:index/randomBytes:RandomBytes": {
+            const b = seeded(`${type}/${name}`, n(inputs.length, 32));
+            return { hex: b.toString("hex"), base64: b.toString("base64") };
+        }
+        case "random:index/randomId:RandomId": {
+            const b = seeded(`${type}/${name}`, n(inputs.byteLength, 8));
+            return { hex: b.toString("hex"), b64Std: b.toString("base64"), b64Url: b.toString("base64url"), dec: BigInt(`0x${b.toString("hex")}`).toString(), id: b.toString("base64url") };
+        }
+        case "random:index/randomUuid:RandomUuid":
+            return { result: crypto.randomUUID() };
+        case "random:index/randomInteger:RandomInteger":
+            return { result: n(inputs.min, 0) };
+        case "docker:index/image:Image":
+        case "docker:index/remoteImage:RemoteImage": {
+            const digest = `sha256:${crypto.createHash("sha256").update(name).digest("hex")}`;
+            const image = String(inputs.imageName ?? inputs.name ?? name);
+            return { imageId: digest, repoDigest: `${image.split(":")[0]}@${digest}` };
+        }
+        case "command:local:Command":
+        case "command:remote:Command":
+            return { stdout: "", stderr: "" };
+        default:
+            return {};
+    }
+}
+
+function providerUrn(ref: string): string | undefined {
+    if (!ref) return undefined;
+    const i = ref.lastIndexOf("::");
+    return i > 0 ? ref.slice(0, i) : ref;
+}
+
+// The SDK's internal helpers; stable across 3.x (the language host uses the same ones).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const settings: { waitForRPCs(): Promise<void>; getMonitor(): unknown } = require("@pulumi/pulumi/runtime/settings");
+
+/** Records the resources a program registers; the program is `require`d inside a root stack. */
+export async function recordProgram(programPath: string, opts: RecordOptions): Promise<ResourceRecord[]> {
+    const preview = opts.preview ?? false;
+    const raws: RawRecord[] = [];
+    const failures: unknown[] = [];
+    const onRejection = (e: unknown) => failures.push(e);
+    process.on("unhandledRejection", onRejection);
+
+    pulumi.runtime.setAllConfig(opts.config, [...opts.secretKeys]);
+    await pulumi.runtime.setMocks(
+        {
+            newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, unknown> } {
+                const computed = computedOutputs(args.type, args.name, args.inputs);
+                const state: Record<string, unknown> = { ...args.inputs };
+                for (const [k, v] of Object.entries(computed)) state[k] = preview ? WIRE_UNKNOWN : v;
+                if (args.type.startsWith("aws:s3/bucket") && args.type.endsWith("Bucket") && state.bucket === undefined) {
+                    state.bucket = preview ? WIRE_UNKNOWN : `${args.name}-${alnum(args.name, 7).toLowerCase()}`;
+                }
+                const id = preview && args.custom ? undefined : String(args.inputs.name ?? args.inputs.bucket ?? `${args.name}-id`);
+                return { id, state };
+            },
+            call(): Record<string, unknown> {
+                return {};
+            },
+        },
+        opts.project,
+        opts.stack,
+        preview,
+    );
+
+    const monitor = settings.getMonitor() as Record<string, (req: any, cb: (err: unknown, resp: any) => void) => void>;
+    const wrap = (method: "registerResource" | "readResource") => {
+        const original = monitor[method].bind(monitor);
+        monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) => {
+            const propertyDependencyMockUrns: Record<string, string[]> = {};
+            if (method === "registerResource") {
+                req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
+                    propertyDependencyMockUrns[key] = deps.getUrnsList();
+                });
+            }
+            const raw: Omit<RawRecord, "mockUrn" | "outputs"> = {
+                type: req.getType(),
+                name: req.getName(),
+                custom: method === "readResource" ? true : req.getCustom(),
+                parentMockUrn: req.getParent() || undefined,
+                providerMockUrn: providerUrn(req.getProvider()),
+                dependencyMockUrns: method === "registerResource" ? req.getDependenciesList() : [],
+                propertyDependencyMockUrns,
+                inputs: fromWire((method === "registerResource" ? req.getObject() : req.getProperties())?.toJavaScript() ?? {}) as Record<string, unknown>,
+            };
+            original(req, (err, resp) => {
+                if (!err && resp) {
+                    raws.push({
+                        ...raw,
+                        mockUrn: resp.getUrn(),
+                        outputs: fromWire(resp.getProperties ? resp.getProperties()?.toJavaScript() ?? {} : resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                    });
+                }
+                callback(err, resp);
+            });
+        };
+    };
+    wrap("registerResource");
+    wrap("readResource");
+
+    try {
+        await pulumi.runtime.runInPulumiStack(async () => {
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const mod = require(programPath);
+            const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
+            return main ? await main() : mod;
+        });
+        // Resources created inside apply callbacks register late: wait until nothing moves.
+        let last = -1;
+        for (let i = 0; i < 50 && raws.length !== last; i++) {
+            last = raws.length;
+            await settings.waitForRPCs();
+            await new Promise((r) => setTimeout(r, 20));
+        }
+    } catch (e) {
+        failures.unshift(e);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+    if (failures.length > 0) {
+        const e = failures[0];
+        throw new ProgramError(e instanceof Error ? e.message : String(e), e);
+    }
+    return toRecords(raws, opts);
+}
+
+/** Engine-style URNs and references. */
+function toRecords(raws: RawRecord[], opts: RecordOptions): ResourceRecord[] {
+    const byMock = new Map(raws.map((r) => [r.mockUrn, r]));
+    const qualified = new Map<RawRecord, string>();
+    const qualifiedType = (r: RawRecord, depth = 0): string => {
+        const known = qualified.get(r);
+        if (known) return known;
+        const parent = r.parentMockUrn ? byMock.get(r.parentMockUrn) : undefined;
+        const q = parent && parent.type !== ROOT_STACK_TYPE && depth < 100 ? `${qualifiedType(parent, depth + 1)}$${r.type}` : r.type;
+        qualified.set(r, q);
+        return q;
+    };
+    const urnOf = (mockUrn: string | undefined): string | undefined => {
+        const r = mockUrn ? byMock.get(mockUrn) : undefined;
+        return r ? `urn:pulumi:${opts.stack}::${opts.project}::${qualifiedType(r)}::${r.name}` : undefined;
+    };
+    return raws.map((r) => ({
+        type: r.type,
+        name: r.name,
+        urn: urnOf(r.mockUrn)!,
+        inputs: r.inputs,
+        outputs: r.outputs,
+        parent: urnOf(r.parentMockUrn),
+        provider: urnOf(r.providerMockUrn),
+        dependencies: r.dependencyMockUrns.map(urnOf).filter((u): u is string => u !== undefined),
+        propertyDependencies: Object.fromEntries(
+            Object.entries(r.propertyDependencyMockUrns).map(([k, v]) => [k, v.map(urnOf).filter((u): u is string => u !== undefined)]),
+        ),
+        custom: r.custom,
+    }));
+}
+
