@@ -21,5 +21,4 @@ export const DATABASE_URL = primary.dsns.DATABASE_URL;
 export const DATABASE_SERVICE_URL = primary.dsns.DATABASE_SERVICE_URL;
 export const DATABASE_MIGRATE_URL = primary.dsns.DATABASE_MIGRATE_URL;
 export const DATABASE_ROOT_URL = primary.dsns.DATABASE_ROOT_URL;
-export const backupBucket = stack.bucket.bucketName;
 pulumi.log.info(`db-tier: ${tiers.length} cluster(s) in ${stack.config.environment}, backups in bucket ${stack.config.storage.bucket}`);

@@ -19,3 +19,13 @@ describe("bad-input catalogue", () => {
         });
     }
 });
+
+describe("docs/configuration.md", () => {
+    it("lists the catalogue exactly as the code reports it", async () => {
+        const fs = await import("node:fs");
+        const path = await import("node:path");
+        const { updatedDoc } = await import("../../scripts/config-docs");
+        const current = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "configuration.md"), "utf8");
+        expect(updatedDoc(current)).toBe(current);
+    });
+});
