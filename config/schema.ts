@@ -249,7 +249,9 @@ export const tierConfigSchema = z
         if (drillGap !== undefined && drillGap > 31) {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "schedule"], message: `must run at least monthly (longest gap would be ${Math.round(drillGap)} days)` });
         }
-        if (drillGap !== undefined && evidenceDays < drillGap) {
+        if (evidenceDays < retention.walDays) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "evidenceDays"], message: `must be at least backup.retention.walDays (${retention.walDays}): evidence of the restores must outlive the backups it vouches for` });
+        } else if (drillGap !== undefined && evidenceDays < drillGap) {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "evidenceDays"], message: `must be at least the drill period (${Math.round(drillGap)} days), or no evidence would exist between drills` });
         }
         const backupGap = longestGapDaysSafe(schedule);

@@ -40,6 +40,11 @@ function asServerUser(s: InstanceSpec, argv: string[]): [string, string[]] {
     return [argv[0], argv.slice(1)];
 }
 
+/** "2027-01-01 10:00:00.123+00": recovery_target_time refuses ISO 8601's "T...Z" form. */
+export function pgTimestamp(d: Date): string {
+    return `${d.toISOString().replace("T", " ").replace("Z", "")}+00`;
+}
+
 export function renderRecoveryConf(s: InstanceSpec, targetTime?: Date): string {
     return renderPostgresqlConf({
         listenAddresses: s.keepPort ? "127.0.0.1" : "",
@@ -56,7 +61,7 @@ export function renderRecoveryConf(s: InstanceSpec, targetTime?: Date): string {
             hot_standby: "off",
             unix_socket_permissions: "0700",
             recovery_target_action: "promote",
-            ...(targetTime ? { recovery_target_time: targetTime.toISOString(), recovery_target_inclusive: "on" } : {}),
+            ...(targetTime ? { recovery_target_time: pgTimestamp(targetTime), recovery_target_inclusive: "on" } : {}),
         },
     });
 }
@@ -100,14 +105,18 @@ export function runningPid(s: InstanceSpec): number | undefined {
 export async function psql(s: InstanceSpec, user: string, database: string, sql: string): Promise<RunResult> {
     return run(join(s.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", s.scratchDir, "-p", String(port(s)), "-U", user, "-d", database, "-c", sql], {
         timeoutMs: 120_000,
-        env: { ...process.env, PGCONNECT_TIMEOUT: "5", PGPASSWORD: "", PGPASSFILE: "/dev/null" },
+        // Trust on the scratch socket: no password, and none from the caller's environment.
+        env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: "5", PGPASSFILE: join(s.scratchDir, "no-pgpass") },
     });
 }
 
 /** One value (first column of the first row), or throws with psql's error. */
 export async function queryValue(s: InstanceSpec, user: string, database: string, sql: string): Promise<string> {
     const r = await psql(s, user, database, sql);
-    if (r.code !== 0) throw new Error(r.stderr.trim().replace(/^psql:\S* /, "") || `psql exit ${r.code}`);
+    if (r.code !== 0) {
+        const lines = r.stderr.trim().split("\n");
+        throw new Error(lines.find((l) => /ERROR:|FATAL:|error:/.test(l))?.replace(/^psql:\S*\s*/, "").trim() ?? (lines[0] || `psql exit ${r.code}`));
+    }
     return r.stdout.split("\n")[0] ?? "";
 }
 

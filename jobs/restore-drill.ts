@@ -178,8 +178,9 @@ async function runChecks(config: DrillJobConfig, spec: pg.InstanceSpec, su: stri
     const q = (sql: string): Promise<string> => pg.queryValue(spec, su, config.database, sql);
     const replayed = await q(`SELECT pg_last_xact_replay_timestamp()`).catch(() => "");
     const fromLog = /last completed transaction was at log time (.+)$/m.exec(safeRead(pg.serverLog(spec)))?.[1];
-    ev.recovered_to = isoFromPg(replayed) ?? (fromLog ? isoFromPg(fromLog) : null);
-    log.add(`recovered to ${ev.recovered_to ?? "unknown (no transaction replayed)"}`);
+    // No transaction replayed after the backup: the data is the backup's consistent state.
+    ev.recovered_to = isoFromPg(replayed) ?? (fromLog ? isoFromPg(fromLog) : null) ?? ev.backup_finish_time;
+    log.add(`recovered to ${ev.recovered_to ?? "unknown"}${replayed.trim() === "" && !fromLog ? " (no transaction after the backup; its finish time)" : ""}`);
     if (targetTime) {
         const ok = ev.recovered_to !== null && Date.parse(ev.recovered_to) <= targetTime.getTime();
         ev.checks.push({ name: "target-time", status: ok ? "passed" : "failed", detail: `recovered to ${ev.recovered_to ?? "unknown"}, target ${targetTime.toISOString()}` });

@@ -8,7 +8,7 @@ import { backup, context, down, drill, envLines, rotate, up } from "./tier";
 // The AWS SDK warns that its releases from 2027 on need Node 22; the pinned one runs on 20.
 process.removeAllListeners("warning");
 process.on("warning", (w) => {
-    if (w.name !== "NodeVersionSupportWarning") process.stderr.write(`${w.name}: ${w.message}\n`);
+    if (!`${w.name} ${w.message}`.includes("NodeVersionSupportWarning")) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
 const USAGE = "usage: npm run local -- up | env | backup | rotate | drill [--target-time ISO8601] [--keep-port PORT] | down [--purge]";

@@ -37,7 +37,7 @@ export function postgresqlConfText(l: Layout, t: Tools, p: Ports): string {
         sharedBuffers: "128MB",
         hbaFile: l.pgHba,
         unixSocketDirectories: "",
-        archive: { walgBinary: t.walg, walgEnvFile: l.walgEnv, rpoSeconds: RPO_SECONDS, pushTimeoutSeconds: 60, fetchTimeoutSeconds: 60 },
+        archive: { walgBinary: l.walg, walgEnvFile: l.walgEnv, rpoSeconds: RPO_SECONDS, pushTimeoutSeconds: 60, fetchTimeoutSeconds: 60 },
     });
 }
 

@@ -33,6 +33,8 @@ export interface Tools {
 
 export interface Layout {
     readonly state: string;
+    /** wal-g copied here at `up`: the server user must be able to run it (a tools dir under /root is not). */
+    readonly walg: string;
     readonly tierJson: string;
     readonly secrets: string;
     readonly pgpass: string;
@@ -72,6 +74,7 @@ export function layout(state: string): Layout {
     const pg = join(state, "pg");
     return {
         state,
+        walg: join(state, "bin", "wal-g"),
         tierJson: join(state, "tier.json"),
         secrets: join(state, "secrets.json"),
         pgpass: join(state, "pgpass"),
@@ -116,9 +119,12 @@ export function ports(l: Layout, env: NodeJS.ProcessEnv = process.env): Ports {
     };
 }
 
-/** The binaries: Go-built ones from scripts/install-tools.sh's directory, the rest from Debian. */
+/**
+ * The binaries: Go-built ones from the directory scripts/install-tools.sh prints
+ * (DBTIER_TOOLS_BIN, else ${DBTIER_TOOLS:-~/.cache/db-tier-tools}/bin), the rest from Debian.
+ */
 export function tools(env: NodeJS.ProcessEnv = process.env): Tools {
-    const bin = join(env.DBTIER_TOOLS || join(homedir(), ".cache", "db-tier-tools"), "bin");
+    const bin = env.DBTIER_TOOLS_BIN || join(env.DBTIER_TOOLS || join(homedir(), ".cache", "db-tier-tools"), "bin");
     return {
         walg: join(bin, "wal-g"),
         minio: join(bin, "minio"),

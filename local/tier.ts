@@ -1,6 +1,6 @@
 /** The verbs of `npm run local -- VERB`, one function each. Progress goes to stderr. */
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { runBackup } from "../jobs/backup-job";
 import { runDrill } from "../jobs/restore-drill";
 import { buildDsn } from "../render/dsn";
@@ -49,7 +49,7 @@ export function backupConfig(c: Ctx): BackupJobConfig {
         environment: LOCAL_ENVIRONMENT,
         cluster: LOCAL_CLUSTER,
         schedule: "0 2 * * *",
-        walgBinary: c.t.walg,
+        walgBinary: c.l.walg,
         walgEnvFile: c.l.walgEnv,
         pgData: c.l.pgData,
         postgres: { host: "127.0.0.1", port: c.p.postgres, user: LOCAL_ROOT_USER, passfile: c.l.pgpass, database: WALG_COMPAT_DATABASE },
@@ -63,7 +63,7 @@ export function drillConfig(c: Ctx): DrillJobConfig {
         environment: LOCAL_ENVIRONMENT,
         cluster: LOCAL_CLUSTER,
         schedule: "0 4 1 * *",
-        walgBinary: c.t.walg,
+        walgBinary: c.l.walg,
         walgEnvFile: c.l.walgEnv,
         pgBinDir: c.t.pgBinDir,
         scratchDir: c.l.drillScratch,
@@ -80,6 +80,19 @@ export function drillConfig(c: Ctx): DrillJobConfig {
     return { ...base, ...o };
 }
 
+/** A copy of wal-g in the state dir, runnable by the server user (archive/restore commands). */
+function installWalg(c: Ctx): void {
+    ensureDir(dirname(c.l.walg), { mode: 0o755 });
+    const src = statSync(c.t.walg);
+    const same = existsSync(c.l.walg) && statSync(c.l.walg).size === src.size && statSync(c.l.walg).mtimeMs === src.mtimeMs;
+    if (same) return;
+    const tmp = `${c.l.walg}.tmp-${process.pid}`;
+    copyFileSync(c.t.walg, tmp);
+    chmodSync(tmp, 0o755);
+    utimesSync(tmp, src.atime, src.mtime);
+    renameSync(tmp, c.l.walg);
+}
+
 export async function up(c: Ctx): Promise<void> {
     const missing = missingTools(c.t);
     if (missing.length > 0) throw new Error(`missing tools: ${missing.join(", ")} (run scripts/install-tools.sh)`);
@@ -92,6 +105,7 @@ export async function up(c: Ctx): Promise<void> {
         c.info("generated secrets (MinIO credentials, libsodium key, role passwords and salts)");
     }
     writeFileSync(c.l.tierJson, `${JSON.stringify({ ports: c.p }, null, 2)}\n`);
+    installWalg(c);
 
     if (await startMinio(c.l, c.t, secrets, c.p.minio)) c.info(`MinIO started on ${endpoint(c.p.minio)}`);
     await ensureBucket(secrets, c.p.minio);

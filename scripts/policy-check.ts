@@ -18,10 +18,12 @@ import * as path from "node:path";
 import { evaluatePolicies, Violation } from "../policy/lib/evaluate";
 import { loadPackConfig, PackConfig, PackConfigError } from "../policy/lib/pack-config";
 import { ProgramError, recordProgram } from "../policy/offline/record";
-import { readStackConfig, UsageError } from "../policy/offline/stack-config";
+import { readExternalSecrets, readStackConfig, UsageError } from "../policy/offline/stack-config";
 import { policies } from "../policy/policies";
 
 const ROOT = path.resolve(__dirname, "..");
+/** Where the user ran the command (npm runs scripts from the package root and keeps this). */
+const CWD = process.env.INIT_CWD ?? process.cwd();
 const USAGE = "usage: npm run policy:check -- --stack NAME [--program PATH] [--preview] [--policy-config FILE]";
 
 interface Args {
@@ -68,15 +70,23 @@ function parseArgs(argv: string[]): Args {
     return { stack: out.stack, program: out.program ?? path.join(ROOT, "index.ts"), preview: out.preview!, policyConfig: out.policyConfig };
 }
 
-/** Keeps the program's own console output off stdout, which carries only violations. */
-function withStdoutOnStderr<T>(run: () => Promise<T>): Promise<T> {
-    const write = process.stdout.write.bind(process.stdout);
+/**
+ * Keeps the program's own console output off stdout, which carries only violations, and
+ * scrubs offline secret placeholders from whatever the program prints.
+ */
+function quarantineOutput<T>(scrub: (s: string) => string, run: () => Promise<T>): Promise<T> {
+    const out = process.stdout.write.bind(process.stdout);
+    const err = process.stderr.write.bind(process.stderr);
     const log = console.log;
     const info = console.info;
-    process.stdout.write = ((chunk: unknown, ...rest: unknown[]) => (process.stderr.write as (...a: unknown[]) => boolean)(chunk, ...rest)) as typeof process.stdout.write;
+    const toStderr = ((chunk: unknown, ...rest: unknown[]) =>
+        (err as (...a: unknown[]) => boolean)(typeof chunk === "string" ? scrub(chunk) : Buffer.isBuffer(chunk) ? scrub(chunk.toString("utf8")) : chunk, ...rest)) as typeof process.stderr.write;
+    process.stdout.write = toStderr;
+    process.stderr.write = toStderr;
     console.log = console.info = (...a: unknown[]) => console.error(...a);
     return run().finally(() => {
-        process.stdout.write = write;
+        process.stdout.write = out;
+        process.stderr.write = err;
         console.log = log;
         console.info = info;
     });
@@ -94,14 +104,14 @@ async function main(): Promise<number> {
     } catch (e) {
         return fail(`${(e as Error).message}\n${USAGE}`);
     }
-    const program = path.resolve(process.cwd(), args.program);
+    const program = path.resolve(CWD, args.program);
     if (!fs.existsSync(program) || !fs.statSync(program).isFile()) return fail(`program file not found: ${args.program}`);
 
     let packConfig: PackConfig = {};
     let stack;
     try {
-        stack = readStackConfig(ROOT, args.stack);
-        const configFile = args.policyConfig ? path.resolve(process.cwd(), args.policyConfig) : path.join(ROOT, "policy", "config", `${args.stack}.json`);
+        stack = readStackConfig(ROOT, args.stack, readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), args.stack));
+        const configFile = args.policyConfig ? path.resolve(CWD, args.policyConfig) : path.join(ROOT, "policy", "config", `${args.stack}.json`);
         if (args.policyConfig && !fs.existsSync(configFile)) return fail(`policy config not found: ${args.policyConfig}`);
         if (fs.existsSync(configFile)) packConfig = loadPackConfig(configFile, policies);
     } catch (e) {
@@ -114,7 +124,7 @@ async function main(): Promise<number> {
 
     let records;
     try {
-        records = await withStdoutOnStderr(() =>
+        records = await quarantineOutput(scrub, () =>
             recordProgram(program, { project: stack.project, stack: stack.stack, config: stack.config, secretKeys: stack.secretKeys, preview: args.preview }),
         );
     } catch (e) {

@@ -17,6 +17,7 @@ import type {
     StackValidationPolicy,
 } from "@pulumi/policy";
 import type { PolicyName } from "../../vocabulary";
+import { displayName } from "./docker";
 import { Deferral, DeferredCheck, Plain, propsOf } from "./values";
 
 export const DEFAULT_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
@@ -46,6 +47,8 @@ export interface ResourceView {
     readonly urn: string;
     readonly name: string;
     readonly props: Plain;
+    /** How messages name it: the Docker (or other) `name` property when known, else the Pulumi name, quoted. */
+    readonly label: string;
     /** URN of the parent resource, when the engine passed one. */
     readonly parent?: string;
 }
@@ -90,11 +93,13 @@ export function resourcePolicy<C extends object = Record<string, never>>(
         ...baseFields(meta),
         validateResource: (args: ResourceValidationArgs, reportViolation: ReportViolation) => {
             if (!types.includes(args.type)) return;
+            const props = propsOf(args);
             const view: ResourceView = {
                 type: args.type,
                 urn: args.urn,
                 name: args.name,
-                props: propsOf(args),
+                props,
+                label: displayName({ name: args.name, props }),
                 parent: args.opts?.parent,
             };
             withContext(meta, () => args.getConfig<object>(), reportViolation, (ctx) => check(view, ctx));

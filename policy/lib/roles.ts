@@ -10,7 +10,7 @@ import type { CheckContext, ResourceView } from "./kit";
 export function hasRole(r: ResourceView, role: ContainerRole, ctx: CheckContext<object>): boolean {
     const read = containerRole(r.props);
     if (read.state === "unknown") {
-        ctx.defer(`the db-tier.role label of container "${r.name}"`);
+        ctx.defer(`the db-tier.role label of container ${r.label}`);
         return false;
     }
     return read.state === "role" && read.role === role;

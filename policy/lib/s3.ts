@@ -55,7 +55,7 @@ export type StoreKind = "r2" | "b2" | "other";
 export function storeKind(bucket: PolicyResource): { kind: StoreKind; endpoint?: string } | { kind: "unknown" } {
     const provider = bucket.provider;
     if (!provider) return { kind: "other" };
-    let endpoints: unknown = plain(provider.props?.endpoints);
+    let endpoints: unknown = propsOf(provider).endpoints;
     if (isUnknown(endpoints)) return { kind: "unknown" };
     // Providers receive complex config JSON-encoded.
     if (typeof endpoints === "string") {
@@ -95,6 +95,8 @@ export interface RuleView {
     readonly expirationUnknown: boolean;
     readonly abortDays?: number;
     readonly noncurrentDays?: number;
+    /** The abort-multipart or noncurrent-version setting is not known yet. */
+    readonly choresUnknown: boolean;
 }
 
 function one(v: unknown): Plain | undefined {
@@ -135,13 +137,16 @@ export function configurationRules(r: PolicyResource): { rules: RuleView[]; unkn
         const filter = one(o.filter);
         const and = filter ? one(filter.and) : undefined;
         const status = plain(o.status);
+        const abort = plain(o.abortIncompleteMultipartUpload);
+        const noncurrent = plain(o.noncurrentVersionExpiration);
         rules.push({
             id: asString(o.id) ?? `rule ${i + 1}`,
             enabled: isUnknown(status) ? "unknown" : status === "Enabled",
             prefix: prefixOf(filter?.prefix, and?.prefix, o.prefix),
             ...expirationOf(one(o.expiration)),
-            abortDays: asNumber(one(o.abortIncompleteMultipartUpload)?.daysAfterInitiation),
-            noncurrentDays: asNumber(one(o.noncurrentVersionExpiration)?.noncurrentDays),
+            abortDays: asNumber(one(abort)?.daysAfterInitiation),
+            noncurrentDays: asNumber(one(noncurrent)?.noncurrentDays),
+            choresUnknown: isUnknown(abort) || isUnknown(noncurrent) || isUnknown(one(abort)?.daysAfterInitiation) || isUnknown(one(noncurrent)?.noncurrentDays),
         });
     }
     return { rules, unknown };
@@ -163,6 +168,7 @@ export function inlineRules(bucketProps: Plain): { rules: RuleView[]; unknown: b
             ...expirationOf(one(o.expiration) ?? one(o.expirations)),
             abortDays: asNumber(o.abortIncompleteMultipartUploadDays),
             noncurrentDays: asNumber((one(o.noncurrentVersionExpiration) ?? one(o.noncurrentVersionExpirations))?.days),
+            choresUnknown: isUnknown(o.abortIncompleteMultipartUploadDays) || isUnknown(o.noncurrentVersionExpiration),
         });
     }
     return { rules, unknown: false };
@@ -172,15 +178,16 @@ export function inlineRules(bucketProps: Plain): { rules: RuleView[]; unknown: b
 export function versioningEnabled(b: BackupBucketInfo, resources: readonly PolicyResource[]): boolean | "unknown" {
     const inline = one(b.props.versioning);
     if (inline && asBoolean(inline.enabled) === true) return true;
-    let unknown = inline ? isUnknown(inline.enabled) : false;
+    let unknown = isUnknown(plain(b.props.versioning)) || (inline ? isUnknown(inline.enabled) : false);
     for (const r of resources) {
         if (!VERSIONING_TYPES.includes(r.type)) continue;
         const t = targetsBucket(r, b);
         if (t === "no") continue;
-        const cfg = one(propsOf(r).versioningConfiguration);
+        const raw = plain(propsOf(r).versioningConfiguration);
+        const cfg = one(raw);
         const status = cfg ? plain(cfg.status) : undefined;
         if (t === "yes" && status === "Enabled") return true;
-        if (isUnknown(status) || t === "unknown") unknown = true;
+        if (isUnknown(raw) || isUnknown(status) || t === "unknown") unknown = true;
     }
     return unknown ? "unknown" : false;
 }

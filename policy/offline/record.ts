@@ -4,12 +4,13 @@
  * parent, provider, dependencies, inputs and outputs.
  *
  * Parentage: the mock runtime does not pass a resource's parent to Mocks.newResource, and
- * its URNs keep only the parent's last type, so they cannot tell two same-named children
- * of two components apart. The registration request does carry the parent, the provider
- * reference and the dependencies (the SDK resolves them in-process before it calls the
- * monitor), so the recorder wraps the mock monitor's registerResource/readResource and
- * reads them from the request. URNs are then recomputed the way the engine does (the full
- * parent type chain; children of the root stack have none).
+ * its URNs keep only the parent's last type, so two same-named children of two components
+ * of the same type get one URN. The registration request does carry the parent, the
+ * provider reference and the dependencies (the SDK resolves them in-process before it calls
+ * the monitor), so the recorder wraps the mock monitor's registerResource/readResource and
+ * reads them from the request, and it has the monitor mint URNs the way the engine does
+ * (the full parent type chain; children of the root stack have none), so every reference
+ * names exactly one resource.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
@@ -77,8 +78,10 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
             const b = seeded(`${type}/${name}`, n(inputs.byteLength, 8));
             return { hex: b.toString("hex"), b64Std: b.toString("base64"), b64Url: b.toString("base64url"), dec: BigInt(`0x${b.toString("hex")}`).toString(), id: b.toString("base64url") };
         }
-        case "random:index/randomUuid:RandomUuid":
-            return { result: crypto.randomUUID() };
+        case "random:index/randomUuid:RandomUuid": {
+            const h = seeded(`${type}/${name}`, 16).toString("hex");
+            return { result: `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}` };
+        }
         case "random:index/randomInteger:RandomInteger":
             return { result: n(inputs.min, 0) };
         case "docker:index/image:Image":
@@ -135,7 +138,13 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
         preview,
     );
 
-    const monitor = settings.getMonitor() as Record<string, (req: any, cb: (err: unknown, resp: any) => void) => void>;
+    const monitor = settings.getMonitor() as Record<string, any>;
+    // Engine-style URNs: the parent's whole qualified type, except for the root stack.
+    monitor.newUrn = (parent: string, type: string, name: string): string => {
+        const parentType = parent ? parent.split("::")[2] : undefined;
+        const qualified = parentType && parentType !== ROOT_STACK_TYPE ? `${parentType}$${type}` : type;
+        return `urn:pulumi:${opts.stack}::${opts.project}::${qualified}::${name}`;
+    };
     const wrap = (method: "registerResource" | "readResource") => {
         const original = monitor[method].bind(monitor);
         monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) => {
@@ -155,7 +164,7 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
                 propertyDependencyMockUrns,
                 inputs: fromWire((method === "registerResource" ? req.getObject() : req.getProperties())?.toJavaScript() ?? {}) as Record<string, unknown>,
             };
-            original(req, (err, resp) => {
+            original(req, (err: unknown, resp: any) => {
                 if (!err && resp) {
                     raws.push({
                         ...raw,
@@ -193,38 +202,27 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
         const e = failures[0];
         throw new ProgramError(e instanceof Error ? e.message : String(e), e);
     }
-    return toRecords(raws, opts);
+    const urns = raws.map((r) => r.mockUrn);
+    const duplicate = urns.find((u, i) => urns.indexOf(u) !== i);
+    if (duplicate) throw new ProgramError(`duplicate URN ${duplicate}: two resources of the same type and parent share a name`);
+    return toRecords(raws);
 }
 
-/** Engine-style URNs and references. */
-function toRecords(raws: RawRecord[], opts: RecordOptions): ResourceRecord[] {
-    const byMock = new Map(raws.map((r) => [r.mockUrn, r]));
-    const qualified = new Map<RawRecord, string>();
-    const qualifiedType = (r: RawRecord, depth = 0): string => {
-        const known = qualified.get(r);
-        if (known) return known;
-        const parent = r.parentMockUrn ? byMock.get(r.parentMockUrn) : undefined;
-        const q = parent && parent.type !== ROOT_STACK_TYPE && depth < 100 ? `${qualifiedType(parent, depth + 1)}$${r.type}` : r.type;
-        qualified.set(r, q);
-        return q;
-    };
-    const urnOf = (mockUrn: string | undefined): string | undefined => {
-        const r = mockUrn ? byMock.get(mockUrn) : undefined;
-        return r ? `urn:pulumi:${opts.stack}::${opts.project}::${qualifiedType(r)}::${r.name}` : undefined;
-    };
+/** Records with references resolved to registered resources (URNs are already engine-style). */
+function toRecords(raws: RawRecord[]): ResourceRecord[] {
+    const known = new Set(raws.map((r) => r.mockUrn));
+    const ref = (urn: string | undefined): string | undefined => (urn && known.has(urn) ? urn : undefined);
+    const refs = (urns: string[]): string[] => urns.filter((u) => known.has(u));
     return raws.map((r) => ({
         type: r.type,
         name: r.name,
-        urn: urnOf(r.mockUrn)!,
+        urn: r.mockUrn,
         inputs: r.inputs,
         outputs: r.outputs,
-        parent: urnOf(r.parentMockUrn),
-        provider: urnOf(r.providerMockUrn),
-        dependencies: r.dependencyMockUrns.map(urnOf).filter((u): u is string => u !== undefined),
-        propertyDependencies: Object.fromEntries(
-            Object.entries(r.propertyDependencyMockUrns).map(([k, v]) => [k, v.map(urnOf).filter((u): u is string => u !== undefined)]),
-        ),
+        parent: ref(r.parentMockUrn),
+        provider: ref(r.providerMockUrn),
+        dependencies: refs(r.dependencyMockUrns),
+        propertyDependencies: Object.fromEntries(Object.entries(r.propertyDependencyMockUrns).map(([k, v]) => [k, refs(v)])),
         custom: r.custom,
     }));
 }
-

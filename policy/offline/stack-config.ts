@@ -81,8 +81,12 @@ function qualify(project: string, key: string): string {
     return key.includes(":") ? key : `${project}:${key}`;
 }
 
-/** Reads the project and stack files under `root`; UsageError when the stack does not exist. */
-export function readStackConfig(root: string, stack: string): StackConfig {
+/**
+ * Reads the project and stack files under `root`; UsageError when the stack does not exist.
+ * `externalSecrets` are keys whose values live outside the stack file (set by CI from its
+ * secret store before `pulumi preview`); absent ones get placeholders like `secure:` values.
+ */
+export function readStackConfig(root: string, stack: string, externalSecrets: readonly string[] = []): StackConfig {
     if (!/^[A-Za-z0-9_.-]+$/.test(stack)) throw new UsageError(`"${stack}" is not a valid stack name`);
     const projectFile = ["Pulumi.yaml", "Pulumi.yml"].map((f) => path.join(root, f)).find((f) => fs.existsSync(f));
     if (!projectFile) throw new UsageError(`no Pulumi.yaml in ${root}`);
@@ -129,5 +133,30 @@ export function readStackConfig(root: string, stack: string): StackConfig {
         if (typeof stackConfig !== "object" || Array.isArray(stackConfig)) throw new UsageError(`${stackFile}: config must be a mapping`);
         for (const [k, v] of Object.entries(stackConfig as Record<string, unknown>)) put(k, v);
     }
+    for (const k of externalSecrets) {
+        const key = qualify(project, k);
+        if (config[key] !== undefined) continue;
+        config[key] = placeholderFor(key);
+        secretKeys.add(key);
+        placeholders.push(key);
+    }
     return { project, stack, config, secretKeys: [...secretKeys], placeholders };
+}
+
+/**
+ * Keys of secrets each stack takes from CI's secret store instead of its stack file, from
+ * policy/offline/external-secrets.json (`{"<stack>": ["db-tier:key", ...]}`).
+ */
+export function readExternalSecrets(file: string, stack: string): string[] {
+    if (!fs.existsSync(file)) return [];
+    let doc: unknown;
+    try {
+        doc = JSON.parse(fs.readFileSync(file, "utf8"));
+    } catch (e) {
+        throw new UsageError(`${file}: cannot be read as JSON: ${(e as Error).message}`);
+    }
+    const list = (doc as Record<string, unknown>)?.[stack];
+    if (list === undefined) return [];
+    if (!Array.isArray(list) || list.some((k) => typeof k !== "string")) throw new UsageError(`${file}: "${stack}" must be a list of config keys`);
+    return list as string[];
 }

@@ -80,6 +80,7 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
             const urn = b.resource.urn;
             const rules: RuleView[] = [];
             let configs = 0;
+            let maybeConfigs = 0;
             let unknown = false;
             const inline = inlineRules(b.props);
             rules.push(...inline.rules);
@@ -90,6 +91,7 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
                 if (t === "no") continue;
                 if (t === "unknown") {
                     ctx.defer(`which bucket lifecycle configuration "${r.name}" targets`, r.urn);
+                    maybeConfigs++;
                     continue;
                 }
                 configs++;
@@ -98,7 +100,7 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
                 if (c.unknown) unknown = true;
             }
             if (unknown) ctx.defer(`the lifecycle rules of backup bucket ${b.label}`, urn);
-            if (configs === 0 && inline.rules.length === 0 && !unknown) {
+            if (configs === 0 && inline.rules.length === 0 && !unknown && maybeConfigs === 0) {
                 ctx.report(`Backup bucket ${b.label} has no lifecycle configuration.`, urn);
                 continue;
             }
@@ -131,13 +133,19 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
                 continue;
             }
             const wholeBucket = (r: RuleView) => r.enabled === true && r.prefix === "";
+            // While some rule is not fully known, a missing chore may still be there: defer, never report.
+            const uncertain = unknown || maybeConfigs > 0 || active.some((r) => r.enabled === "unknown" || r.prefix === "unknown" || r.choresUnknown);
             const storeName = store.kind === "r2" ? "Cloudflare R2" : "Backblaze B2";
+            const missing = (what: string, message: string) => {
+                if (uncertain) ctx.defer(`whether backup bucket ${b.label} has a rule that ${what}`, urn);
+                else ctx.report(message, urn);
+            };
             if ((store.kind === "r2" || store.kind === "b2") && !active.some((r) => wholeBucket(r) && r.abortDays !== undefined)) {
-                ctx.report(`Backup bucket ${b.label} is on ${storeName} but no whole-bucket rule aborts incomplete multipart uploads.`, urn);
+                missing("aborts incomplete multipart uploads", `Backup bucket ${b.label} is on ${storeName} but no whole-bucket rule aborts incomplete multipart uploads.`);
             }
             if (store.kind === "b2") {
                 if (!active.some((r) => wholeBucket(r) && r.noncurrentDays !== undefined)) {
-                    ctx.report(`Backup bucket ${b.label} is on Backblaze B2 but no whole-bucket rule removes noncurrent versions, so deleted backups linger as hidden versions.`, urn);
+                    missing("removes noncurrent versions", `Backup bucket ${b.label} is on Backblaze B2 but no whole-bucket rule removes noncurrent versions, so deleted backups linger as hidden versions.`);
                 }
                 const versioning = versioningEnabled(b, resources);
                 if (versioning === "unknown") ctx.defer(`the versioning of backup bucket ${b.label}`, urn);

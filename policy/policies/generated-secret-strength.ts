@@ -15,10 +15,10 @@ export const generatedSecretStrength = resourcePolicy(
     [RANDOM_PASSWORD_TYPE],
     (r, ctx) => {
         const raw = r.props.length;
-        if (isUnknown(raw)) return ctx.defer(`the length of RandomPassword "${r.name}"`);
+        if (isUnknown(raw)) return ctx.defer(`the length of RandomPassword ${r.label}`);
         const length = asNumber(raw);
         if (length === undefined || length < MIN_SECRET_LENGTH) {
-            ctx.report(`RandomPassword "${r.name}" is ${length ?? "of unspecified"} characters long; generated secrets must have at least ${MIN_SECRET_LENGTH}.`);
+            ctx.report(`RandomPassword ${r.label} is ${length ?? "of unspecified"} characters long; generated secrets must have at least ${MIN_SECRET_LENGTH}.`);
         }
     },
 );

@@ -19,12 +19,12 @@ export const noInlineSecrets = resourcePolicy(
     [CONTAINER_TYPE],
     (r, ctx) => {
         const env = envOf(r.props);
-        if (env.unknown > 0) ctx.defer(`${env.allUnknown ? "the environment" : `${env.unknown} environment entr${env.unknown === 1 ? "y" : "ies"}`} of container "${r.name}"`);
+        if (env.unknown > 0) ctx.defer(`${env.allUnknown ? "the environment" : `${env.unknown} environment entr${env.unknown === 1 ? "y" : "ies"}`} of container ${r.label}`);
         for (const { name, value } of env.entries) {
             if (!SECRET_NAME.test(name)) continue;
             if (name.toUpperCase().endsWith("_FILE")) {
                 if (!value.startsWith("/")) {
-                    ctx.report(`Container "${r.name}": ${name} must be an absolute path to a mounted file.`);
+                    ctx.report(`Container ${r.label}: ${name} must be an absolute path to a mounted file.`);
                     continue;
                 }
                 const upload = findUpload(r.props, value);
@@ -32,13 +32,13 @@ export const noInlineSecrets = resourcePolicy(
                 const mounts = mountTargets(r.props);
                 if (mounts.targets.some((t) => isWithin(value, t))) continue;
                 if (upload.state === "unknown" || mounts.unknown) {
-                    ctx.defer(`whether ${name} of container "${r.name}" points to a mounted file`);
+                    ctx.defer(`whether ${name} of container ${r.label} points to a mounted file`);
                     continue;
                 }
-                ctx.report(`Container "${r.name}": ${name} points to ${normalizePath(value)}, which is neither uploaded into the container nor on a mounted volume.`);
+                ctx.report(`Container ${r.label}: ${name} points to ${normalizePath(value)}, which is neither uploaded into the container nor on a mounted volume.`);
             } else if (value !== "") {
                 // Never echo the value: it is the secret.
-                ctx.report(`Container "${r.name}" carries a secret in environment variable ${name}; pass ${name}_FILE pointing to an uploaded file instead.`);
+                ctx.report(`Container ${r.label} carries a secret in environment variable ${name}; pass ${name}_FILE pointing to an uploaded file instead.`);
             }
         }
     },

@@ -22,32 +22,32 @@ export const pgbouncerAdminConsoleClosed = resourcePolicy(
     (r, ctx) => {
         if (!hasRole(r, "pgbouncer", ctx)) return;
         const cmd = argv(r.props.command);
-        if (cmd === "unknown") return ctx.defer(`the command of pgbouncer container "${r.name}"`);
+        if (cmd === "unknown") return ctx.defer(`the command of pgbouncer container ${r.label}`);
         const ini = cmd ? pgbouncerIniPath(cmd) : undefined;
         if (!ini) {
-            ctx.report(`pgbouncer container "${r.name}" does not start pgbouncer with an ini file on its command line, so its admin console settings cannot be verified.`);
+            ctx.report(`pgbouncer container ${r.label} does not start pgbouncer with an ini file on its command line, so its admin console settings cannot be verified.`);
             return;
         }
         const { uploads, unknownFiles } = uploadsOf(r.props);
         const conf = resolvePgbouncerIni(ini, uploads);
         if (conf.unknownFiles.length > 0 || (unknownFiles && conf.unreadable.length > 0)) {
-            return ctx.defer(`the pgbouncer.ini of pgbouncer container "${r.name}"`);
+            return ctx.defer(`the pgbouncer.ini of pgbouncer container ${r.label}`);
         }
-        for (const why of conf.unreadable) ctx.report(`pgbouncer container "${r.name}": ${why}, so its admin console settings cannot be verified.`);
+        for (const why of conf.unreadable) ctx.report(`pgbouncer container ${r.label}: ${why}, so its admin console settings cannot be verified.`);
         if (conf.unreadable.length > 0) return;
         for (const key of ["admin_users", "stats_users"]) {
             const v = (conf.settings.get(key) ?? "").trim();
-            if (v !== "") ctx.report(`pgbouncer container "${r.name}" lists ${key} = ${v}, who can open the admin console over the network.`);
+            if (v !== "") ctx.report(`pgbouncer container ${r.label} lists ${key} = ${v}, who can open the admin console over the network.`);
         }
         if ((conf.settings.get("auth_type") ?? "").toLowerCase() === "any") {
-            ctx.report(`pgbouncer container "${r.name}" uses auth_type = any, which lets any user log in to the admin console.`);
+            ctx.report(`pgbouncer container ${r.label} uses auth_type = any, which lets any user log in to the admin console.`);
         }
         const socketDir = (conf.settings.get("unix_socket_dir") ?? DEFAULT_SOCKET_DIR).trim();
         if (socketDir !== "") {
             const mounts = mountTargets(r.props);
             const shared = mounts.targets.find((t) => isWithin(socketDir, t));
-            if (shared) ctx.report(`pgbouncer container "${r.name}" puts its Unix socket in ${socketDir}, on the mount ${shared}, so the console is reachable from outside the container.`);
-            else if (mounts.unknown) ctx.defer(`the mounts of pgbouncer container "${r.name}"`);
+            if (shared) ctx.report(`pgbouncer container ${r.label} puts its Unix socket in ${socketDir}, on the mount ${shared}, so the console is reachable from outside the container.`);
+            else if (mounts.unknown) ctx.defer(`the mounts of pgbouncer container ${r.label}`);
         }
     },
 );

@@ -18,21 +18,21 @@ export const pgbouncerScramOnly = resourcePolicy(
     (r, ctx) => {
         if (!hasRole(r, "pgbouncer", ctx)) return;
         const cmd = argv(r.props.command);
-        if (cmd === "unknown") return ctx.defer(`the command of pgbouncer container "${r.name}"`);
+        if (cmd === "unknown") return ctx.defer(`the command of pgbouncer container ${r.label}`);
         const ini = cmd ? pgbouncerIniPath(cmd) : undefined;
         if (!ini) {
-            ctx.report(`pgbouncer container "${r.name}" does not start pgbouncer with an ini file on its command line, so its auth_type cannot be verified; run \`pgbouncer <uploaded ini>\`.`);
+            ctx.report(`pgbouncer container ${r.label} does not start pgbouncer with an ini file on its command line, so its auth_type cannot be verified; run \`pgbouncer <uploaded ini>\`.`);
             return;
         }
         const { uploads, unknownFiles } = uploadsOf(r.props);
         const conf = resolvePgbouncerIni(ini, uploads);
         if (conf.unknownFiles.length > 0 || (unknownFiles && conf.unreadable.length > 0)) {
-            return ctx.defer(`the pgbouncer.ini of pgbouncer container "${r.name}"`);
+            return ctx.defer(`the pgbouncer.ini of pgbouncer container ${r.label}`);
         }
-        for (const why of conf.unreadable) ctx.report(`pgbouncer container "${r.name}": ${why}, so its auth_type cannot be verified.`);
+        for (const why of conf.unreadable) ctx.report(`pgbouncer container ${r.label}: ${why}, so its auth_type cannot be verified.`);
         if (conf.unreadable.length > 0) return;
         const auth = conf.settings.get("auth_type");
-        if (auth === undefined) ctx.report(`pgbouncer container "${r.name}" sets no auth_type in ${ini}, so pgBouncer uses its default, md5.`);
-        else if (auth.toLowerCase() !== "scram-sha-256") ctx.report(`pgbouncer container "${r.name}" uses auth_type = ${auth} in ${ini}; only scram-sha-256 is allowed.`);
+        if (auth === undefined) ctx.report(`pgbouncer container ${r.label} sets no auth_type in ${ini}, so pgBouncer uses its default, md5.`);
+        else if (auth.toLowerCase() !== "scram-sha-256") ctx.report(`pgbouncer container ${r.label} uses auth_type = ${auth} in ${ini}; only scram-sha-256 is allowed.`);
     },
 );

@@ -19,13 +19,13 @@ export const postgresNoPublishedPorts = resourcePolicy(
         const { ports, unknown, publishAll } = publishedPorts(r.props);
         for (const p of ports) {
             const where = `${p.ipUnknown ? "<address not known yet>" : p.ip || "0.0.0.0"}:${p.external ?? "<random>"}`;
-            ctx.report(`Postgres container "${r.name}" publishes port ${p.internal ?? "?"} on the host at ${where}; Postgres must be reachable only on its db-only network.`);
+            ctx.report(`Postgres container ${r.label} publishes port ${p.internal ?? "?"} on the host at ${where}; Postgres must be reachable only on its db-only network.`);
         }
-        if (unknown) ctx.defer(`the ports of Postgres container "${r.name}"`);
-        if (publishAll === true) ctx.report(`Postgres container "${r.name}" sets publishAllPorts, which publishes 5432 on every host address.`);
-        if (publishAll === "unknown") ctx.defer(`publishAllPorts of Postgres container "${r.name}"`);
+        if (unknown) ctx.defer(`the ports of Postgres container ${r.label}`);
+        if (publishAll === true) ctx.report(`Postgres container ${r.label} sets publishAllPorts, which publishes 5432 on every host address.`);
+        if (publishAll === "unknown") ctx.defer(`publishAllPorts of Postgres container ${r.label}`);
         const mode = plain(r.props.networkMode);
-        if (mode === "host") ctx.report(`Postgres container "${r.name}" uses host networking, so 5432 listens on the host itself.`);
-        if (isUnknown(mode)) ctx.defer(`networkMode of Postgres container "${r.name}"`);
+        if (mode === "host") ctx.report(`Postgres container ${r.label} uses host networking, so 5432 listens on the host itself.`);
+        if (isUnknown(mode)) ctx.defer(`networkMode of Postgres container ${r.label}`);
     },
 );

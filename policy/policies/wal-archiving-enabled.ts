@@ -41,7 +41,7 @@ export const walArchivingEnabled = resourcePolicy<WalArchivingConfig>(
     [CONTAINER_TYPE],
     (r, ctx) => {
         if (!hasRole(r, "postgres", ctx)) return;
-        const who = `Postgres container "${r.name}"`;
+        const who = `Postgres container ${r.label}`;
         const entrypoint = argv(r.props.entrypoint);
         const command = argv(r.props.command);
         if (entrypoint === "unknown" || command === "unknown") return ctx.defer(`the command of ${who}`);

@@ -1,0 +1,146 @@
+/**
+ * The restore drill: a drill with no backup fails; point-in-time restore to a target time
+ * keeps exactly the rows committed before it; the evidence (every contract field) and
+ * restore.log land in the bucket; failed checks (minRows, a bad schema query) fail the drill
+ * with evidence uploaded; Drizzle's migrations table gives the schema version by default.
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { evidenceKeyPrefix } from "../../render/job-config";
+import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+
+const CONTRACT_FIELDS = [
+    "status", "backup_name", "backup_start_time", "target_time", "recovered_to", "restore_started_at",
+    "restore_finished_at", "duration_seconds", "schema_version", "row_counts",
+] as const;
+
+interface DrillRun {
+    code: number | null;
+    evidence: Record<string, unknown>;
+    path: string;
+    stderr: string;
+}
+
+describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
+    let t: Tier;
+    let v: Record<string, string>;
+    let keptPort: number | undefined;
+
+    const checks = (o: object): void => writeFileSync(t.l.drillChecks, JSON.stringify(o));
+    const drill = async (...args: string[]): Promise<DrillRun> => {
+        const r = await t.cli(["drill", ...args]);
+        const path = lastLine(r.stdout);
+        expect(existsSync(path), `drill printed ${path}; stderr: ${r.stderr}`).toBe(true);
+        return { code: r.code, evidence: JSON.parse(readFileSync(path, "utf8")), path, stderr: r.stderr };
+    };
+    const uploaded = async (name: string): Promise<string> => {
+        const body = await t.getObject(`${evidenceKeyPrefix(new Date(), "local", "app")}${name}`);
+        expect(body, `${name} in the bucket`).toBeDefined();
+        return body!.toString("utf8");
+    };
+
+    beforeAll(async () => {
+        t = await startTier("drill");
+        v = await t.vars();
+    });
+    afterAll(async () => {
+        await t?.down();
+    });
+
+    it("fails, with evidence uploaded and a non-zero exit, when no backup exists", async () => {
+        const d = await drill();
+        expect(d.code).not.toBe(0);
+        expect(d.evidence).toMatchObject({ status: "failed", backup_name: null, error: "no backup exists" });
+        const remote = JSON.parse(await uploaded("evidence.json"));
+        expect(remote.status).toBe("failed");
+        expect(remote.restore_started_at).toBe(d.evidence.restore_started_at);
+        expect(await uploaded("restore.log")).toContain("no backup exists");
+    });
+
+    it("restores to a point in time: exactly the rows committed before the target are there", async () => {
+        const root = v.DATABASE_ROOT_URL;
+        const ok = async (sql: string | string[]): Promise<void> => {
+            const r = await t.psql(root, sql);
+            expect(r.code, r.stderr).toBe(0);
+        };
+        await ok("CREATE TABLE items (id serial PRIMARY KEY, phase text NOT NULL)");
+        await ok("INSERT INTO items (phase) SELECT 'before-backup' FROM generate_series(1, 5)");
+        const b = await t.cli(["backup"]);
+        expect(b.code, b.stderr).toBe(0);
+        await ok("INSERT INTO items (phase) SELECT 'before-target' FROM generate_series(1, 7)");
+        await sleep(1100);
+        const target = new Date();
+        await sleep(1100);
+        await ok("INSERT INTO items (phase) SELECT 'after-target' FROM generate_series(1, 11)");
+        await switchAndWaitArchived(t, root);
+
+        checks({ tables: ["public.items"], minRows: { "public.items": 12 } });
+        keptPort = await freePort();
+        const d = await drill("--target-time", target.toISOString(), "--keep-port", String(keptPort));
+        expect(d.code, JSON.stringify(d.evidence)).toBe(0);
+        expect(d.evidence).toMatchObject({ status: "passed", target_time: target.toISOString(), row_counts: { "public.items": 12 }, error: null });
+        expect(Date.parse(d.evidence.recovered_to as string)).toBeLessThanOrEqual(target.getTime());
+        expect(Date.parse(d.evidence.recovered_to as string)).toBeGreaterThan(Date.parse(d.evidence.backup_start_time as string));
+
+        // The kept instance: SCRAM on 127.0.0.1:<keepPort> with the primary's root password.
+        const restored = root.replace(`:${t.ports.postgres}/`, `:${keptPort}/`);
+        const rows = await psqlWith(restored, "SELECT phase || '=' || count(*) FROM items GROUP BY phase ORDER BY phase");
+        expect(rows.code, rows.stderr).toBe(0);
+        expect(rows.stdout.trim().split("\n")).toEqual(["before-backup=5", "before-target=7"]);
+        const inRecovery = await psqlWith(restored, "SELECT pg_is_in_recovery()");
+        expect(inRecovery.stdout.trim()).toBe("f");
+    });
+
+    it("uploads evidence.json with every contract field and the whole restore.log, free of secrets", async () => {
+        const remote = JSON.parse(await uploaded("evidence.json"));
+        for (const f of CONTRACT_FIELDS) expect(remote, f).toHaveProperty(f);
+        expect(remote.status).toBe("passed");
+        expect(remote.backup_name).toMatch(/^base_/);
+        expect(typeof remote.duration_seconds).toBe("number");
+        expect(remote.row_counts).toEqual({ "public.items": 12 });
+        expect(remote.schema_version).toBeNull();
+        const log = await uploaded("restore.log");
+        for (const phrase of ["restoring base_", "recovery finished and promoted", "[postgres]", "row counts", "uploading evidence"]) {
+            expect(log).toContain(phrase);
+        }
+        const secrets = JSON.parse(readFileSync(t.l.secrets, "utf8"));
+        for (const s of [secrets.minio.password, secrets.libsodiumKeyHex, ...Object.values(secrets.roles).map((r) => (r as { password: string }).password)]) {
+            expect(log.includes(s)).toBe(false);
+        }
+    });
+
+    it("fails, with evidence uploaded, when a table has fewer rows than minRows", async () => {
+        checks({ tables: ["public.items"], minRows: { "public.items": 1_000_000 } });
+        const d = await drill();
+        expect(d.code).not.toBe(0);
+        expect(d.evidence.status).toBe("failed");
+        expect(d.evidence.error).toContain("rows:public.items");
+        expect(JSON.parse(await uploaded("evidence.json")).status).toBe("failed");
+    });
+
+    it("fails when the schema query fails", async () => {
+        checks({ tables: ["public.items"], schemaQuery: "SELECT version FROM no_such_table" });
+        const d = await drill();
+        expect(d.code).not.toBe(0);
+        expect(d.evidence.status).toBe("failed");
+        expect(d.evidence.error).toMatch(/schema: .*no_such_table/);
+        expect(d.evidence.schema_version).toBeNull();
+    });
+
+    it("reads the schema version from drizzle.__drizzle_migrations when no query is configured", async () => {
+        rmSync(t.l.drillChecks);
+        const r = await t.psql(v.DATABASE_ROOT_URL, [
+            "CREATE SCHEMA drizzle",
+            "CREATE TABLE drizzle.__drizzle_migrations (id serial PRIMARY KEY, hash text NOT NULL, created_at bigint)",
+            "INSERT INTO drizzle.__drizzle_migrations (hash, created_at) VALUES ('aaa', 1), ('bbb', 2)",
+        ]);
+        expect(r.code, r.stderr).toBe(0);
+        const b = await t.cli(["backup"]);
+        expect(b.code, b.stderr).toBe(0);
+        const d = await drill();
+        expect(d.code, JSON.stringify(d.evidence)).toBe(0);
+        expect(d.evidence.schema_version).toEqual({ id: 2, hash: "bbb", created_at: 2 });
+        // Without target or writes after the backup, the data is the backup's own state.
+        expect(d.evidence.recovered_to).not.toBeNull();
+    });
+});

@@ -1,0 +1,4 @@
+// The real tier, unchanged: no mandatory violation.
+import { deploy } from "./tier";
+
+deploy();
