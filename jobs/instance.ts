@@ -131,7 +131,7 @@ export async function waitPromoted(s: InstanceSpec, user: string, database: stri
     for (;;) {
         const pid = runningPid(s);
         if (pid === undefined && Date.now() - startedAt > 5_000) {
-            throw new Error(`postgres exited during recovery: ${lastLogLines(s, 4)}`);
+            throw new Error(`postgres exited during recovery: ${fatalLine(s) ?? lastLogLines(s, 4)}`);
         }
         if (pid !== undefined) {
             const r = await psql(s, user, database, "SELECT pg_is_in_recovery()");
@@ -139,6 +139,16 @@ export async function waitPromoted(s: InstanceSpec, user: string, database: stri
         }
         if (Date.now() > deadline) throw new Error("recovery did not finish within the RTO");
         await sleep(250);
+    }
+}
+
+/** The server log's last FATAL or PANIC message, which says why the server stopped. */
+export function fatalLine(s: InstanceSpec): string | undefined {
+    try {
+        const lines = readFileSync(serverLog(s), "utf8").split("\n").filter((l) => /\b(FATAL|PANIC):/.test(l));
+        return lines.pop()?.replace(/^.*?\b(FATAL|PANIC):\s*/, "$1: ");
+    } catch {
+        return undefined;
     }
 }
 

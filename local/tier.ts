@@ -6,14 +6,14 @@ import { runDrill } from "../jobs/restore-drill";
 import { buildDsn } from "../render/dsn";
 import type { BackupJobConfig, DrillJobConfig } from "../render/job-config";
 import { renderJobConfig } from "../render/job-config";
-import { shellQuote } from "../render/quote";
+import { shellQuote, sqlIdent, sqlLiteral } from "../render/quote";
 import { WALG_COMPAT_DATABASE } from "../render/walg-compat-sql";
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { ensureDir, isRoot, writePrivate } from "./fsutil";
 import { endpoint, ensureBucket, startMinio, stopMinio } from "./minio";
 import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, writePgbouncerConfig } from "./pgbouncer";
-import { initdb, provision, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
-import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets } from "./secrets";
+import { initdb, provision, psqlFileAsRoot, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
+import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets, verifier } from "./secrets";
 import {
     LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_DATABASE, LOCAL_ENVIRONMENT, LOCAL_ROOT_USER, SERVER_OS_USER,
     type Layout, layout, missingTools, type Ports, ports, stateDir, type Tools, tools,
@@ -147,18 +147,44 @@ export function envLines(c: Ctx): string[] {
     return vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`);
 }
 
+/**
+ * New passwords for every role, converged like a deploy would. Root goes first, on its own:
+ * the provisioning script reconnects (\connect) per database, and each reconnect reads the
+ * pgpass file again, so a script that changes root's password midway cannot finish with
+ * either the old or the new password. So: (1) ALTER ROLE root with the old password, keep
+ * the new one; (2) the whole rendered provisioning with the new one (root then "unchanged",
+ * the application roles "updated"). Each step prints its JSON evidence lines.
+ */
 export async function rotate(c: Ctx): Promise<void> {
     const old = requireSecrets(c);
     const next = rotated(old);
-    // Converge with the new verifiers while connected with the old root password, then
-    // keep the new secrets; a failed run leaves the old ones in force.
     writePgpass(c.l, old, c.p);
+    c.out(await alterRootPassword(c, verifier(next, LOCAL_ROOT_USER)));
+    const rootDone: Secrets = { ...old, roles: { ...old.roles, [LOCAL_ROOT_USER]: next.roles[LOCAL_ROOT_USER] } };
+    saveSecrets(c.l.secrets, rootDone);
+    writePgpass(c.l, rootDone, c.p);
     for (const line of await provision(c.l, c.t, next, c.p)) c.out(line);
     saveSecrets(c.l.secrets, next);
-    writePgpass(c.l, next, c.p);
     writePgbouncerConfig(c.l, next, c.p);
     if (pgbouncerRunning(c.l)) reloadPgbouncer(c.l);
     c.info("rotated the passwords of every role; pgBouncer reloaded");
+}
+
+async function alterRootPassword(c: Ctx, rootVerifier: string): Promise<string> {
+    const file = join(c.l.state, "rotate-root.sql");
+    writePrivate(
+        file,
+        `\\set ON_ERROR_STOP on
+ALTER ROLE ${sqlIdent(LOCAL_ROOT_USER)} WITH PASSWORD ${sqlLiteral(rootVerifier)};
+SELECT json_build_object('event', 'db-tier.role-converged', 'role', ${sqlLiteral(LOCAL_ROOT_USER)}, 'action', 'updated',
+  'at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text;
+`,
+    );
+    try {
+        return (await psqlFileAsRoot(c.l, c.t, c.p, file)).trim();
+    } finally {
+        rmSync(file, { force: true });
+    }
 }
 
 export async function backup(c: Ctx): Promise<number> {

@@ -127,6 +127,16 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         expect(d.evidence.schema_version).toBeNull();
     });
 
+    it("fails when the restore takes longer than the RTO", async () => {
+        checks({ tables: ["public.items"], rtoSeconds: 1 });
+        const d = await drill();
+        expect(d.code).not.toBe(0);
+        expect(d.evidence.status).toBe("failed");
+        expect(d.evidence.rto_seconds).toBe(1);
+        expect(String(d.evidence.error)).toMatch(/RTO|rto: |timed out/);
+        expect(JSON.parse(await uploaded("evidence.json")).status).toBe("failed");
+    });
+
     it("reads the schema version from drizzle.__drizzle_migrations when no query is configured", async () => {
         rmSync(t.l.drillChecks);
         const r = await t.psql(v.DATABASE_ROOT_URL, [
@@ -142,5 +152,57 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         expect(d.evidence.schema_version).toEqual({ id: 2, hash: "bbb", created_at: 2 });
         // Without target or writes after the backup, the data is the backup's own state.
         expect(d.evidence.recovered_to).not.toBeNull();
+    });
+
+    it("with a WAL segment missing, restores to the last consistent point before the gap; a target beyond it fails", async () => {
+        const root = v.DATABASE_ROOT_URL;
+        const sql = async (q: string): Promise<void> => {
+            const r = await t.psql(root, q);
+            expect(r.code, r.stderr).toBe(0);
+        };
+        await sql("CREATE TABLE gap (id serial PRIMARY KEY, phase text NOT NULL)");
+        const b = await t.cli(["backup"]);
+        expect(b.code, b.stderr).toBe(0);
+        await sql("INSERT INTO gap (phase) SELECT 'kept' FROM generate_series(1, 3)");
+        await switchAndWaitArchived(t, root);
+        await sql("INSERT INTO gap (phase) SELECT 'lost' FROM generate_series(1, 4)");
+        const lostSegment = await switchAndWaitArchived(t, root);
+        await sql("INSERT INTO gap (phase) SELECT 'after-gap' FROM generate_series(1, 5)");
+        await switchAndWaitArchived(t, root);
+        const beyond = new Date();
+        await sleep(1100);
+        await sql("INSERT INTO gap (phase) VALUES ('last')");
+        await switchAndWaitArchived(t, root);
+
+        const c = t.s3();
+        const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
+        await c.send(new DeleteObjectCommand({ Bucket: "db-tier-local", Key: `local/app/wal_005/${lostSegment}.lz4` }));
+        c.destroy();
+
+        const show = await t.walg(["wal-show", "--detailed-json"]);
+        expect(show.code, show.stderr).toBe(0);
+        expect(JSON.stringify(JSON.parse(show.stdout)[0].missing_segments)).toContain(lostSegment);
+
+        checks({ tables: ["public.gap"] });
+        const d = await drill();
+        expect(d.code, JSON.stringify(d.evidence)).toBe(0);
+        expect(d.evidence.row_counts).toEqual({ "public.gap": 3 });
+
+        const past = await drill("--target-time", beyond.toISOString());
+        expect(past.code).not.toBe(0);
+        expect(past.evidence.status).toBe("failed");
+        expect(String(past.evidence.error)).toMatch(/recovery ended before configured recovery target was reached/);
+
+        // The backup job's wal-verify sees the hole and fails the run, once the hole is further
+        // behind the current segment than WAL-G's "maybe still uploading" window.
+        for (let i = 0; i < 6; i++) {
+            await sql(`INSERT INTO gap (phase) VALUES ('filler-${i}')`);
+            await switchAndWaitArchived(t, root);
+        }
+        const job = await t.cli(["backup"]);
+        expect(job.code).not.toBe(0);
+        const rec = JSON.parse(lastLine(job.stdout));
+        expect(rec.wal_verify.integrity.status).toBe("FAILURE");
+        expect(rec.error).toMatch(/wal-verify integrity: FAILURE/);
     });
 });

@@ -1,0 +1,137 @@
+/** Process helpers for benchmarks and fault tests: process trees from /proc, timing, sampling. */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { run, type RunResult } from "../../jobs/proc";
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface ProcInfo {
+    readonly pid: number;
+    readonly ppid: number;
+    readonly cmdline: string;
+}
+
+export function processes(): ProcInfo[] {
+    const out: ProcInfo[] = [];
+    for (const e of readdirSync("/proc")) {
+        if (!/^\d+$/.test(e)) continue;
+        try {
+            const stat = readFileSync(`/proc/${e}/stat`, "utf8");
+            // pid (comm) state ppid ...: comm may hold spaces and parentheses.
+            const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+            const cmdline = readFileSync(`/proc/${e}/cmdline`, "utf8").split("\0").join(" ").trim();
+            out.push({ pid: Number(e), ppid: Number(rest[1]), cmdline });
+        } catch {
+            /* the process ended while we looked */
+        }
+    }
+    return out;
+}
+
+/** pid and every descendant of it. */
+export function tree(root: number): number[] {
+    const all = processes();
+    const kids = new Map<number, number[]>();
+    for (const p of all) kids.set(p.ppid, [...(kids.get(p.ppid) ?? []), p.pid]);
+    const out: number[] = [];
+    const stack = [root];
+    while (stack.length > 0) {
+        const pid = stack.pop()!;
+        out.push(pid);
+        stack.push(...(kids.get(pid) ?? []));
+    }
+    return out;
+}
+
+/** Descendants of root whose command line matches. */
+export function descendantsMatching(root: number, re: RegExp): ProcInfo[] {
+    const pids = new Set(tree(root));
+    return processes().filter((p) => pids.has(p.pid) && p.pid !== root && re.test(p.cmdline));
+}
+
+/**
+ * SIGKILL a whole process tree at once: stop every member first (SIGSTOP), so none can react
+ * to its parent's death (an archiver child finishing its upload, say), then kill them all.
+ */
+export function killTree(root: number): number[] {
+    const pids = tree(root);
+    for (const p of pids) {
+        try {
+            process.kill(p, "SIGSTOP");
+        } catch {
+            /* gone */
+        }
+    }
+    // Children forked between the listing and the stop: take the tree again.
+    const all = [...new Set([...pids, ...tree(root)])];
+    for (const p of all) {
+        try {
+            process.kill(p, "SIGKILL");
+        } catch {
+            /* gone */
+        }
+    }
+    return all;
+}
+
+export function alive(pid: number | undefined): boolean {
+    if (!pid) return false;
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (e) {
+        return (e as NodeJS.ErrnoException).code === "EPERM";
+    }
+}
+
+export async function waitGone(pids: readonly number[], timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (pids.some((p) => alive(p) && !isZombie(p))) {
+        if (Date.now() > deadline) throw new Error(`processes still alive after ${timeoutMs} ms: ${pids.filter(alive).join(" ")}`);
+        await sleep(50);
+    }
+}
+
+function isZombie(pid: number): boolean {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+        return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) === "Z";
+    } catch {
+        return true;
+    }
+}
+
+export function postmasterPid(pgData: string): number | undefined {
+    const f = join(pgData, "postmaster.pid");
+    if (!existsSync(f)) return undefined;
+    const pid = Number(readFileSync(f, "utf8").split("\n")[0]);
+    return Number.isInteger(pid) && pid > 0 && alive(pid) ? pid : undefined;
+}
+
+/** Load average and the number of cores, to print beside every timing. */
+export function loadInfo(): { loadavg1: number; loadavg5: number; loadavg15: number; cores: number } {
+    const [a, b, c] = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
+    const cores = readFileSync("/proc/cpuinfo", "utf8").split("\n").filter((l) => l.startsWith("processor")).length;
+    return { loadavg1: a, loadavg5: b, loadavg15: c, cores };
+}
+
+/** Runs a shell command line (bash -c) and fails on a non-zero exit. */
+export async function sh(cmd: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
+    const r = await run("/bin/bash", ["-c", cmd], { env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? 3_600_000, cwd: opts.cwd });
+    if (r.code !== 0) throw new Error(`\`${cmd.slice(0, 200)}\` failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}): ${(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join(" | ")}`);
+    return r;
+}
+
+/** Bytes under a directory (du -sb). */
+export async function dirBytes(dir: string): Promise<number> {
+    const r = await sh(`du -sb ${JSON.stringify(dir)} | cut -f1`);
+    return Number(r.stdout.trim());
+}
+
+export const median = (xs: readonly number[]): number => {
+    const s = [...xs].sort((a, b) => a - b);
+    if (s.length === 0) return Number.NaN;
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+export const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
