@@ -51,6 +51,9 @@ export const APP_SERVICE = "app_service";
 export const CONTAINER_PATHS = {
     postgresConf: "/etc/postgresql/postgresql.conf",
     pgHba: "/etc/postgresql/pg_hba.conf",
+    pgIdent: "/etc/postgresql/pg_ident.conf",
+    /** Postgres' socket directory; a volume shared with the provisioner. */
+    socketDir: "/var/run/postgresql",
     walgEnv: "/run/db-tier/walg.env",
     rootPasswordFile: "/run/db-tier/root-password",
     pgpass: "/run/db-tier/pgpass",
@@ -68,6 +71,9 @@ export const SCHEDULE_ENV = {
     backup: "DBTIER_BACKUP_SCHEDULE",
     drill: "DBTIER_DRILL_SCHEDULE",
 } as const;
+
+/** The pg_ident.conf map of the socket: OS user `postgres` may act as the root role. */
+export const PEER_MAP = "dbtier";
 
 /** Object-key prefix of restore-drill evidence: `restore-tests/YYYY-MM-DD/...`. */
 export const RESTORE_EVIDENCE_PREFIX = "restore-tests/";

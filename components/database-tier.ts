@@ -128,12 +128,12 @@ export class DatabaseTier extends pulumi.ComponentResource {
             image: args.images.postgres,
             networks: this.networks,
             rootUser: a.cluster.rootUser,
-            rootPassword: this.secrets.root.password,
             rootVerifier: this.secrets.root.verifier,
             appUserVerifier: this.secrets.appUser.verifier,
             appServiceVerifier: this.secrets.appService.verifier,
             databases: db,
             postgres: this.postgres.container,
+            socketVolume: this.postgres.socketVolume,
             convergeEveryUp: a.convergeEveryUp,
         }, child);
 
@@ -181,6 +181,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
             tables: a.drill.tables,
             minRows: a.drill.minRows,
             bucketName: a.storage.bucketName,
+            superuser: a.cluster.rootUser,
             walgEnv,
         }, child);
 

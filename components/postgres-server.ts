@@ -6,9 +6,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { renderPgHba } from "../render/pg-hba";
+import { renderPgHba, renderPgIdent } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
-import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
+import { CONTAINER_PATHS, PEER_MAP, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { TierNetworks } from "./tier-networks";
 
@@ -40,6 +40,8 @@ export const POSTGRES_UID = "999";
 export class PostgresServer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly dataVolume: docker.Volume;
+    /** Postgres' Unix socket directory, shared with the provisioner (peer auth, no password). */
+    public readonly socketVolume: docker.Volume;
     /** Host name of the server on the `db-only` network. */
     public readonly host = "postgres";
     public readonly port = POSTGRES_PORT;
@@ -54,7 +56,8 @@ export class PostgresServer extends pulumi.ComponentResource {
             maxConnections: args.maxConnections,
             sharedBuffers: args.sharedBuffers,
             hbaFile: CONTAINER_PATHS.pgHba,
-            unixSocketDirectories: "/var/run/postgresql",
+            identFile: CONTAINER_PATHS.pgIdent,
+            unixSocketDirectories: CONTAINER_PATHS.socketDir,
             archive: {
                 walgBinary: CONTAINER_PATHS.walg,
                 walgEnvFile: CONTAINER_PATHS.walgEnv,
@@ -69,6 +72,10 @@ export class PostgresServer extends pulumi.ComponentResource {
             name: `${args.containerName}-data`,
             labels: roleLabels("postgres", args.cluster),
         }, { parent: this, retainOnDelete: true });
+        this.socketVolume = new docker.Volume(`${name}-socket`, {
+            name: `${args.containerName}-socket`,
+            labels: roleLabels("postgres", args.cluster),
+        }, { parent: this });
         const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
         const tlsUploads = args.tls
             ? [
@@ -88,12 +95,19 @@ export class PostgresServer extends pulumi.ComponentResource {
             ],
             uploads: [
                 { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
-                { file: CONTAINER_PATHS.pgHba, content: renderPgHba({ localPeer: true }) },
+                { file: CONTAINER_PATHS.pgHba, content: renderPgHba({ localPeer: true, peerMap: PEER_MAP }) },
+                {
+                    file: CONTAINER_PATHS.pgIdent,
+                    content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),
+                },
                 { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...secretFile },
                 { file: CONTAINER_PATHS.rootPasswordFile, content: pulumi.secret(args.rootPassword), ...secretFile },
                 ...tlsUploads,
             ],
-            volumes: [{ volumeName: this.dataVolume.name, containerPath: CONTAINER_PATHS.pgData }],
+            volumes: [
+                { volumeName: this.dataVolume.name, containerPath: CONTAINER_PATHS.pgData },
+                { volumeName: this.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir },
+            ],
             networksAdvanced: [
                 { name: args.networks.dbOnly.name, aliases: [this.host] },
                 { name: args.networks.backupEgress.name },

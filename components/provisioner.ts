@@ -1,5 +1,8 @@
 /**
- * The one-shot convergence run: psql as root over `db-only`, applying the rendered SQL.
+ * The one-shot convergence run: psql as root, applying the rendered SQL. It connects over
+ * Postgres' Unix socket (a volume both containers mount) with peer authentication, so it
+ * needs no password and converges even a root password that drifted (a restored or stale
+ * volume); it sits on `db-only` only.
  * Replaced (so re-run) whenever the SQL, a verifier or Postgres changes, and on every
  * `pulumi up` unless convergeEveryUp is off: create-or-update, never create-or-skip.
  * Its log holds one JSON line per role, the rotation evidence.
@@ -19,13 +22,14 @@ export interface ProvisionerArgs {
     readonly image: pulumi.Input<string>;
     readonly networks: TierNetworks;
     readonly rootUser: string;
-    readonly rootPassword: pulumi.Input<string>;
     readonly rootVerifier: pulumi.Input<string>;
     readonly appUserVerifier: pulumi.Input<string>;
     readonly appServiceVerifier: pulumi.Input<string>;
     readonly databases: readonly string[];
     /** The Postgres container; its id is part of the run's identity. */
     readonly postgres: docker.Container;
+    /** Postgres' socket directory volume. */
+    readonly socketVolume: docker.Volume;
     /** Re-run on every deployment (the plan's "ALTER ROLE on every deploy"). */
     readonly convergeEveryUp: boolean;
 }
@@ -42,14 +46,12 @@ export class Provisioner extends pulumi.ComponentResource {
                 renderProvisionSql({ rootUser: args.rootUser, rootVerifier, appUserVerifier, appServiceVerifier, databases: args.databases }),
             ),
         );
-        const pgpass = pulumi.secret(pulumi.output(args.rootPassword).apply((p) => `postgres:${POSTGRES_PORT}:*:${args.rootUser}:${p}\n`));
         const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
         const envs: pulumi.Input<string>[] = [
-            "PGHOST=postgres",
+            `PGHOST=${CONTAINER_PATHS.socketDir}`,
             `PGPORT=${POSTGRES_PORT}`,
             `PGUSER=${args.rootUser}`,
             "PGDATABASE=postgres",
-            `PGPASSFILE=${CONTAINER_PATHS.pgpass}`,
             "PGCONNECT_TIMEOUT=10",
             // A hash, not the SQL: a changed verifier or database list changes it. The hash
             // reveals nothing usable, so it is unsecreted to keep the env list readable.
@@ -67,10 +69,8 @@ export class Provisioner extends pulumi.ComponentResource {
                 `for i in $(seq 60); do pg_isready -q && break; sleep 2; done; exec psql -X -q -At -v ON_ERROR_STOP=1 -f ${CONTAINER_PATHS.provisionSql}`,
             ],
             envs,
-            uploads: [
-                { file: CONTAINER_PATHS.provisionSql, content: this.sql, ...secretFile },
-                { file: CONTAINER_PATHS.pgpass, content: pgpass, ...secretFile },
-            ],
+            uploads: [{ file: CONTAINER_PATHS.provisionSql, content: this.sql, ...secretFile }],
+            volumes: [{ volumeName: args.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir }],
             networksAdvanced: [{ name: args.networks.dbOnly.name }],
             restart: "no",
             mustRun: false,

@@ -26,6 +26,8 @@ export interface RestoreDrillArgs {
     readonly tables: readonly string[];
     readonly minRows: Readonly<Record<string, number>>;
     readonly bucketName: pulumi.Input<string>;
+    /** Root role of the cluster: the restored copy has the primary's roles. */
+    readonly superuser: string;
     readonly walgEnv: pulumi.Input<string>;
 }
 
@@ -55,6 +57,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
             tables: args.tables,
             minRows: args.minRows,
             evidenceBucket: bucket,
+            superuser: args.superuser,
         }));
         this.container = new docker.Container(`${name}-container`, {
             name: args.containerName,

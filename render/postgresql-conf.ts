@@ -25,6 +25,8 @@ export interface PostgresConfInput {
     readonly maxConnections: number;
     readonly sharedBuffers: string;
     readonly hbaFile: string;
+    /** pg_ident.conf, when the hba file uses an ident map. */
+    readonly identFile?: string;
     /** Where the Unix socket lives; '' disables it. */
     readonly unixSocketDirectories: string;
     readonly archive: ArchiveSettings;
@@ -75,6 +77,7 @@ export function renderPostgresqlConf(c: PostgresConfInput): string {
         ["max_connections", c.maxConnections],
         ["shared_buffers", confString(c.sharedBuffers)],
         ["hba_file", confString(c.hbaFile)],
+        ...(c.identFile ? ([["ident_file", confString(c.identFile)]] as [string, string][]) : []),
         ["unix_socket_directories", confString(c.unixSocketDirectories)],
         ["password_encryption", confString("scram-sha-256")],
         ["# WAL archiving (WAL-G): RPO is bounded by archive_timeout", ""],

@@ -7,7 +7,7 @@ import * as docker from "@pulumi/docker";
 import { describe, expect, it } from "vitest";
 import { DatabaseTier, DatabaseTierArgs } from "../../components";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
-import { installMocks, labelOf, settle, uploadAt } from "../support/mock-runtime";
+import { installMocks, labelOf, plain, settle, uploadAt } from "../support/mock-runtime";
 
 const args: DatabaseTierArgs = {
     environment: "staging",
@@ -64,6 +64,14 @@ describe("DatabaseTier", () => {
         expect(ini).toContain("app = host=postgres port=5432 dbname=app pool_mode=transaction");
         expect(ini).toContain("litellm_migrate = host=postgres port=5432 dbname=litellm pool_mode=session");
         expect(ini).toMatch(/^auth_type = scram-sha-256$/m);
+
+        // The provisioner converges over the shared socket with peer auth: no password file.
+        const provisioner = containers.find((c) => labelOf(c, ROLE_LABEL) === "provisioner")!;
+        expect(provisioner.inputs.volumes).toEqual([{ volumeName: "staging-app-postgres-socket", containerPath: CONTAINER_PATHS.socketDir }]);
+        expect(provisioner.inputs.envs).toContain(`PGHOST=${CONTAINER_PATHS.socketDir}`);
+        expect(plain<{ file: string }[]>(provisioner.inputs.uploads).map((u) => u.file)).toEqual([CONTAINER_PATHS.provisionSql]);
+        expect(uploadAt(postgres, CONTAINER_PATHS.pgIdent)).toContain("dbtier postgres postgres");
+        expect(uploadAt(postgres, CONTAINER_PATHS.pgHba)).toContain("local all all peer map=dbtier");
 
         const volume = recorded.find((r) => r.type === "docker:index/volume:Volume" && r.inputs.name === "staging-app-postgres-data");
         expect(volume).toBeDefined();
