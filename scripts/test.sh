@@ -13,9 +13,26 @@ fi
 DBTIER_TOOLS_BIN="$(bash scripts/install-tools.sh | tail -n 1)"
 export DBTIER_TOOLS_BIN
 
+results="$(mktemp -d)"
+trap 'rm -rf "$results"' EXIT
+suite() { # NAME CONFIG: one vitest run, its counts kept for the closing line
+  echo "== $1"
+  npx vitest run --config "$2" --reporter=default --reporter=json --outputFile.json="$results/$1.json"
+}
+
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
-echo "== unit, graph and policy tests"
-npx vitest run --config vitest.config.ts
-echo "== integration tests (real PostgreSQL 15, pgBouncer, WAL-G, MinIO)"
-npx vitest run --config vitest.integration.config.ts
+suite unit-graph-policy vitest.config.ts
+suite integration vitest.integration.config.ts
+
+# One closing line over every suite (vitest prints one per run).
+node -e '
+const fs = require("fs"), path = require("path");
+let passed = 0, failed = 0, skipped = 0;
+for (const f of fs.readdirSync(process.argv[1])) {
+  const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
+  passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
+}
+console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (failed > 0 || passed === 0) process.exit(1);
+' "$results"
