@@ -9,18 +9,13 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupJobConfig, renderJobConfig, RetentionPolicy } from "../render/job-config";
 import { CONTAINER_PATHS, POSTGRES_PORT, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { POSTGRES_UID } from "./postgres-server";
-import { TierNetworks } from "./tier-networks";
+import { SECRET_FILE, TierContainerArgs } from "./tier-container";
 
 /** Where the image keeps the compiled job runner. */
 export const JOB_RUNNER = "/opt/db-tier/bin/jobs/scheduler.js";
 
-export interface BackupJobArgs {
-    readonly containerName: string;
+export interface BackupJobArgs extends TierContainerArgs {
     readonly environment: string;
-    readonly cluster: string;
-    readonly image: pulumi.Input<string>;
-    readonly networks: TierNetworks;
     /** 5-field cron, UTC. */
     readonly schedule: string;
     readonly retention: RetentionPolicy;
@@ -50,8 +45,7 @@ export class BackupJob extends pulumi.ComponentResource {
             pushTimeoutSeconds: 6 * 3600,
         };
         const pgpass = pulumi.secret(pulumi.output(args.rootPassword).apply((p) => `postgres:${POSTGRES_PORT}:*:${args.rootUser}:${p}\n`));
-        const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
-        this.container = new docker.Container(`${name}-container`, {
+                this.container = new docker.Container(`${name}-container`, {
             name: args.containerName,
             image: args.image,
             user: "postgres",
@@ -59,8 +53,8 @@ export class BackupJob extends pulumi.ComponentResource {
             envs: [`${SCHEDULE_ENV.backup}=${args.schedule}`],
             uploads: [
                 { file: CONTAINER_PATHS.backupConfig, content: renderJobConfig(this.config) },
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...secretFile },
-                { file: CONTAINER_PATHS.pgpass, content: pgpass, ...secretFile },
+                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
+                { file: CONTAINER_PATHS.pgpass, content: pgpass, ...SECRET_FILE },
             ],
             // WAL-G reads the data directory; it never needs to write it.
             volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuthFileEntry, renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
 import { CONTAINER_PATHS, PGBOUNCER_PORT, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { TierNetworks } from "./tier-networks";
+import { SECRET_FILE, TierContainerArgs } from "./tier-container";
 
 export interface PgBouncerTlsArgs {
     readonly sslmode: string;
@@ -16,11 +16,7 @@ export interface PgBouncerTlsArgs {
     readonly keyPem: pulumi.Input<string>;
 }
 
-export interface PgBouncerArgs {
-    readonly containerName: string;
-    readonly cluster: string;
-    readonly image: pulumi.Input<string>;
-    readonly networks: TierNetworks;
+export interface PgBouncerArgs extends TierContainerArgs {
     readonly databases: readonly string[];
     /** app_user and app_service with their verifiers (secrets). Root is never listed. */
     readonly users: readonly { user: string; verifier: pulumi.Input<string> }[];
@@ -64,13 +60,12 @@ export class PgBouncer extends pulumi.ComponentResource {
                 renderPgbouncerAuthFile(pairs.map(([user, verifier]): AuthFileEntry => ({ user, verifier }))),
             ),
         );
-        const secretFile = { owner: "postgres", group: "postgres", permissions: "0400" };
-        const uploads: docker.types.input.ContainerUpload[] = [
+                const uploads: docker.types.input.ContainerUpload[] = [
             { file: CONTAINER_PATHS.pgbouncerIni, content: this.ini },
-            { file: CONTAINER_PATHS.pgbouncerAuthFile, content: authFile, ...secretFile },
+            { file: CONTAINER_PATHS.pgbouncerAuthFile, content: authFile, ...SECRET_FILE },
         ];
         if (args.tls) {
-            uploads.push({ file: TLS_CERT, content: args.tls.certPem }, { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...secretFile });
+            uploads.push({ file: TLS_CERT, content: args.tls.certPem }, { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...SECRET_FILE });
         }
         this.container = new docker.Container(`${name}-container`, {
             name: args.containerName,

@@ -10,14 +10,9 @@ import { renderPgHba, renderPgIdent } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
 import { CONTAINER_PATHS, PEER_MAP, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { TierNetworks } from "./tier-networks";
+import { POSTGRES_UID, SECRET_FILE, TierContainerArgs } from "./tier-container";
 
-export interface PostgresServerArgs {
-    /** Docker container name, unique on the host (e.g. `production-app-postgres`). */
-    readonly containerName: string;
-    readonly cluster: string;
-    readonly image: pulumi.Input<string>;
-    readonly networks: TierNetworks;
+export interface PostgresServerArgs extends TierContainerArgs {
     readonly rootUser: string;
     /** Root password (secret); written to a file, read by the image's entrypoint at initdb. */
     readonly rootPassword: pulumi.Input<string>;
@@ -27,15 +22,13 @@ export interface PostgresServerArgs {
     readonly archivePushTimeoutSeconds: number;
     readonly maxConnections: number;
     readonly sharedBuffers: string;
-    /** Server certificate and key: when set, Postgres requires nothing but offers TLS (ssl = on). */
+    /** Server certificate and key: when set, Postgres offers TLS (ssl = on) to clients that ask for it. */
     readonly tls?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
 
 const TLS_CERT = "/etc/postgresql/tls.crt";
 const TLS_KEY = "/etc/postgresql/tls.key";
 
-/** uid/gid of `postgres` in the official Debian-based image. */
-export const POSTGRES_UID = "999";
 
 export class PostgresServer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
@@ -76,11 +69,10 @@ export class PostgresServer extends pulumi.ComponentResource {
             name: `${args.containerName}-socket`,
             labels: roleLabels("postgres", args.cluster),
         }, { parent: this });
-        const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
-        const tlsUploads = args.tls
+                const tlsUploads = args.tls
             ? [
                   { file: TLS_CERT, content: args.tls.certPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0444" },
-                  { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...secretFile },
+                  { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...SECRET_FILE },
               ]
             : [];
         this.container = new docker.Container(`${name}-container`, {
@@ -100,8 +92,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                     file: CONTAINER_PATHS.pgIdent,
                     content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),
                 },
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...secretFile },
-                { file: CONTAINER_PATHS.rootPasswordFile, content: pulumi.secret(args.rootPassword), ...secretFile },
+                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
+                { file: CONTAINER_PATHS.rootPasswordFile, content: pulumi.secret(args.rootPassword), ...SECRET_FILE },
                 ...tlsUploads,
             ],
             volumes: [

@@ -13,14 +13,9 @@ import { createHash } from "node:crypto";
 import { renderProvisionSql } from "../render/provision-sql";
 import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { POSTGRES_UID } from "./postgres-server";
-import { TierNetworks } from "./tier-networks";
+import { SECRET_FILE, TierContainerArgs } from "./tier-container";
 
-export interface ProvisionerArgs {
-    readonly containerName: string;
-    readonly cluster: string;
-    readonly image: pulumi.Input<string>;
-    readonly networks: TierNetworks;
+export interface ProvisionerArgs extends TierContainerArgs {
     readonly rootUser: string;
     readonly rootVerifier: pulumi.Input<string>;
     readonly appUserVerifier: pulumi.Input<string>;
@@ -46,8 +41,7 @@ export class Provisioner extends pulumi.ComponentResource {
                 renderProvisionSql({ rootUser: args.rootUser, rootVerifier, appUserVerifier, appServiceVerifier, databases: args.databases }),
             ),
         );
-        const secretFile = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" };
-        const envs: pulumi.Input<string>[] = [
+                const envs: pulumi.Input<string>[] = [
             `PGHOST=${CONTAINER_PATHS.socketDir}`,
             `PGPORT=${POSTGRES_PORT}`,
             `PGUSER=${args.rootUser}`,
@@ -69,7 +63,7 @@ export class Provisioner extends pulumi.ComponentResource {
                 `for i in $(seq 60); do pg_isready -q && break; sleep 2; done; exec psql -X -q -At -v ON_ERROR_STOP=1 -f ${CONTAINER_PATHS.provisionSql}`,
             ],
             envs,
-            uploads: [{ file: CONTAINER_PATHS.provisionSql, content: this.sql, ...secretFile }],
+            uploads: [{ file: CONTAINER_PATHS.provisionSql, content: this.sql, ...SECRET_FILE }],
             volumes: [{ volumeName: args.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir }],
             networksAdvanced: [{ name: args.networks.dbOnly.name }],
             restart: "no",

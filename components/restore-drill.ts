@@ -9,15 +9,10 @@ import { DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
 import { roleLabels } from "./labels";
-import { POSTGRES_UID } from "./postgres-server";
-import { TierNetworks } from "./tier-networks";
+import { SECRET_FILE, TierContainerArgs } from "./tier-container";
 
-export interface RestoreDrillArgs {
-    readonly containerName: string;
+export interface RestoreDrillArgs extends TierContainerArgs {
     readonly environment: string;
-    readonly cluster: string;
-    readonly image: pulumi.Input<string>;
-    readonly networks: TierNetworks;
     /** 5-field cron, UTC; at least monthly. */
     readonly schedule: string;
     readonly rtoSeconds: number;
@@ -67,7 +62,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
             envs: [`${SCHEDULE_ENV.drill}=${args.schedule}`],
             uploads: [
                 { file: CONTAINER_PATHS.drillConfig, content: config.apply(renderJobConfig) },
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" },
+                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
             ],
             volumes: [{ volumeName: this.scratchVolume.name, containerPath: SCRATCH }],
             networksAdvanced: [{ name: args.networks.backupEgress.name }],

@@ -151,7 +151,9 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
             for (const { transport, conc } of variants) {
                 const env = walgEnvVariant(t, `${transport}-c${conc}`, {
                     WALG_DOWNLOAD_CONCURRENCY: String(conc),
-                    ...(transport === "tls" ? { AWS_ENDPOINT: httpsEndpoint, SSL_CERT_FILE: certs.cert } : {}),
+                    // AWS_CA_BUNDLE too: the SDK prefers it to SSL_CERT_FILE, and Postgres (so restore_command)
+                    // inherits whatever AWS_CA_BUNDLE the shell that ran `up` had.
+                    ...(transport === "tls" ? { AWS_ENDPOINT: httpsEndpoint, SSL_CERT_FILE: certs.cert, AWS_CA_BUNDLE: certs.cert } : {}),
                 });
                 const runs = await timed(`scale ${scale} wal-g ${compression} ${transport} c${conc}`, () => drillRun(t, { ...base, ...checks, walgEnvFile: env, rtoSeconds: 7200 }));
                 add({ scale, method: "walg", transport, compression, concurrency: conc, runs, stored_bytes: push.stored, backup_s: round(push.seconds, 1) });
