@@ -10,8 +10,8 @@
  *   --docs FILE             the Markdown report (default docs/benchmarks.md, or <out>/benchmarks.md)
  *   --scales 10,50,200      restore: pgbench scales
  *   --concurrency 1,4       restore: WAL-G download concurrencies / pgBackRest process-max
- *   --reps N                restore: timed runs per cell (median reported; default 1)
- *   --lzma-max-scale N      restore: largest scale with an lzma backup (default 50; quick 10)
+ *   --reps N                restore: timed runs per cell (median reported; default 3, quick 1)
+ *   --lzma-max-scale N      restore: largest scale with an lzma backup (default: all)
  *   --skip pgbackrest,lzma  restore: leave these out
  *   --trials N              rpo: trials (default 5; quick 2)
  *   --clients 50,200,1000   pooling: client counts
@@ -123,8 +123,8 @@ async function main(): Promise<number> {
         process.on("SIGTERM", () => onSignal("SIGTERM"));
         let failed = 0;
         for (const part of args.only) {
-            const log = (l: string): void => process.stderr.write(`${new Date().toISOString().slice(11, 19)} [${part}] ${l}\n`);
-            const ctx: PartContext = { quick: args.quick, log, defer: (what, fn) => cleanups.push({ what, fn }) };
+            const log = (l: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} [${part}] ${l}\n`);
+            const ctx: PartContext = { quick: args.quick, log, defer: (what, fn) => { cleanups.push({ what, fn }); } };
             const started = new Date();
             const loadStart = loadInfo();
             log(`start (load ${loadStart.loadavg1} on ${loadStart.cores} cores)`);

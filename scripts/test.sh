@@ -3,7 +3,8 @@
 #  1. installs what the tests need (npm packages when absent; PostgreSQL 15, pgBouncer,
 #     WAL-G, MinIO and actionlint through scripts/install-tools.sh, cached between runs);
 #  2. type-checks; 3. unit, graph (Pulumi mocks) and policy tests; 4. integration tests
-#     against the real binaries on loopback.
+#     against the real binaries on loopback; 5. the short fault tests (the long ones:
+#     scripts/faults.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,8 +23,10 @@ suite() { # NAME CONFIG: one vitest run, its counts kept for the closing line
 
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
+npx tsc -p bench/tsconfig.json
 suite unit-graph-policy vitest.config.ts
 suite integration vitest.integration.config.ts
+suite faults vitest.faults.config.ts
 
 # One closing line over every suite (vitest prints one per run).
 node -e '

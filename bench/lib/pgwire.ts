@@ -79,7 +79,7 @@ const hmac = (key: Buffer, data: string | Buffer): Buffer => createHmac("sha256"
 
 export class Client {
     private sock!: Socket;
-    private buf = Buffer.alloc(0);
+    private buf: Buffer = Buffer.alloc(0);
     private queue: Msg[] = [];
     private waiter: (() => void) | undefined;
     private closedErr: PgError | undefined;

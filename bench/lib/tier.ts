@@ -9,9 +9,9 @@ import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { run, type RunResult } from "../../jobs/proc";
 import { walg as walgJob, type WalgCall } from "../../jobs/walg";
-import { layout, type Layout, missingTools, type Tools, tools } from "../../local/settings";
+import { layout, type Layout, missingTools, SERVER_OS_USER, type Tools, tools } from "../../local/settings";
 import { Client, type ConnParams, paramsFromDsn } from "./pgwire";
-import { postmasterPid, sleep } from "./proc";
+import { alive, killTree, postmasterPid, sleep, waitGone } from "./proc";
 
 export const REPO = resolve(__dirname, "../..");
 export const TSX = join(REPO, "node_modules", ".bin", "tsx");
@@ -122,9 +122,42 @@ export class BenchTier {
         this.log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s (postgres ${this.ports.postgres}, pgbouncer ${this.ports.pgbouncer}, minio ${this.ports.minio})`);
     }
 
+    /**
+     * `down [--purge]`; then makes sure no Postgres of this tier (primary or drill copy) is
+     * left: `down` gives pg_ctl stop 60 s, and a server that cannot archive its last WAL on
+     * shutdown outlives that. Such a leftover is SIGKILLed (with its children) and reported.
+     */
+    /** Soft and hard open-files limits of a running process (from /proc/<pid>/limits). */
+    static nofile(pid: number): { soft: number; hard: number } {
+        const line = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith("Max open files"))!;
+        const [soft, hard] = line.replace("Max open files", "").trim().split(/\s+/).map(Number);
+        return { soft, hard };
+    }
+
+    /**
+     * pgBouncer's open-files limit, raised in place to its hard limit (prlimit). `up` starts it
+     * through runuser, whose pam_limits resets the soft limit to 1024 whatever the caller had,
+     * below what max_client_conn 1000 needs (pgBouncer logs "max expected fd use: 1132"), so at
+     * 1000 clients accept() fails with "Too many open files". Returns the limits before/after.
+     */
+    async raisePgbouncerNofile(): Promise<{ before: number; after: number }> {
+        const pid = Number(readFileSync(this.l.pgbPid, "utf8").trim().split("\n")[0]);
+        const before = BenchTier.nofile(pid);
+        // As the server user: prlimit on another user's process needs CAP_SYS_RESOURCE, which a container may lack.
+        const r = await run("runuser", ["-u", SERVER_OS_USER, "--", "prlimit", "--pid", String(pid), `--nofile=${before.hard}:${before.hard}`]);
+        if (r.code !== 0) throw new Error(`prlimit on pgBouncer failed: ${r.stderr.trim()}`);
+        return { before: before.soft, after: BenchTier.nofile(pid).soft };
+    }
+
     async down(purge = true): Promise<void> {
+        const pids = [this.postmasterPid(), postmasterPid(join(this.l.drillScratch, "data"))].filter((p): p is number => p !== undefined);
         const r = await this.cli(purge ? ["down", "--purge"] : ["down"]);
         if (r.code !== 0) this.log(`down failed: ${r.stderr.trim()}`);
+        for (const pid of pids) {
+            if (!alive(pid)) continue;
+            this.log(`Postgres ${pid} survived \`down\`: SIGKILL`);
+            await waitGone(killTree(pid)).catch((e) => this.log(String(e)));
+        }
     }
 
     async vars(): Promise<Record<string, string>> {
@@ -167,8 +200,8 @@ export class BenchTier {
     }
 
     /** wal-g with the tier's env file, through the jobs' own invocation (env file sourced, time bound). */
-    walg(args: readonly string[], call: Partial<WalgCall> & { pg?: boolean } = {}): Promise<RunResult> {
-        const pgEnv = call.pg
+    walg(args: readonly string[], call: Partial<WalgCall> & { pg?: boolean; walgEnvFile?: string } = {}): Promise<RunResult> {
+        const pgEnv: Record<string, string> = call.pg
             ? { PGHOST: "127.0.0.1", PGPORT: String(this.ports.postgres), PGUSER: "postgres", PGDATABASE: "postgres", PGPASSFILE: this.l.pgpass }
             : {};
         return walgJob({ walgBinary: this.l.walg, walgEnvFile: call.walgEnvFile ?? this.l.walgEnv }, args, {

@@ -77,8 +77,8 @@ const STANZA = "bench";
 export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<RestoreData> {
     const scales = o.scales ?? (o.quick ? [1, 5, 10] : [10, 50, 200]);
     const concurrencies = o.concurrencies ?? [1, 4];
-    const reps = o.reps ?? 1;
-    const lzmaMax = o.lzmaMaxScale ?? (o.quick ? 10 : 50);
+    const reps = o.reps ?? (o.quick ? 1 : 3);
+    const lzmaMax = o.lzmaMaxScale ?? Number.POSITIVE_INFINITY;
     const skip = o.skip ?? new Set<string>();
     const rows: RestoreRow[] = [];
     const infos: ScaleInfo[] = [];
@@ -101,6 +101,9 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
 
     const usePgbackrest = !skip.has("pgbackrest");
     const br = usePgbackrest ? await setupPgbackrest(t, proxy.port, ctx) : undefined;
+    // Runs before the proxy stops (cleanups run last first): without the TLS front, the second
+    // archive_command would fail and Postgres could not archive its last WAL and shut down.
+    if (br) ctx.defer("pgBackRest archive_command reset", () => br.detach());
 
     const timed = async (what: string, fn: () => Promise<RestoreRun>): Promise<RestoreRun[]> => {
         const out: RestoreRun[] = [];
@@ -221,6 +224,8 @@ async function drillRun(t: BenchTier, config: ReturnType<typeof drillConfig>): P
 }
 
 interface Pgbackrest {
+    /** Back to the tier's own archive_command (ALTER SYSTEM RESET, reload). */
+    detach(): Promise<void>;
     backup(compression: "lz4" | "zst"): Promise<{ seconds: number; stored: number; label: string }>;
     restore(label: string, processMax: number, spec: pg.InstanceSpec, minRows: number): Promise<RestoreRun>;
 }
@@ -291,6 +296,10 @@ async function setupPgbackrest(t: BenchTier, tlsPort: number, ctx: PartContext):
     };
 
     return {
+        async detach() {
+            await t.sql(root, "ALTER SYSTEM RESET archive_command");
+            await t.sql(root, "SELECT pg_reload_conf()");
+        },
         async backup(compression) {
             const before = new Set((await info()).map((b) => b.label));
             const t0 = Date.now();
