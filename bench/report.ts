@@ -364,7 +364,7 @@ export function writeReport(outDir: string, docsFile: string): string {
     L.push(
         "```bash",
         "npm run bench                                   # everything (about 40 min on 2 cores); writes docs/benchmarks.md",
-        "npm run bench -- --quick                        # everything, small (about 10 min); writes .bench/quick/",
+        "npm run bench -- --quick                        # everything, small (about 7 min); writes .bench/quick/",
         "npm run bench -- --only rpo --trials 5",
         "npm run bench -- --only restore --scales 10,50,200 --concurrency 1,4 --reps 3",
         "npm run bench -- --only pooling --clients 50,200,1000 --seconds 60",

@@ -22,7 +22,7 @@
  * Each part starts its own tier in .bench/<part> on free ports and stops it (down --purge),
  * also when it fails or on Ctrl-C.
  */
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { tools } from "../local/settings";
 import { archiveLagBench, archiveLagSummary } from "./parts/archive-lag";
@@ -106,7 +106,13 @@ async function runCleanups(log: (l: string) => void): Promise<void> {
     }
 }
 
+const USAGE = readFileSync(__filename, "utf8").split("*/")[0].replace(/^\/\*\*\n/, "").replace(/^ \* ?/gm, "");
+
 async function main(): Promise<number> {
+    if (process.argv.slice(2).some((a) => a === "--help" || a === "-h")) {
+        process.stdout.write(USAGE);
+        return 0;
+    }
     const args = parseArgs(process.argv.slice(2));
     const command = `npm run bench --${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(" ")}` : ""}`;
     mkdirSync(args.out, { recursive: true });

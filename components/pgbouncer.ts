@@ -84,6 +84,8 @@ export class PgBouncer extends pulumi.ComponentResource {
                 timeout: "5s",
                 retries: 6,
             },
+            // A descriptor per client and per server connection, plus slack.
+            ulimits: [{ name: "nofile", soft: 2 * args.maxClientConn + 1024, hard: 2 * args.maxClientConn + 1024 }],
             restart: "unless-stopped",
             labels: roleLabels("pgbouncer", args.cluster),
         }, { parent: this, dependsOn: [args.postgres] });

@@ -2,12 +2,15 @@
 import { renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { describeFailure, run } from "../jobs/proc";
-import { asServer, pidAlive, portOpen, readPid, stopPid, waitFor, writePrivate } from "./fsutil";
+import { asServer, isRoot, pidAlive, portOpen, readPid, stopPid, waitFor, writePrivate } from "./fsutil";
 import { type Secrets, verifier } from "./secrets";
 import { LOCAL_DATABASE, type Layout, type Ports, type Tools } from "./settings";
 
 export const POOL_SIZE = 20;
 export const MAX_CLIENT_CONN = 1000;
+
+/** Open files pgBouncer may hold: clients + server connections + slack. */
+export const PGBOUNCER_NOFILE = 4096;
 
 /** Writes pgbouncer.ini and userlist.txt; true if either changed. */
 export function writePgbouncerConfig(l: Layout, s: Secrets, p: Ports): boolean {
@@ -39,7 +42,10 @@ export function pgbouncerRunning(l: Layout): boolean {
 
 export async function startPgbouncer(l: Layout, t: Tools, p: Ports): Promise<boolean> {
     if (pgbouncerRunning(l)) return false;
-    const [cmd, args] = asServer([t.pgbouncer, "-d", l.pgbIni]);
+    // runuser resets the open-files limit to 1024, below what max_client_conn 1000 needs
+    // (a descriptor per client and per server connection): raise it for pgBouncer alone.
+    const argv = [t.pgbouncer, "-d", l.pgbIni];
+    const [cmd, args] = asServer(isRoot() ? ["prlimit", `--nofile=${PGBOUNCER_NOFILE}:${PGBOUNCER_NOFILE}`, "--", ...argv] : argv);
     const r = await run(cmd, args, { timeoutMs: 30_000 });
     if (r.code !== 0) throw new Error(`${describeFailure("pgbouncer -d", r)} (see ${l.pgbLog})`);
     await waitFor(`pgBouncer on 127.0.0.1:${p.pgbouncer}`, () => portOpen(p.pgbouncer), 30_000);

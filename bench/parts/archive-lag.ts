@@ -146,6 +146,6 @@ export function archiveLagSummary(d: ArchiveLagData): string[] {
     return [
         `pgbench TPC-B-like scale ${d.scale}, ${d.clients} clients via pgBouncer, ${d.seconds} s: ${d.tps.toFixed(0)} TPS, ${d.wal_mb} MB WAL (${d.wal_mb_s} MB/s)`,
         `segments archived ${d.segments_archived}, archive failures ${d.archive_failures}`,
-        `largest lag: ${d.max_lag_segments} segments (${d.max_ready_files} .ready files), ${d.max_lag_seconds} s; drained ${d.drain_s ?? "n/a"} s after the load`,
+        `largest lag: ${d.max_lag_segments} segment(s) (${d.max_ready_files} .ready file(s)), ${d.max_lag_seconds} s; drained ${d.drain_s ?? "n/a"} s after the load`,
     ];
 }

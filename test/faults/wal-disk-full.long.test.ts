@@ -20,7 +20,7 @@ import { Client } from "../../bench/lib/pgwire";
 import { sh } from "../../bench/lib/proc";
 import { type BenchTier, freePort } from "../../bench/lib/tier";
 import { startPostgres, stopPostgres } from "../../local/postgres";
-import { archivedSegments, gaps, logSince, logSize, startFaultTier, walVerify } from "./helpers";
+import { archivedSegments, gaps, logSince, logSize, startFaultTier, until, walVerify } from "./helpers";
 
 const SIZE_MB = 128;
 
@@ -87,6 +87,9 @@ describe("a full disk on the WAL volume", () => {
         // points at the log.
         const log = logSince(t.l.pgLog, logFrom);
         expect(log).toMatch(/PANIC: +could not write to file "pg_wal\/xlogtemp\.\d+": No space left on device/);
+        // The postmaster restarts after the PANIC, its crash recovery fails for want of space
+        // too, and it exits: wait for that before asking `up` to start it.
+        await until("the postmaster to give up", () => t.postmasterPid() === undefined, 120_000);
         const failedUp = await t.cli(["up"]);
         expect(failedUp.code).not.toBe(0);
         expect(failedUp.stderr).toContain(t.l.pgLog);
