@@ -2,6 +2,8 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { run, type RunResult } from "../../jobs/proc";
+export { pidAlive as alive } from "../../local/fsutil";
+import { pidAlive as alive } from "../../local/fsutil";
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -72,16 +74,6 @@ export function killTree(root: number): number[] {
         }
     }
     return all;
-}
-
-export function alive(pid: number | undefined): boolean {
-    if (!pid) return false;
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
 }
 
 /**

@@ -5,46 +5,18 @@
  * the hard limit, so pgBouncer (started by `up`) can hold 1000 clients.
  */
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, resolve } from "node:path";
 import { run, type RunResult } from "../../jobs/proc";
 import { walg as walgJob, type WalgCall } from "../../jobs/walg";
 import { layout, type Layout, missingTools, SERVER_OS_USER, type Tools, tools } from "../../local/settings";
 import { Client, type ConnParams, paramsFromDsn } from "./pgwire";
 import { alive, killTree, postmasterPid, sleep, waitGone } from "./proc";
+export { freePort, freePorts, parseExports } from "../../local/net";
+import { freePorts, parseExports } from "../../local/net";
 
 export const REPO = resolve(__dirname, "../..");
 export const TSX = join(REPO, "node_modules", ".bin", "tsx");
 
-export function freePort(): Promise<number> {
-    return new Promise((res, rej) => {
-        const srv = createServer();
-        srv.once("error", rej);
-        srv.listen(0, "127.0.0.1", () => {
-            const a = srv.address();
-            srv.close(() => (typeof a === "object" && a ? res(a.port) : rej(new Error("no port"))));
-        });
-    });
-}
-
-export async function freePorts(n: number): Promise<number[]> {
-    const s = new Set<number>();
-    while (s.size < n) s.add(await freePort());
-    return [...s];
-}
-
-export function parseExports(text: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const line of text.split("\n")) {
-        const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-        if (!m) continue;
-        const raw = m[2];
-        out[m[1]] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
-    }
-    return out;
-}
-
-/** Tools the benchmarks and fault tests need; on CI a missing one is an error, never a skip. */
 export function requireTools(extra: readonly string[] = []): Tools {
     const t = tools();
     const missing = [...missingTools(t), join(t.pgBinDir, "pgbench"), ...extra].filter((p) => !existsSync(p));

@@ -4,13 +4,14 @@
  * fails the file; elsewhere the file is skipped with the reason.
  */
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { run, type RunResult } from "../../../jobs/proc";
 import { parseDsn } from "../../../render/dsn";
 import { layout, type Layout, missingTools, tools } from "../../../local/settings";
+export { freePort, freePorts, parseExports } from "../../../local/net";
+import { freePorts, parseExports } from "../../../local/net";
 
 export const REPO = resolve(__dirname, "../../..");
 const TSX = join(REPO, "node_modules", ".bin", "tsx");
@@ -24,35 +25,6 @@ export function toolsMissing(): string[] {
     }
     if (missing.length > 0) process.stderr.write(`skipping integration tests: missing ${missing.join(", ")}\n`);
     return missing;
-}
-
-export function freePort(): Promise<number> {
-    return new Promise((resolvePort, reject) => {
-        const srv = createServer();
-        srv.once("error", reject);
-        srv.listen(0, "127.0.0.1", () => {
-            const addr = srv.address();
-            srv.close(() => (typeof addr === "object" && addr ? resolvePort(addr.port) : reject(new Error("no port"))));
-        });
-    });
-}
-
-export async function freePorts(n: number): Promise<number[]> {
-    const ports = new Set<number>();
-    while (ports.size < n) ports.add(await freePort());
-    return [...ports];
-}
-
-/** Parses `export NAME='value'` lines (shellQuote'd values). */
-export function parseExports(text: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const line of text.split("\n")) {
-        const m = /^export ([A-Z_][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-        if (!m) continue;
-        const raw = m[2];
-        out[m[1]] = raw.startsWith("'") ? raw.slice(1, -1).replace(/'\\''/g, "'") : raw;
-    }
-    return out;
 }
 
 export interface Tier {
