@@ -142,11 +142,18 @@ export async function waitPromoted(s: InstanceSpec, user: string, database: stri
     }
 }
 
+/**
+ * Refusals of our own polling connections while the server starts or stops: FATAL lines
+ * that say nothing about why the server stopped.
+ */
+const CONNECTION_REFUSAL = /the database system is (not accepting connections|starting up|shutting down|in recovery mode)/;
+
 /** The server log's last FATAL or PANIC message, which says why the server stopped. */
 export function fatalLine(s: InstanceSpec): string | undefined {
     try {
         const lines = readFileSync(serverLog(s), "utf8").split("\n").filter((l) => /\b(FATAL|PANIC):/.test(l));
-        return lines.pop()?.replace(/^.*?\b(FATAL|PANIC):\s*/, "$1: ");
+        const cause = lines.filter((l) => !CONNECTION_REFUSAL.test(l)).pop() ?? lines.pop();
+        return cause?.replace(/^.*?\b(FATAL|PANIC):\s*/, "$1: ");
     } catch {
         return undefined;
     }
