@@ -1,7 +1,7 @@
 /** pgBouncer's admin console (the `pgbouncer` database) cannot be reached from outside its container. */
-import { CONTAINER_TYPE, argv, isWithin, mountTargets, uploadsOf } from "../lib/docker";
-import { pgbouncerIniPath, resolvePgbouncerIni } from "../lib/config-files";
+import { CONTAINER_TYPE, isWithin, mountTargets } from "../lib/docker";
 import { resourcePolicy } from "../lib/kit";
+import { runningPgbouncerIni } from "../lib/pgbouncer-ini";
 import { hasRole } from "../lib/roles";
 
 /** pgBouncer's compiled-in default for unix_socket_dir. */
@@ -21,20 +21,9 @@ export const pgbouncerAdminConsoleClosed = resourcePolicy(
     [CONTAINER_TYPE],
     (r, ctx) => {
         if (!hasRole(r, "pgbouncer", ctx)) return;
-        const cmd = argv(r.props.command);
-        if (cmd === "unknown") return ctx.defer(`the command of pgbouncer container ${r.label}`);
-        const ini = cmd ? pgbouncerIniPath(cmd) : undefined;
-        if (!ini) {
-            ctx.report(`pgbouncer container ${r.label} does not start pgbouncer with an ini file on its command line, so its admin console settings cannot be verified.`);
-            return;
-        }
-        const { uploads, unknownFiles } = uploadsOf(r.props);
-        const conf = resolvePgbouncerIni(ini, uploads);
-        if (conf.unknownFiles.length > 0 || (unknownFiles && conf.unreadable.length > 0)) {
-            return ctx.defer(`the pgbouncer.ini of pgbouncer container ${r.label}`);
-        }
-        for (const why of conf.unreadable) ctx.report(`pgbouncer container ${r.label}: ${why}, so its admin console settings cannot be verified.`);
-        if (conf.unreadable.length > 0) return;
+        const found = runningPgbouncerIni(r, ctx, "its admin console settings");
+        if (!found) return;
+        const { conf } = found;
         for (const key of ["admin_users", "stats_users"]) {
             const v = (conf.settings.get(key) ?? "").trim();
             if (v !== "") ctx.report(`pgbouncer container ${r.label} lists ${key} = ${v}, who can open the admin console over the network.`);
