@@ -1,11 +1,11 @@
 import { defineConfig } from "vitest/config";
 
-// Integration tests against the real binaries. Each file starts its own local tier (own
+// Integration tests against the real binaries, and the attacks (test/security) that must fail on them. Each file starts its own local tier (own
 // state dir, own ports); files run one after another so two tiers never compete for the
 // machine's two cores.
 export default defineConfig({
     test: {
-        include: ["test/integration/**/*.test.ts"],
+        include: ["test/integration/**/*.test.ts", "test/security/**/*.test.ts"],
         fileParallelism: false,
         pool: "forks",
         testTimeout: 180_000,

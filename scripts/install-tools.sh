@@ -18,34 +18,16 @@ set -euo pipefail
 # Pins. Change a pin here and the next run rebuilds that tool (its stamp no longer matches).
 # ---------------------------------------------------------------------------------------------
 
-# WAL-G, Go module github.com/wal-g/wal-g, package main/pg.
-# Why this pin: the repository's v2.x/v3.x tags are not valid Go module versions (the module
-# path has no /v3 suffix), so only v0/v1 tags or pseudo-versions of commits can be fetched, and
-# the Go module proxy reachable here is filtered: @latest, @master/@main, raw commit hashes,
-# the @v/list endpoint and v3.x tags answer 403 "not available". A pseudo-version needs the
-# commit's exact committer time (to the second), which no source reachable here gives for
-# PR 2549's merge or any commit after v1.1.1; the few probes of recent commit hashes all got
-# 403 (the filter is an exact allow-list: even a served hash with a wrong time is refused).
-# v1.1.1 (tag time 2021-11-12T04:16:11Z) is the newest version found to be served
-# (v0.2.19, v0.2.20 and v1.1.1 answered 200; a pseudo-version after it would be
-# v1.1.2-0.YYYYMMDDHHMMSS-<12 hex>, since v1.1.1 is the highest valid v0/v1 tag).
-# PR 2549 ("Handle cases where object VersionId is empty in S3 delete operations", merged
-# 2026-09-10): NOT included, and not needed by this pin: the bug came with PR 2184 (2026,
-# deletes started sending VersionId); v1.1.1's S3 DeleteObjects sends the key only
-# (pkg/storages/s3/folder.go), so deletes on unversioned buckets really happen.
-# KNOWN LIMITATION: v1.1.1 predates PostgreSQL 15 support: `backup-push` calls
-# pg_start_backup()/pg_stop_backup(), which PostgreSQL 15 removed, so base backups against
-# postgresql-15 fail; wal-push/wal-fetch/backup-list/delete work. Replace this pin with a
-# servable pseudo-version of a commit after PR 2549 as soon as one is available; such commits
-# need Go 1.27 (set WALG_GOTOOLCHAIN, e.g. go1.27.4, the newest go1.27 patch the proxy serves
-# here) and GOEXPERIMENT=jsonv2 (what distributions use to build v3.0.8).
-WALG_VERSION="v1.1.1"
-WALG_GOTOOLCHAIN="local"
+# WAL-G v3.0.9 (the release tag), built from the source vendored in third_party/wal-g/
+# (provenance, checksum and the one stubbed dependency: third_party/wal-g/README.md). The Go
+# module proxy cannot serve it as a module (v3 tags lack the /v3 suffix), but serves all its
+# dependencies but one. The Postgres image copies this same binary (scripts/docker-images.sh),
+# so the image runs exactly what the tests ran.
+WALG_VERSION="v3.0.9"
+WALG_SRC_SHA256="e47e8c4b06b606c360e41ad42a39bbee152a02cde5525099db4f3dfaa44a7034"
 # Build tags: libsodium = client-side encryption (WALG_LIBSODIUM_KEY), needs cgo +
-# libsodium-dev. lz4 and lzma compression are always compiled in. KNOWN LIMITATION of v1.1.1:
-# zstd is decompress-only (WALG_COMPRESSION_METHOD=zstd fails with "supported methods are:
-# [lz4 lzma]"); zstd compression needs a newer WAL-G. brotli/lzo are left out (they need
-# extra C libraries and are not used).
+# libsodium-dev. lz4, lzma and zstd compression are always compiled in; brotli/lzo are left
+# out (extra C libraries, not used).
 WALG_TAGS="libsodium"
 
 # MinIO server, Go module github.com/minio/minio. The project publishes no Go module versions
@@ -67,6 +49,7 @@ APT_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer pgbackrest
 # Everything but the final line goes to stderr.
 exec 3>&1 1>&2
 
+REPO="$(cd "$(dirname "$0")/.." && pwd)"
 CACHE_DIR="${DBTIER_TOOLS:-$HOME/.cache/db-tier-tools}"
 BIN="$CACHE_DIR/bin"
 mkdir -p "$BIN"
@@ -151,7 +134,7 @@ install_debian_packages() {
 find_go() {
   if command -v go >/dev/null 2>&1; then return; fi
   if [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; return; fi
-  die "go is not installed (need Go >= 1.24 on PATH or in /usr/local/go)"
+  die "go is not installed (need Go >= 1.25.11 on PATH or in /usr/local/go)"
 }
 
 # up_to_date TOOL STAMP: the binary exists and was built from exactly this pin.
@@ -166,29 +149,26 @@ finish() {
 }
 
 build_walg() {
-  local stamp="$WALG_VERSION tags=$WALG_TAGS"
+  local src="$REPO/third_party/wal-g"
+  local stamp="$WALG_VERSION sha256=$WALG_SRC_SHA256 tags=$WALG_TAGS"
   if up_to_date wal-g "$stamp"; then log "wal-g $WALG_VERSION: up to date"; return; fi
-  log "wal-g $WALG_VERSION: building (tags: $WALG_TAGS, toolchain: $WALG_GOTOOLCHAIN)"
-  local t0=$SECONDS mod
-  mod="$(mktemp -d "${TMPDIR:-/tmp}/walg-build.XXXXXX")"
-  # `go install module@version` cannot be used: it looks up @latest to report deprecation,
-  # and that lookup is refused by the filtered proxy. A throwaway module pins the version
-  # instead (wal-g's go.mod has no replace directives to copy).
-  cat >"$mod/go.mod" <<EOF
-module dbtier.local/walg-build
-
-go 1.17
-
-require github.com/wal-g/wal-g $WALG_VERSION
-EOF
+  log "wal-g $WALG_VERSION: building from $src (tags: $WALG_TAGS)"
+  local t0=$SECONDS work sum
+  sum="$(sha256sum "$src/wal-g-$WALG_VERSION-src.tar.gz" | cut -d' ' -f1)"
+  [ "$sum" = "$WALG_SRC_SHA256" ] || die "wal-g source checksum mismatch: $sum (want $WALG_SRC_SHA256)"
+  work="$(mktemp -d "${TMPDIR:-/tmp}/walg-build.XXXXXX")"
   (
-    cd "$mod"
-    export GOTOOLCHAIN="$WALG_GOTOOLCHAIN" GOFLAGS="-buildvcs=false -mod=mod" CGO_ENABLED=1
+    set -e
+    tar -xzf "$src/wal-g-$WALG_VERSION-src.tar.gz" -C "$work"
+    cp -r "$src/yc-kms-stub" "$work/yc-kms-stub"
+    cd "$work/wal-g-$WALG_VERSION"
+    go mod edit -replace "github.com/yandex-cloud/go-sdk/services/kms=$work/yc-kms-stub"
+    export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" CGO_ENABLED=1
     go build -trimpath -tags "$WALG_TAGS" \
-      -ldflags "-s -w -X github.com/wal-g/wal-g/cmd/pg.walgVersion=$WALG_VERSION -X github.com/wal-g/wal-g/cmd/pg.gitRevision=go-module -X github.com/wal-g/wal-g/cmd/pg.buildDate=pinned" \
-      -o "$BIN/.wal-g.tmp.$$" github.com/wal-g/wal-g/main/pg
-  ) || { rm -rf "$mod" "$BIN/.wal-g.tmp.$$"; die "wal-g build failed"; }
-  rm -rf "$mod"
+      -ldflags "-s -w -X github.com/wal-g/wal-g/cmd/pg.walgVersion=$WALG_VERSION -X github.com/wal-g/wal-g/cmd/pg.gitRevision=3e493188db28 -X github.com/wal-g/wal-g/cmd/pg.buildDate=2026-08-20T09:16:16Z" \
+      -o "$BIN/.wal-g.tmp.$$" ./main/pg
+  ) || { rm -rf "$work" "$BIN/.wal-g.tmp.$$"; die "wal-g build failed"; }
+  rm -rf "$work"
   finish wal-g "$BIN/.wal-g.tmp.$$" "$stamp"
   log "wal-g: built in $((SECONDS - t0))s"
 }
