@@ -1,0 +1,83 @@
+/** What the applier keeps per resource and what each implemented type provides. */
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { Engine } from "./engine";
+import type { Shape } from "./strict";
+
+/** One resource as the engine's state would hold it after an update. */
+export interface ResourceState {
+    readonly urn: string;
+    readonly type: string;
+    readonly name: string;
+    readonly id: string;
+    readonly inputs: Record<string, unknown>;
+    readonly outputs: Record<string, unknown>;
+    /** URN of the explicit provider resource, if any. */
+    readonly provider?: string;
+    readonly retainOnDelete: boolean;
+    readonly deleteBeforeReplace: boolean;
+}
+
+export interface StackState {
+    readonly resources: ResourceState[];
+    /** The root stack's exported outputs. */
+    readonly outputs: Record<string, unknown>;
+}
+
+/** Where the harness maps the program's hosts and endpoints (explicit, never guessed). */
+export interface Targets {
+    /** The test engine (unix socket). */
+    readonly engineHost: string;
+    /** docker.Provider `host` values that stand for the test engine (e.g. the production ssh host). */
+    readonly dockerHosts: Readonly<Record<string, string>>;
+    /** aws.Provider S3 endpoints to the URL the applier really talks to (loopback only). */
+    readonly s3Endpoints: Readonly<Record<string, string>>;
+    /**
+     * Lifecycle rule fields a stand-in store cannot take (MinIO has no
+     * AbortIncompleteMultipartUpload): sent without them, and reported in the apply result.
+     */
+    readonly lifecycleFieldsTheStoreLacks?: readonly string[];
+}
+
+export interface DockerProviderInstance {
+    readonly kind: "docker";
+    readonly engine: Engine;
+}
+
+export interface AwsProviderInstance {
+    readonly kind: "aws";
+    readonly s3: S3Client;
+    readonly endpoint: string;
+}
+
+export type ProviderInstance = DockerProviderInstance | AwsProviderInstance;
+
+export interface ApplyContext {
+    readonly urn: string;
+    readonly name: string;
+    readonly type: string;
+    readonly provider: ProviderInstance | undefined;
+    readonly targets: Targets;
+    /** The previous state of this resource (update or replacement), if any. */
+    readonly old?: ResourceState;
+    /** Notes for the apply report (downgrades a stand-in forced, waits, exit codes). */
+    readonly note: (message: string) => void;
+}
+
+export interface Created {
+    readonly id: string;
+    /** Computed outputs; merged over the inputs like a provider's state. */
+    readonly outputs: Record<string, unknown>;
+}
+
+export interface ResourceImpl {
+    /** The inputs this implementation honours; any other is an error. */
+    readonly inputs: Readonly<Record<string, Shape>>;
+    /** `docker`, `aws` or none: which provider kind the resource needs. */
+    readonly providerKind?: "docker" | "aws";
+    /** The provider's check: defaults and auto-names the engine would fill in. */
+    check?(inputs: Record<string, unknown>, ctx: ApplyContext): Record<string, unknown>;
+    create(inputs: Record<string, unknown>, ctx: ApplyContext): Promise<Created>;
+    /** In-place update; without it every change is a replacement. */
+    update?(inputs: Record<string, unknown>, old: ResourceState, ctx: ApplyContext): Promise<Created>;
+    delete(state: ResourceState, ctx: ApplyContext): Promise<void>;
+}
