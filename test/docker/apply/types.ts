@@ -36,6 +36,12 @@ export interface Targets {
      * AbortIncompleteMultipartUpload): sent without them, and reported in the apply result.
      */
     readonly lifecycleFieldsTheStoreLacks?: readonly string[];
+    /**
+     * Images scripts/docker-images.sh built from exactly this Dockerfile (its context holds
+     * what the Dockerfile copies, staged): a docker.Image with this imageName, Dockerfile
+     * and context, no build args and no target, is satisfied by the tag on the engine.
+     */
+    readonly prebuiltImages?: Readonly<Record<string, { readonly dockerfile: string; readonly context: string }>>;
 }
 
 export interface DockerProviderInstance {

@@ -33,6 +33,18 @@ export const dockerImage: ResourceImpl = {
         if (build.platform && build.platform !== enginePlatform) {
             throw new NotImplementedError(`${ctx.type}: platform ${build.platform} differs from the test engine's ${enginePlatform} (${ctx.urn})`);
         }
+        const prebuilt = ctx.targets.prebuiltImages?.[imageName];
+        if (prebuilt && path.resolve(prebuilt.dockerfile) === dockerfile && path.resolve(prebuilt.context) === context && !build.args && !build.target) {
+            const res = await engine.raw("GET", `/images/${encodeURIComponent(imageName)}/json`);
+            if (res.status === 404) throw new Error(`${ctx.type} ${ctx.name}: ${imageName} is not on the test engine: run scripts/docker-images.sh (${ctx.urn})`);
+            const image = JSON.parse(res.body.toString("utf8")) as { Id: string; Config?: { Labels?: Record<string, string> } };
+            if (!image.Config?.Labels?.["db-tier.inputs"]) throw new Error(`${ctx.type} ${ctx.name}: ${imageName} on the engine was not built by scripts/docker-images.sh (no db-tier.inputs label)`);
+            ctx.note(`${imageName}: prebuilt by scripts/docker-images.sh from ${dockerfile} (${image.Id.slice(0, 19)})`);
+            return {
+                id: image.Id,
+                outputs: { imageName, repoDigest: image.Id, baseImageName: imageName, context, dockerfile, platform: build.platform ?? enginePlatform, registryServer: "" },
+            };
+        }
         const args = ["build", "-q", "-t", imageName, "-f", dockerfile];
         for (const [k, v] of Object.entries(build.args ?? {})) args.push("--build-arg", `${k}=${v}`);
         if (build.target) args.push("--target", build.target);
