@@ -11,14 +11,36 @@ import type { WalgInvocation } from "../render/walg-command";
 import { describeFailure } from "./proc";
 import { walg } from "./walg";
 
+export type CheckStatus = "passed" | "failed" | "skipped";
+
+/** One check the drill ran or skipped (with the reason), the role that ran it, and its duration. */
 export interface DrillCheck {
     readonly name: string;
-    readonly status: "passed" | "failed" | "skipped";
+    readonly status: CheckStatus;
+    /** The database role that ran the check's SQL; DRILL_JOB for checks that ran no SQL. */
+    readonly role: string;
+    readonly duration_seconds: number;
     readonly detail: string;
 }
 
+/** Checks the drill computes itself, from times and its own records, without a database role. */
+export const DRILL_JOB = "drill-job";
+
+/** Something worth knowing that does not fail the drill. */
+export interface Finding {
+    readonly kind: "rls-not-forced" | "event-trigger-disabled";
+    readonly database: string;
+    /** schema.table for table findings, the object's name otherwise. */
+    readonly object: string;
+    readonly detail: string;
+}
+
+/** Which promised point a drill restores: the newest backup, or the oldest the window promises. */
+export type DrillPoint = "newest" | "oldest";
+
 export interface Evidence {
     status: "passed" | "failed";
+    point: DrillPoint;
     environment: string;
     cluster: string;
     database: string;
@@ -34,6 +56,9 @@ export interface Evidence {
     schema_version: unknown;
     row_counts: Record<string, number | null>;
     checks: DrillCheck[];
+    /** The role the data checks ran as (created on the restored copy only). */
+    drill_role: string;
+    findings: Finding[];
     error: string | null;
     evidence_location: string;
 }

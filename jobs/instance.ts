@@ -3,8 +3,9 @@
  * It listens on a Unix socket inside its scratch directory (plus 127.0.0.1:<keepPort> when
  * it is kept for inspection); its pg_hba trusts that socket only.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { sessionOptions } from "../render/drill-sql";
 import { renderPgHba } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
 import { shellQuote } from "../render/quote";
@@ -45,7 +46,16 @@ export function pgTimestamp(d: Date): string {
     return `${d.toISOString().replace("T", " ").replace("Z", "")}+00`;
 }
 
-export function renderRecoveryConf(s: InstanceSpec, targetTime?: Date): string {
+/** Where recovery stops: the end of WAL, a time, or the backup's own consistent end ("immediate"). */
+export type RecoveryTarget = { readonly time: Date } | { readonly immediate: true } | undefined;
+
+function targetSettings(t: RecoveryTarget): Record<string, string> {
+    if (t === undefined) return {};
+    if ("immediate" in t) return { recovery_target: "immediate" };
+    return { recovery_target_time: pgTimestamp(t.time), recovery_target_inclusive: "on" };
+}
+
+export function renderRecoveryConf(s: InstanceSpec, target?: RecoveryTarget): string {
     return renderPostgresqlConf({
         listenAddresses: s.keepPort ? "127.0.0.1" : "",
         port: port(s),
@@ -61,19 +71,25 @@ export function renderRecoveryConf(s: InstanceSpec, targetTime?: Date): string {
             hot_standby: "off",
             unix_socket_permissions: "0700",
             recovery_target_action: "promote",
-            ...(targetTime ? { recovery_target_time: pgTimestamp(targetTime), recovery_target_inclusive: "on" } : {}),
+            ...targetSettings(target),
         },
     });
 }
 
-export function renderRecoveryHba(s: InstanceSpec): string {
-    const tcp = s.keepPort ? renderPgHba({ localPeer: false }).split("\n").filter((l) => l.startsWith("host ")) : [];
-    return ["# Rendered by db-tier for a restore drill: the scratch socket only (plus SCRAM on 127.0.0.1 when kept).", "local all all trust", ...tcp, ""].join("\n");
+/**
+ * The scratch socket only, while the drill restores and checks: a kept instance's TCP logins
+ * (the primary's roles, SCRAM) open only after the checks (openKeptPort), so no application
+ * role can change the copy between the drill's catalog reads and its checks.
+ */
+export function renderRecoveryHba(s: InstanceSpec, opts: { tcp?: boolean } = {}): string {
+    const tcp = s.keepPort && opts.tcp ? renderPgHba({ localPeer: false }).split("\n").filter((l) => l.startsWith("host ")) : [];
+    const closed = s.keepPort && !opts.tcp ? ["host all all 0.0.0.0/0 reject", "host all all ::/0 reject"] : [];
+    return ["# Rendered by db-tier for a restore drill: the scratch socket only (plus SCRAM on 127.0.0.1 once kept).", "local all all trust", ...tcp, ...closed, ""].join("\n");
 }
 
-export function configFiles(s: InstanceSpec, targetTime?: Date): Record<string, string> {
+export function configFiles(s: InstanceSpec, target?: RecoveryTarget): Record<string, string> {
     return {
-        [confPath(s)]: renderRecoveryConf(s, targetTime),
+        [confPath(s)]: renderRecoveryConf(s, target),
         [hbaPath(s)]: renderRecoveryHba(s),
         [join(dataDir(s), "recovery.signal")]: "",
     };
@@ -102,22 +118,49 @@ export function runningPid(s: InstanceSpec): number | undefined {
     }
 }
 
-export async function psql(s: InstanceSpec, user: string, database: string, sql: string): Promise<RunResult> {
-    return run(join(s.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", s.scratchDir, "-p", String(port(s)), "-U", user, "-d", database, "-c", sql], {
-        timeoutMs: 120_000,
-        // Trust on the scratch socket: no password, and none from the caller's environment.
-        env: { PATH: process.env.PATH, PGCONNECT_TIMEOUT: "5", PGPASSFILE: join(s.scratchDir, "no-pgpass") },
+export interface SessionOpts {
+    /** Drill-role sessions: read-only by default in the startup packet too. */
+    readonly readOnly?: boolean;
+    readonly timeoutMs?: number;
+    /** psql's ON_ERROR_STOP (default on). */
+    readonly stopOnError?: boolean;
+}
+
+/**
+ * The explicit, minimal environment of every client the drill runs against the copy (psql,
+ * pg_amcheck): no WAL-G env file, no storage secret, no password, nothing of the caller's
+ * environment but PATH; the session settings go in the startup packet (see sessionOptions).
+ */
+export function clientEnv(s: InstanceSpec, readOnly: boolean): NodeJS.ProcessEnv {
+    return { PATH: process.env.PATH ?? "/usr/bin:/bin", PGCONNECT_TIMEOUT: "5", PGPASSFILE: join(s.scratchDir, "no-pgpass"), PGOPTIONS: sessionOptions(readOnly) };
+}
+
+/** Runs a psql script (on stdin) as `user` over the scratch socket. */
+export async function psql(s: InstanceSpec, user: string, database: string, sql: string, opts: SessionOpts = {}): Promise<RunResult> {
+    const stop = opts.stopOnError ?? true;
+    return run(join(s.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", `ON_ERROR_STOP=${stop ? 1 : 0}`, "-h", s.scratchDir, "-p", String(port(s)), "-U", user, "-d", database, "-f", "-"], {
+        timeoutMs: opts.timeoutMs ?? 120_000,
+        input: `${sql}\n`,
+        env: clientEnv(s, opts.readOnly ?? false),
     });
 }
 
+/** psql's error line, for messages. */
+export function psqlError(r: RunResult): string {
+    const lines = r.stderr.trim().split("\n");
+    return lines.find((l) => /ERROR:|FATAL:|error:/.test(l))?.replace(/^psql:\S*\s*/, "").trim() ?? (lines[0] || `psql exit ${r.code}`);
+}
+
+/** The script's output lines, or throws with psql's error. */
+export async function queryLines(s: InstanceSpec, user: string, database: string, sql: string, opts: SessionOpts = {}): Promise<string[]> {
+    const r = await psql(s, user, database, sql, opts);
+    if (r.code !== 0) throw new Error(psqlError(r));
+    return r.stdout.split("\n").filter((l) => l !== "");
+}
+
 /** One value (first column of the first row), or throws with psql's error. */
-export async function queryValue(s: InstanceSpec, user: string, database: string, sql: string): Promise<string> {
-    const r = await psql(s, user, database, sql);
-    if (r.code !== 0) {
-        const lines = r.stderr.trim().split("\n");
-        throw new Error(lines.find((l) => /ERROR:|FATAL:|error:/.test(l))?.replace(/^psql:\S*\s*/, "").trim() ?? (lines[0] || `psql exit ${r.code}`));
-    }
-    return r.stdout.split("\n")[0] ?? "";
+export async function queryValue(s: InstanceSpec, user: string, database: string, sql: string, opts: SessionOpts = {}): Promise<string> {
+    return (await queryLines(s, user, database, sql, opts))[0] ?? "";
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -134,7 +177,7 @@ export async function waitPromoted(s: InstanceSpec, user: string, database: stri
             throw new Error(`postgres exited during recovery: ${fatalLine(s) ?? lastLogLines(s, 4)}`);
         }
         if (pid !== undefined) {
-            const r = await psql(s, user, database, "SELECT pg_is_in_recovery()");
+            const r = await psql(s, user, database, "SELECT pg_catalog.pg_is_in_recovery()");
             if (r.code === 0 && r.stdout.trim() === "f") return;
         }
         if (Date.now() > deadline) throw new Error("recovery did not finish within the RTO");
@@ -165,6 +208,21 @@ export function lastLogLines(s: InstanceSpec, n: number): string {
     } catch {
         return "(no server log)";
     }
+}
+
+/** Opens a kept instance's TCP logins once the checks are done: new pg_hba, then a reload. */
+export async function openKeptPort(s: InstanceSpec): Promise<void> {
+    writeFileSync(hbaPath(s), renderRecoveryHba(s, { tcp: true }), { mode: 0o600 });
+    const [cmd, args] = asServerUser(s, [join(s.pgBinDir, "pg_ctl"), "reload", "-D", dataDir(s)]);
+    const r = await run(cmd, args, { timeoutMs: 30_000 });
+    if (r.code !== 0) throw new Error(describeFailure("pg_ctl reload", r));
+}
+
+/** The cluster's system identifier from pg_control: its high 32 bits are initdb's Unix time. */
+export async function initdbTime(s: InstanceSpec): Promise<Date | undefined> {
+    const r = await run(join(s.pgBinDir, "pg_controldata"), [dataDir(s)], { env: { PATH: process.env.PATH, LC_ALL: "C" }, timeoutMs: 30_000 });
+    const m = /Database system identifier:\s+(\d+)/.exec(r.stdout);
+    return m ? new Date(Number(BigInt(m[1]) >> 32n) * 1000) : undefined;
 }
 
 export async function stop(s: InstanceSpec): Promise<void> {

@@ -39,34 +39,54 @@ export interface BackupJobConfig {
     readonly pushTimeoutSeconds: number;
 }
 
+/**
+ * pg_amcheck over the restored copy: off, heap and B-tree structure, or that plus a check
+ * that every heap tuple is in every index (heapallindexed: slower, catches more).
+ */
+export type AmcheckMode = "off" | "heap-and-btree" | "heapallindexed";
+export const AMCHECK_MODES: readonly AmcheckMode[] = ["off", "heap-and-btree", "heapallindexed"];
+
 export interface DrillJobConfig {
     readonly environment: string;
     readonly cluster: string;
+    /** When the newest-point drill runs (5-field cron, UTC). */
     readonly schedule: string;
+    /**
+     * When the oldest-point drill runs (restores the oldest point the retention window
+     * promises); absent: never on a schedule (`drill --point oldest` still works).
+     */
+    readonly oldestSchedule?: string;
+    /** The promised point-in-time window in seconds (backup.retention.walDays days). */
+    readonly windowSeconds?: number;
     readonly walgBinary: string;
     readonly walgEnvFile: string;
-    /** Directory holding postgres, pg_ctl, psql of the same major version. */
+    /** Directory holding postgres, pg_ctl, psql, pg_amcheck of the same major version. */
     readonly pgBinDir: string;
     /** Scratch space for the throwaway instance; emptied afterwards. */
     readonly scratchDir: string;
     /** OS user to run the throwaway Postgres as when the drill runs as root. */
     readonly runAsUser?: string;
     /**
-     * Role the checks connect as over the scratch socket (trusted, never reachable from
-     * outside): the cluster's root user, so row counts see every row. Default "postgres".
+     * The cluster's root role, used over the trusted scratch socket only to prepare the copy
+     * (create the drill role, grant, install amcheck); it never evaluates an object an
+     * application role can create or replace. The checks run as DRILL_ROLE. Default "postgres".
      */
     readonly superuser?: string;
     readonly rtoSeconds: number;
     readonly database: string;
-    /** Schema-version query; default: Drizzle's migrations table when it exists. */
+    /** Schema-version query (runs read-only as the drill role); default: Drizzle's migrations table when it is a plain table. */
     readonly schemaQuery?: string;
+    /** Tables that must exist (every user table is counted anyway). */
     readonly tables: readonly string[];
     readonly minRows: Readonly<Record<string, number>>;
+    /** Default "heapallindexed". */
+    readonly amcheck?: AmcheckMode;
     /** Bucket the evidence is uploaded to, under evidenceKeyPrefix(). */
     readonly evidenceBucket: string;
 }
 
-export const DEFAULT_SCHEMA_QUERY = "SELECT * FROM drizzle.__drizzle_migrations ORDER BY id DESC LIMIT 1";
+/** The oldest-point drill's default cadence: monthly, half a month away from the newest-point drill's default. */
+export const DEFAULT_OLDEST_DRILL_SCHEDULE = "0 5 15 * *";
 
 /** `restore-tests/YYYY-MM-DD/<environment>/<cluster>/`: one folder per drill, per cluster. */
 export function evidenceKeyPrefix(date: Date, environment: string, cluster: string): string {
