@@ -28,13 +28,9 @@ function rulesOf(r: RecordedResource[]): Record<string, unknown>[] {
 }
 
 describe("BackupBucket", () => {
-    it("on MinIO: safety nets per prefix beyond retention, evidence expiry, no multipart rule, no versioning", async () => {
+    it("on MinIO: evidence expiry only (no age-based expiry of backup data, no multipart rule), no versioning", async () => {
         const r = await bucketFor("minio", "http://127.0.0.1:19000", "us-east-1");
-        expect(rulesOf(r)).toEqual([
-            { id: "backup-safety-net-production-app", status: "Enabled", filter: { prefix: "production/app/" }, expiration: { days: 90 } },
-            { id: "backup-safety-net-production-temporal", status: "Enabled", filter: { prefix: "production/temporal/" }, expiration: { days: 90 } },
-            { id: "restore-evidence-expiry", status: "Enabled", filter: { prefix: "restore-tests/" }, expiration: { days: 400 } },
-        ]);
+        expect(rulesOf(r)).toEqual([{ id: "restore-evidence-expiry", status: "Enabled", filter: { prefix: "restore-tests/" }, expiration: { days: 400 } }]);
         expect(r.some((x) => x.type === "aws:s3/bucketVersioning:BucketVersioning")).toBe(false);
     });
 
@@ -43,6 +39,19 @@ describe("BackupBucket", () => {
         expect(rulesOf(r)).toContainEqual({ id: "abort-incomplete-multipart", status: "Enabled", filter: { prefix: "" }, abortIncompleteMultipartUpload: { daysAfterInitiation: 1 } });
         expect(r.find((x) => x.type === "pulumi:providers:aws")!.inputs.region).toBe("auto");
     });
+
+    for (const [provider, endpoint, region] of [
+        ["minio", "http://127.0.0.1:19000", "us-east-1"],
+        ["r2", "https://acc.r2.cloudflarestorage.com", "auto"],
+        ["b2", "https://s3.us-west-004.backblazeb2.com", "us-west-004"],
+    ] as const) {
+        it(`on ${provider}: no rule expires anything under a backup prefix, where permanent backups live`, async () => {
+            const rules = rulesOf(await bucketFor(provider, endpoint, region)) as { filter: { prefix: string }; expiration?: unknown }[];
+            const reaching = rules.filter((x) => x.expiration !== undefined && ["production/app/", "production/temporal/"].some((p) => p.startsWith(x.filter.prefix) || x.filter.prefix.startsWith(p)));
+            expect(reaching).toEqual([]);
+            expect(rules.filter((x) => x.expiration !== undefined).map((x) => x.filter.prefix)).toEqual(["restore-tests/"]);
+        });
+    }
 
     it("on B2: enables versioning and removes noncurrent (hidden) versions", async () => {
         const r = await bucketFor("b2", "https://s3.us-west-004.backblazeb2.com", "us-west-004");

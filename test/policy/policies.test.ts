@@ -190,7 +190,7 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "a safety net inside the retention window",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules[0].expiration.days = 30),
+            mutate: (f, g) => void g(f.bucket.lifecycle).inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 30 } }),
             message: /expires prefix "test\/app\/" after 30 days/,
         },
         {
@@ -205,7 +205,10 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "a safety net inside the window the deployed backup job keeps (walDays 90)",
-            mutate: (f, g) => editUpload(g(f.tier.backup), CONTAINER_PATHS.backupConfig, () => backupJobConfig({ daily: 7, weekly: 4, walDays: 90 })),
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 90 } });
+                editUpload(g(f.tier.backup), CONTAINER_PATHS.backupConfig, () => backupJobConfig({ daily: 7, weekly: 4, walDays: 90 }));
+            },
             message: /90-day retention window/,
         },
         { title: "an expiry by date", mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules[0].expiration = { date: "2027-01-01T00:00:00Z" }), message: /on 2027-01-01/ },

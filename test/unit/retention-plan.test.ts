@@ -50,6 +50,8 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
         const plan = planRetention(backups, now, policy);
         expect(plan.keep).toEqual([
             { name: n("2027-01-06"), reasons: ["pitr-anchor"] },
+            // Tomorrow's anchor: without it the anchor could only move once a weekly backup is 30 days old.
+            { name: n("2027-01-07"), reasons: ["anchor-successor"] },
             { name: n("2027-01-11"), reasons: ["weekly"] },
             { name: n("2027-01-18"), reasons: ["weekly"] },
             { name: n("2027-01-25"), reasons: ["weekly"] },
@@ -65,7 +67,7 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
         expect(plan.deleteBefore).toBe(n("2027-01-06"));
         expect(plan.deletedByBefore).toEqual(days("2026-12-01", "2027-01-05").map(n));
         expect(plan.deleteTargets).toEqual(
-            ["2027-01-07", "2027-01-08", "2027-01-09", "2027-01-10", ...days("2027-01-12", "2027-01-17"), ...days("2027-01-19", "2027-01-24"), "2027-01-26", "2027-01-27", "2027-01-28"].map(n),
+            ["2027-01-08", "2027-01-09", "2027-01-10", ...days("2027-01-12", "2027-01-17"), ...days("2027-01-19", "2027-01-24"), "2027-01-26", "2027-01-27", "2027-01-28"].map(n),
         );
         expectPartition(backups, plan);
     });
@@ -76,23 +78,32 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
             ["2026-12-14", "2026-12-21", "2026-12-28", "2027-01-04", "2027-01-11", "2027-01-18", "2027-01-25", "2027-02-01"].map(n),
         );
         expect(plan.keep.map((k) => k.name)).toEqual(
-            ["2026-12-14", "2026-12-21", "2026-12-28", "2027-01-04", "2027-01-06", "2027-01-11", "2027-01-18", "2027-01-25", "2027-02-01", "2027-02-04", "2027-02-05"].map(n),
+            ["2026-12-14", "2026-12-21", "2026-12-28", "2027-01-04", "2027-01-06", "2027-01-07", "2027-01-11", "2027-01-18", "2027-01-25", "2027-02-01", "2027-02-04", "2027-02-05"].map(n),
         );
+        // The cut is the oldest kept backup (a weekly one older than the anchor), not the anchor.
         expect(plan.deleteBefore).toBe(n("2026-12-14"));
         expect(plan.deletedByBefore).toEqual(days("2026-12-01", "2026-12-13").map(n));
         expectPartition(backups, plan);
     });
 
-    it("keeps the newest backup at or before now - walDays as the PITR anchor, even at the horizon itself", () => {
-        const atHorizon = new Date(Date.parse(`2027-01-06T02:00:00Z`) + 30 * DAY);
+    it("anchors on the newest backup that FINISHED at or before now - walDays, even at the horizon itself, and keeps one successor per week", () => {
+        const atHorizon = new Date(Date.parse(`2027-01-06T02:10:00Z`) + 30 * DAY);
         const plan = planRetention(backups, atHorizon, { daily: 1, weekly: 0, walDays: 30 });
         expect(plan.keep).toEqual([
             { name: n("2027-01-06"), reasons: ["pitr-anchor"] },
+            { name: n("2027-01-07"), reasons: ["anchor-successor"] },
+            { name: n("2027-01-11"), reasons: ["anchor-successor"] },
+            { name: n("2027-01-18"), reasons: ["anchor-successor"] },
+            { name: n("2027-01-25"), reasons: ["anchor-successor"] },
+            { name: n("2027-02-01"), reasons: ["anchor-successor"] },
             { name: n("2027-02-05"), reasons: ["daily", "newest"] },
         ]);
+        expect(plan.anchor).toBe(n("2027-01-06"));
+        expect(plan.promiseMet).toBe(true);
         expect(plan.deleteBefore).toBe(n("2027-01-06"));
-        expect(plan.deleteTargets).toEqual([...days("2027-01-07", "2027-02-04", ["2027-02-02"]).map(n)]);
         expectPartition(backups, plan);
+        // One millisecond earlier the Jan 6 backup has not finished 30 days ago: Jan 5 anchors.
+        expect(planRetention(backups, new Date(atHorizon.getTime() - 1), { daily: 1, weekly: 0, walDays: 30 }).anchor).toBe(n("2027-01-05"));
     });
 
     it("keeps every permanent backup and never deletes it, before or after the cut", () => {
@@ -106,7 +117,7 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
         expect(plan.deleteBefore).toBe(n("2027-01-06"));
         expect(plan.deletedByBefore).toEqual(days("2026-12-01", "2027-01-05", ["2026-12-10"]).map(n));
         expect(plan.deleteTargets).not.toContain(n("2027-01-20"));
-        expect(kept).toHaveLength(13);
+        expect(kept).toHaveLength(14);
         expectPartition(withPermanent, plan);
     });
 });
@@ -126,7 +137,7 @@ describe("planRetention edge cases", () => {
     });
 
     it("plans nothing for no backups", () => {
-        expect(planRetention([], new Date(), { daily: 7, weekly: 4, walDays: 30 })).toEqual({ keep: [], deleteBefore: null, deletedByBefore: [], deleteTargets: [] });
+        expect(planRetention([], new Date(), { daily: 7, weekly: 4, walDays: 30 })).toMatchObject({ keep: [], deleteBefore: null, deletedByBefore: [], deleteTargets: [], anchor: null });
     });
 
     it("keeps the newest of a day for daily and the oldest of a week for weekly", () => {
@@ -137,10 +148,11 @@ describe("planRetention edge cases", () => {
         expect(plan.keep).toEqual([
             { name: "a", reasons: ["weekly"] },
             { name: "b", reasons: ["daily", "pitr-anchor"] },
+            { name: "c", reasons: ["anchor-successor"] },
             { name: "d", reasons: ["daily", "newest"] },
         ]);
         expect(plan.deleteBefore).toBeNull();
-        expect(plan.deleteTargets).toEqual(["c"]);
+        expect(plan.deleteTargets).toEqual([]);
         expectPartition(backups, plan);
     });
 
@@ -149,11 +161,14 @@ describe("planRetention edge cases", () => {
         const plan = planRetention(backups, new Date("2027-03-10T12:00:00Z"), { daily: 2, weekly: 0, walDays: 30 });
         expect(plan.keep.map((k) => [k.name, k.reasons])).toEqual([
             [n("2027-03-01"), ["pitr-anchor"]],
+            [n("2027-03-02"), ["anchor-successor"]],
+            [n("2027-03-08"), ["anchor-successor"]],
             [n("2027-03-09"), ["daily"]],
             [n("2027-03-10"), ["daily", "newest"]],
         ]);
+        expect(plan.promiseMet).toBe(false);
         expect(plan.deleteBefore).toBeNull();
-        expect(plan.deleteTargets).toEqual(days("2027-03-02", "2027-03-08").map(n));
+        expect(plan.deleteTargets).toEqual(days("2027-03-03", "2027-03-07").map(n));
     });
 
     it("works in compressed time (dayMs = 10 s)", () => {
@@ -168,15 +183,16 @@ describe("planRetention edge cases", () => {
         }));
         const now = new Date(t0 + 60_000);
         const plan = planRetention(backups, now, { daily: 2, weekly: 0, walDays: 3, dayMs });
-        // Horizon t0+30s: newest start <= it is b05 (t0+26s).
+        // Horizon t0+30s: newest finish <= it is b05 (t0+27s); b06 is tomorrow's anchor.
         expect(plan.keep).toEqual([
             { name: "b05", reasons: ["pitr-anchor"] },
+            { name: "b06", reasons: ["anchor-successor"] },
             { name: "b09", reasons: ["daily"] },
             { name: "b11", reasons: ["daily", "newest"] },
         ]);
         expect(plan.deleteBefore).toBe("b05");
         expect(plan.deletedByBefore).toEqual(["b00", "b01", "b02", "b03", "b04"]);
-        expect(plan.deleteTargets).toEqual(["b06", "b07", "b08", "b10"]);
+        expect(plan.deleteTargets).toEqual(["b07", "b08", "b10"]);
         expectPartition(backups, plan);
     });
 
