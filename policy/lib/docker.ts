@@ -81,6 +81,8 @@ export interface Membership {
     readonly names: readonly string[];
     /** Some entry's network is not known yet. */
     readonly unknown: boolean;
+    /** Entries that are known but name no network (no `name`, or not a string): unresolvable. */
+    readonly malformed: number;
     /** No networksAdvanced and no named networkMode: Docker's default bridge. */
     readonly defaultBridge: boolean;
     /** networkMode "host": the host's own network stack. */
@@ -94,13 +96,15 @@ const DEFAULT_MODES = ["", "bridge", "default"];
 export function containerNetworks(props: Plain): Membership {
     const names: string[] = [];
     let unknown = false;
+    let malformed = 0;
     const adv = plain(props.networksAdvanced);
     if (isUnknown(adv)) unknown = true;
     for (const entry of asArray(adv) ?? []) {
         const e = asObject(entry);
         const name = e ? e.name : undefined;
-        if (!e || isUnknown(name)) unknown = true;
-        else if (typeof name === "string") names.push(name);
+        if (isUnknown(plain(entry)) || (e && isUnknown(name))) unknown = true;
+        else if (typeof name === "string" && name !== "") names.push(name);
+        else malformed++;
     }
     const modeRaw = plain(props.networkMode);
     let host = false;
@@ -116,8 +120,8 @@ export function containerNetworks(props: Plain): Membership {
         } else namedMode = true; // "none": no network at all
     }
     // With networksAdvanced the provider disconnects the default bridge; without, Docker keeps it.
-    const defaultBridge = !unknown && !host && !sharesWith && !namedMode && names.length === 0;
-    return { names, unknown, defaultBridge, host, sharesWith };
+    const defaultBridge = !unknown && !host && !sharesWith && !namedMode && names.length === 0 && malformed === 0;
+    return { names, unknown, malformed, defaultBridge, host, sharesWith };
 }
 
 export interface EnvEntry {
@@ -291,8 +295,12 @@ export interface NetworkInfo {
     readonly resource: PolicyResource;
     readonly props: Plain;
     readonly label: string;
-    /** Docker network name; undefined while unknown. */
+    /** Docker network name; undefined while unknown or absent. */
     readonly name?: string;
+    /** The name is the engine's unknown (preview); otherwise a missing name is absent. */
+    readonly nameUnknown: boolean;
+    /** The network's id when the props carry it (containers may attach by id). */
+    readonly id?: string;
     readonly kind: NetworkKindRead;
 }
 
@@ -312,15 +320,33 @@ export class DockerView {
             .filter((r) => r.type === NETWORK_TYPE)
             .map((r) => {
                 const props = propsOf(r);
-                return { resource: r, props, label: displayName(r), name: asString(props.name), kind: networkKind(props) };
+                return {
+                    resource: r,
+                    props,
+                    label: displayName(r),
+                    name: asString(props.name),
+                    nameUnknown: isUnknown(plain(props.name)),
+                    id: asString(props.id),
+                    kind: networkKind(props),
+                };
             });
     }
 
-    /** Networks of the stack a name refers to; `unknown` when some network's name is not known yet. */
-    resolveNetwork(name: string): { network?: NetworkInfo; unknown: boolean } {
-        const network = this.networks.find((n) => n.name === name);
-        if (network) return { network, unknown: false };
-        return { unknown: this.networks.some((n) => n.name === undefined) };
+    /**
+     * The network of the stack a container's entry refers to (Docker accepts a name or an id);
+     * `unknown` when some network's name is not known yet (preview), `nameless` lists networks
+     * that have no name at all, so that a miss cannot be told from a hit on one of them.
+     */
+    resolveNetwork(name: string): { network?: NetworkInfo; unknown: boolean; nameless: NetworkInfo[] } {
+        const network = this.networks.find((n) => n.name === name || n.id === name);
+        const nameless = this.networks.filter((n) => n.name === undefined && !n.nameUnknown);
+        if (network) return { network, unknown: false, nameless: [] };
+        return { unknown: this.networks.some((n) => n.nameUnknown), nameless };
+    }
+
+    /** True when the stack declares any db-tier network (the pack then guards its attachments). */
+    hasTierNetworks(): boolean {
+        return this.networks.some((n) => n.kind.state !== "none");
     }
 
     /** The container another one shares its network namespace with (networkMode container:<name>). */
@@ -336,27 +362,40 @@ export class DockerView {
         networks: NetworkInfo[];
         /** Names that match no network of this stack (external or default networks). */
         foreign: string[];
+        /**
+         * Attachments that cannot be resolved from what is known: an entry without a network
+         * name, a name that matches nothing while some network of the stack has no name, a
+         * `container:` mode naming no container of the stack. Each is a reason, in words.
+         */
+        unresolved: string[];
         unknown: boolean;
         defaultBridge: boolean;
         host: boolean;
     } {
         let m = c.networks;
         let unknown = m.unknown;
+        const unresolved: string[] = [];
         if (m.sharesWith !== undefined) {
             const other = this.containerByName(m.sharesWith);
-            if (!other) return { networks: [], foreign: [`container:${m.sharesWith}`], unknown, defaultBridge: false, host: false };
+            if (!other) {
+                const reason = `it shares the network namespace of container "${m.sharesWith}", which is no container of this stack`;
+                return { networks: [], foreign: [], unresolved: [reason], unknown, defaultBridge: false, host: false };
+            }
             m = other.networks;
             unknown = unknown || m.unknown;
         }
+        if (m.malformed > 0) unresolved.push(`${m.malformed} of its networksAdvanced entries name no network`);
         const networks: NetworkInfo[] = [];
         const foreign: string[] = [];
         for (const name of m.names) {
             const hit = this.resolveNetwork(name);
             if (hit.network) networks.push(hit.network);
             else if (hit.unknown) unknown = true;
-            else foreign.push(name);
+            else if (hit.nameless.length > 0) {
+                unresolved.push(`it joins network "${name}", and network ${hit.nameless.map((n) => n.label).join(", ")} of this stack has no name to compare it with`);
+            } else foreign.push(name);
         }
-        return { networks, foreign, unknown, defaultBridge: m.defaultBridge, host: m.host };
+        return { networks, foreign, unresolved, unknown, defaultBridge: m.defaultBridge, host: m.host };
     }
 
     /** Containers that are on the given network (directly or through a shared namespace). */

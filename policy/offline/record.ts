@@ -16,6 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as crypto from "node:crypto";
 import type { ResourceRecord } from "../lib/evaluate";
 import { ROOT_STACK_TYPE } from "../lib/evaluate";
+import { withAutoName } from "./autonaming";
 import { fromWire, WIRE_UNKNOWN } from "./wire";
 
 interface RawRecord {
@@ -90,9 +91,6 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
             const image = String(inputs.imageName ?? inputs.name ?? name);
             return { imageId: digest, repoDigest: `${image.split(":")[0]}@${digest}` };
         }
-        case "command:local:Command":
-        case "command:remote:Command":
-            return { stdout: "", stderr: "" };
         default:
             return {};
     }
@@ -123,9 +121,6 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
                 const computed = computedOutputs(args.type, args.name, args.inputs);
                 const state: Record<string, unknown> = { ...args.inputs };
                 for (const [k, v] of Object.entries(computed)) state[k] = preview ? WIRE_UNKNOWN : v;
-                if (args.type.startsWith("aws:s3/bucket") && args.type.endsWith("Bucket") && state.bucket === undefined) {
-                    state.bucket = preview ? WIRE_UNKNOWN : `${args.name}-${alnum(args.name, 7).toLowerCase()}`;
-                }
                 const id = preview && args.custom ? undefined : String(args.inputs.name ?? args.inputs.bucket ?? `${args.name}-id`);
                 return { id, state };
             },
@@ -149,6 +144,13 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
         const original = monitor[method].bind(monitor);
         monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) => {
             const propertyDependencyMockUrns: Record<string, string[]> = {};
+            if (method === "registerResource" && req.getCustom()) {
+                // The provider's Check names what the program left unnamed (see autonaming.ts).
+                const struct = req.getObject();
+                const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
+                const named = struct ? withAutoName(req.getType(), req.getName(), urn, struct.toJavaScript()) : undefined;
+                if (named) req.setObject(struct.constructor.fromJavaScript(named));
+            }
             if (method === "registerResource") {
                 req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
                     propertyDependencyMockUrns[key] = deps.getUrnsList();

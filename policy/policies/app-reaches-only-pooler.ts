@@ -13,6 +13,9 @@ export interface AppReachesOnlyPoolerConfig {
     readonly allowedHostAddresses: string[];
 }
 
+/** Docker's own networks, which are never a tier network (and need no declaration in the stack). */
+const NON_TIER_NETWORKS: readonly string[] = ["bridge", "default", "host", "none"];
+
 /** Tier containers that may publish a port (on an allowed address): the pooler and the dev object store. */
 const MAY_PUBLISH: readonly ContainerRole[] = ["pgbouncer", "object-store"];
 
@@ -55,6 +58,19 @@ export const appReachesOnlyPooler = stackPolicy<AppReachesOnlyPoolerConfig>(
                     const kind = n.kind.state === "kind" ? n.kind.kind : "";
                     const what = c.role.label !== undefined ? `its db-tier.role "${c.role.label}" is not a tier role` : "it has no db-tier.role label";
                     ctx.report(`Application container ${c.label} (${what}) is on ${kind} network ${n.label}; applications may reach only pgBouncer, on the app network.`, urn);
+                }
+                // Fail closed: an attachment this policy cannot resolve might be a private network.
+                if (view.hasTierNetworks()) {
+                    for (const why of m.unresolved) {
+                        ctx.report(`Cannot resolve what application container ${c.label} is attached to: ${why}. Failing closed: it may be on a db-only or backup-egress network.`, urn);
+                    }
+                    for (const name of m.foreign.filter((f) => !NON_TIER_NETWORKS.includes(f))) {
+                        ctx.report(
+                            `Cannot resolve what application container ${c.label} is attached to: network "${name}" is no docker.Network of this stack (by name or id), ` +
+                                "so this policy cannot tell whether it is a db-only or backup-egress network. Failing closed: declare it in this stack with its db-tier.network label, or attach the container to the tier's app network.",
+                            urn,
+                        );
+                    }
                 }
                 if (m.unknown) ctx.defer(`the networks of application container ${c.label}`, urn);
                 for (const n of m.networks) {

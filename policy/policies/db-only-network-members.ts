@@ -43,6 +43,13 @@ export const dbOnlyNetworkMembers = stackPolicy(
                     ctx.report(`Container ${c.label} with role ${c.role.role} is on db-only network ${n.label}; only ${DB_ONLY_MEMBERS.join(", ")} may be.`, c.resource.urn);
                 }
             }
+            // Fail closed: an attachment that cannot be resolved may be a db-only network.
+            if (view.hasTierNetworks()) {
+                const who = c.role.state === "role" ? `${c.role.role} container ${c.label}` : `container ${c.label}`;
+                for (const why of m.unresolved) {
+                    ctx.report(`Cannot resolve what ${who} is attached to: ${why}. Failing closed: it may be on a db-only network, where only ${DB_ONLY_MEMBERS.join(", ")} may be.`, c.resource.urn);
+                }
+            }
             if (m.unknown && dbOnly.length > 0) ctx.defer(`the networks of container ${c.label}`, c.resource.urn);
         }
     },

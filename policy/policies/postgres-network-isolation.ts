@@ -25,6 +25,9 @@ export const postgresNetworkIsolation = stackPolicy(
             const urn = c.resource.urn;
             if (m.host) ctx.report(`Postgres container ${c.label} uses host networking.`, urn);
             if (m.defaultBridge) ctx.report(`Postgres container ${c.label} joins no named network, so Docker puts it on the default bridge.`, urn);
+            for (const why of m.unresolved) {
+                ctx.report(`Cannot resolve what Postgres container ${c.label} is attached to: ${why}. Failing closed: Postgres may join only ${POSTGRES_NETWORKS.join(" and ")}.`, urn);
+            }
             for (const name of m.foreign) {
                 ctx.report(`Postgres container ${c.label} joins network "${name}", which is not a db-tier network of this stack.`, urn);
             }
