@@ -6,15 +6,19 @@
  * RETENTION_PLANNER=<old retention-plan.ts> RETENTION_LIFECYCLE=<old lifecycle.ts>
  * RETENTION_LEGACY_JOB=1).
  */
-import { describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { RetentionPolicy } from "../../render/job-config";
 import { renderLifecycleRules as currentLifecycle, type LifecycleRule } from "../../render/lifecycle";
 import { isoWeekIndex, oldestPromisedPoint, planRetention as currentPlanner } from "../../render/retention-plan";
 import { DAY, HOUR, type NightResult, type Planner, prng, runJob, World } from "./retention-sim";
 
-const planner: Planner = process.env.RETENTION_PLANNER ? (await import(process.env.RETENTION_PLANNER)).planRetention : currentPlanner;
-const lifecycleOf: typeof currentLifecycle = process.env.RETENTION_LIFECYCLE ? (await import(process.env.RETENTION_LIFECYCLE)).renderLifecycleRules : currentLifecycle;
+let planner: Planner = currentPlanner;
+let lifecycleOf: typeof currentLifecycle = currentLifecycle;
 const legacy = process.env.RETENTION_LEGACY_JOB === "1";
+beforeAll(async () => {
+    if (process.env.RETENTION_PLANNER) planner = (await import(process.env.RETENTION_PLANNER)).planRetention;
+    if (process.env.RETENTION_LIFECYCLE) lifecycleOf = (await import(process.env.RETENTION_LIFECYCLE)).renderLifecycleRules;
+});
 
 const START = Date.parse("2027-01-04T00:00:00Z"); // a Monday
 const DEFAULT: RetentionPolicy = { daily: 7, weekly: 4, walDays: 30 };
