@@ -15,7 +15,7 @@
 import { checkClocks, correctBackupTimes, refusalMessage } from "../../render/clock-sanity";
 import type { LifecycleRule } from "../../render/lifecycle";
 import type { RetentionPolicy } from "../../render/job-config";
-import type { BackupInfo, RetentionPlan } from "../../render/retention-plan";
+import type { BackupInfo, RetentionPlan, TimelineContext } from "../../render/retention-plan";
 import { type HistoryLine, WAL_SEGMENT_BYTES, walFileName } from "../../render/timeline-history";
 
 export const DAY = 86_400_000;
@@ -24,7 +24,7 @@ const PREFIX = "dev/app/";
 /** Segments the cluster fills per hour. */
 const SEGMENTS_PER_HOUR = 1;
 
-export type Planner = (backups: readonly BackupInfo[], now: Date, policy: RetentionPolicy, context?: unknown) => Pick<RetentionPlan, "keep" | "deleteBefore" | "deleteTargets">;
+export type Planner = (backups: readonly BackupInfo[], now: Date, policy: RetentionPolicy, context?: TimelineContext) => Pick<RetentionPlan, "keep" | "deleteBefore" | "deleteTargets">;
 
 interface SimBackup {
     readonly name: string;
