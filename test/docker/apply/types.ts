@@ -41,6 +41,12 @@ export interface Targets {
      * what the Dockerfile copies, staged): a docker.Image with this imageName, Dockerfile
      * and context, no build args and no target, is satisfied by the tag on the engine.
      */
+    /**
+     * Containers outside the stack that stand in for an external service reachable on a
+     * network kind (B2 on the production stack's backup-egress): each joins every network
+     * the applier creates with that `db-tier.network` label, under these aliases.
+     */
+    readonly standIns?: readonly { readonly container: string; readonly networkLabel: string; readonly aliases: readonly string[] }[];
     readonly prebuiltImages?: Readonly<Record<string, { readonly dockerfile: string; readonly context: string }>>;
 }
 

@@ -1,6 +1,7 @@
 /**
  * docker.Network: a bridge network on the test engine. Without a `name` the engine
  * auto-names it `<logical name>-<7 random hex>` (and keeps that name on later updates).
+ * Stand-ins the harness declares (targets.standIns) join it as it is created.
  */
 import { randomBytes } from "node:crypto";
 import { list, NotImplementedError, object } from "../strict";
@@ -33,6 +34,12 @@ export const dockerNetwork: ResourceImpl = {
             Labels: labelMap(inputs.labels),
             CheckDuplicate: true,
         });
+        const kind = labelMap(inputs.labels)["db-tier.network"];
+        for (const standIn of ctx.targets.standIns ?? []) {
+            if (standIn.networkLabel !== kind) continue;
+            await engine.json("POST", `/networks/${created.Id}/connect`, { Container: standIn.container, EndpointConfig: { Aliases: standIn.aliases } });
+            ctx.note(`stand-in ${standIn.container} joined ${inputs.name} as ${standIn.aliases.join(", ")}`);
+        }
         const n = await engine.json("GET", `/networks/${created.Id}`);
         const ipamConfigs = ((n.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[]).map((c) => ({ subnet: c.Subnet, gateway: c.Gateway }));
         return { id: created.Id, outputs: { driver, internal: inputs.internal === true, scope: n.Scope, ipamConfigs } };

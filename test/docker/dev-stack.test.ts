@@ -1,0 +1,132 @@
+/**
+ * The dev stack (Pulumi.dev.yaml) applied to the test engine: embedded MinIO, one cluster.
+ * Stand-ins (see stacks.ts): free host ports instead of 19000/16432. Everything else is the
+ * stack as `pulumi up` would create it. Tests run in order; each needs the ones before it.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "./apply/engine";
+import { POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { devStack, DevStack } from "./stacks";
+import * as checks from "./tier-checks";
+
+let engine: Engine;
+let dev: DevStack;
+let c: checks.ClusterUnderTest;
+const oldSecrets: string[] = [];
+
+const secretOf = (name: RegExp) => {
+    const r = dev.run.resources("random:index/randomPassword:RandomPassword").find((x) => name.test(x.name));
+    if (!r) throw new Error(`no password ${name}`);
+    return String(r.outputs.result);
+};
+
+beforeAll(async () => {
+    engine = await requireEngine();
+    dev = await devStack(engine);
+    const report = await dev.run.apply();
+    expect(report.steps.every((s) => s.kind === "create")).toBe(true);
+    c = {
+        run: dev.run,
+        engine,
+        environment: "dev",
+        cluster: "app",
+        bucket: "db-tier-dev-backups",
+        s3: s3Client(dev.s3Endpoint, secretOf(/object-store-access-key$/), secretOf(/object-store-secret-key$/)),
+        storageInside: "object-store:9000",
+        storageContainers: ["dev-object-store"],
+    };
+});
+
+afterAll(async () => {
+    if (!process.env.DBTIER_DOCKER_KEEP) await dev?.run.destroy();
+});
+
+const tierContainers = () => dev.run.containers().map((x) => String(x.inputs.name));
+
+describe("the dev stack on a real engine", () => {
+    it("creates exactly the recorded containers, networks and volumes, and every container runs (healthy where it has a check)", async () => {
+        expect(tierContainers().sort()).toEqual(["dev-app-backup", "dev-app-pgbouncer", "dev-app-postgres", "dev-app-provisioner", "dev-app-restore-drill", "dev-object-store"]);
+        for (const n of dev.run.resources("docker:index/network:Network")) {
+            const inspected = await engine.json("GET", `/networks/${n.id}`);
+            expect(inspected.Internal).toBe(n.inputs.internal === true);
+        }
+        const store = await engine.inspectContainer("dev-object-store");
+        expect(store.State.Health.Status).toBe("healthy");
+        await checks.expectHealthy(c);
+    });
+
+    it("archives WAL from inside the Postgres container to MinIO over backup-egress", async () => {
+        const keys = await checks.expectWalArchived(c);
+        expect(keys.some((k) => /wal_005\/0000000100000000000000[0-9A-F]{2}/.test(k))).toBe(true);
+    });
+
+    it("serves DATABASE_URL, DATABASE_SERVICE_URL and DATABASE_MIGRATE_URL through pgbouncer:6432 to an app container, with SET LOCAL RLS", async () => {
+        await checks.expectDsnsWork(c, "notes");
+    });
+
+    it("keeps postgres:5432, MinIO and every other tier address closed to the app network (pgbouncer open)", async () => {
+        await checks.expectAppBoundary(c);
+    });
+
+    it("lets a container on no tier network reach nothing of the tier", async () => {
+        await checks.expectNoTierNetworkReachesNothing(c);
+    });
+
+    it("takes a base backup from the backup job container", async () => {
+        await checks.expectBaseBackup(c);
+    });
+
+    it("restores it in the restore drill container and writes passing evidence under restore-tests/", async () => {
+        await checks.expectDrillPasses(c);
+    });
+
+    it("shows no secret in docker inspect of any container or docker history of any image", async () => {
+        oldSecrets.push(...dev.run.secretValues());
+        await checks.expectNoSecretsOnEngine(engine, tierContainers(), [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE], oldSecrets);
+    });
+
+    it("the secret scan finds a secret where there is one (control)", async () => {
+        const planted = oldSecrets[0];
+        const r = await engine.json("POST", "/containers/create?name=dev-secret-scan-control", { Image: PGBOUNCER_IMAGE, Env: [`LEAK=${planted}`], Cmd: ["true"] });
+        try {
+            await expect(checks.expectNoSecretsOnEngine(engine, ["dev-secret-scan-control"], [], [planted])).rejects.toThrow(/a secret/);
+        } finally {
+            await engine.json("DELETE", `/containers/${r.Id}?force=1`);
+        }
+    });
+
+    it("brings Postgres back under its restart policy after kill -9, with every committed row", async () => {
+        await checks.expectSurvivesKill9(c, "notes");
+    });
+
+    it("converges rotated passwords on a second apply: old DSNs fail, new ones work, data stays", async () => {
+        const before = dev.run.dsns("app");
+        const passwords = dev.run.resources("random:index/randomPassword:RandomPassword").filter((r) => /-(root|app-user|app-service)-password$/.test(r.name));
+        expect(passwords).toHaveLength(3);
+        const report = await dev.run.apply(passwords.map((p) => p.urn));
+        const kind = (re: RegExp) => report.steps.filter((s) => re.test(s.urn)).map((s) => s.kind);
+        expect(kind(/RandomPassword::dev-app-secrets-(root|app-user|app-service)-password$/)).toEqual(["replace", "replace", "replace"]);
+        expect(kind(/Container::dev-app-provisioner-container$/)).toEqual(["replace"]);
+        expect(kind(/Container::dev-app-pgbouncer-container$/)).toEqual(["replace"]);
+        expect(kind(/Volume::dev-app-postgres-data$/)).toEqual(["same"]);
+        const after = dev.run.dsns("app");
+        expect(after.DATABASE_URL).not.toBe(before.DATABASE_URL);
+        await checks.expectHealthy(c);
+        const prov = dev.run.container("provisioner", "app");
+        const actions = String(prov.outputs.containerLogs).trim().split("\n").map((l) => JSON.parse(l));
+        expect(actions.map((a) => [a.role, a.action]).sort()).toEqual([["app_service", "updated"], ["app_user", "updated"], ["postgres", "updated"]]);
+        const app = [checks.net(c, "app")];
+        for (const key of ["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL"] as const) {
+            const old = await psqlIn(engine, app, before[key], "SELECT 1");
+            expect(old.code, `old ${key}`).not.toBe(0);
+            expect(old.stderr).toMatch(/SASL authentication failed|password authentication failed/);
+            const now = await psqlIn(engine, app, after[key], "SELECT 1");
+            expect(now.code, `new ${key}: ${now.stderr}`).toBe(0);
+        }
+        const rows = await psqlIn(engine, app, after.DATABASE_SERVICE_URL, "SELECT count(*) FROM notes");
+        expect(Number(rows.stdout.trim())).toBe(503);
+        // The backup job got the new root password too (its pgpass was re-uploaded).
+        await checks.expectBaseBackup(c);
+        await checks.expectNoSecretsOnEngine(engine, tierContainers(), [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE], [...oldSecrets, ...dev.run.secretValues()]);
+    });
+});

@@ -1,0 +1,140 @@
+/**
+ * The production stack (Pulumi.production.yaml) applied to the test engine: both clusters
+ * (app, temporal), TLS (sslmode=require), B2 lifecycle rules and versioning. Stand-ins
+ * (see stacks.ts): the local test engine for `ssh://deploy@db-1.internal`; a MinIO container
+ * for Backblaze B2, reached by the containers at http://s3.us-west-004.b2-standin.internal:9000
+ * (the stack's storage endpoint is set to it) and by the applier on 127.0.0.1; real values
+ * for the secrets the offline check only has placeholders for (external-secrets.json).
+ */
+import { GetBucketLifecycleConfigurationCommand, GetBucketVersioningCommand } from "@aws-sdk/client-s3";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Engine } from "./apply/engine";
+import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { B2_STANDIN_ENDPOINT, B2_STANDIN_NAME, productionStack, ProductionStack } from "./stacks";
+import * as checks from "./tier-checks";
+
+const CLUSTERS = ["app", "temporal"] as const;
+let engine: Engine;
+let prod: ProductionStack;
+let applyNotes: string[] = [];
+const cluster: Record<string, checks.ClusterUnderTest> = {};
+const oldSecrets: string[] = [];
+
+beforeAll(async () => {
+    engine = await requireEngine();
+    prod = await productionStack(engine);
+    const report = await prod.run.apply();
+    applyNotes = report.notes;
+    const s3 = s3Client(prod.s3Endpoint, prod.accessKeyId, prod.secretAccessKey);
+    for (const name of CLUSTERS) {
+        cluster[name] = {
+            run: prod.run,
+            engine,
+            environment: "production",
+            cluster: name,
+            bucket: "db-tier-production-backups",
+            s3,
+            storageInside: `${new URL(B2_STANDIN_ENDPOINT).hostname}:9000`,
+            storageContainers: [B2_STANDIN_NAME],
+        };
+    }
+});
+
+afterAll(async () => {
+    if (process.env.DBTIER_DOCKER_KEEP) return;
+    await prod?.run.destroy();
+    await prod?.stopStandIn();
+});
+
+const tierContainers = () => prod.run.containers().map((x) => String(x.inputs.name));
+
+describe("the production stack's two clusters on a real engine (MinIO standing in for B2)", () => {
+    it("creates both clusters' containers on the engine mapped for the ssh host, every one running (healthy where it has a check)", async () => {
+        expect(tierContainers().sort()).toEqual(
+            CLUSTERS.flatMap((c) => ["backup", "pgbouncer", "postgres", "provisioner", "restore-drill"].map((r) => `production-${c}-${r}`)).sort(),
+        );
+        expect(prod.run.resources("pulumi:providers:docker").map((p) => p.inputs.host)).toEqual(["ssh://deploy@db-1.internal"]);
+        for (const c of CLUSTERS) await checks.expectHealthy(cluster[c]);
+    });
+
+    it("puts the B2 bucket's versioning and lifecycle rules on the store (what the stand-in lacks is reported, not hidden)", async () => {
+        const s3 = cluster.app.s3;
+        expect((await s3.send(new GetBucketVersioningCommand({ Bucket: "db-tier-production-backups" }))).Status).toBe("Enabled");
+        const rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-production-backups" }))).Rules ?? [];
+        const recorded = prod.run.resources("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules as { id: string; noncurrentVersionExpiration?: unknown; expiration?: unknown; abortIncompleteMultipartUpload?: unknown }[];
+        const sent = recorded.filter((r) => r.expiration || r.noncurrentVersionExpiration);
+        expect(rules.map((r) => r.ID).sort()).toEqual(sent.map((r) => r.id).sort());
+        expect(rules.some((r) => r.NoncurrentVersionExpiration?.NoncurrentDays)).toBe(true);
+        const dropped = recorded.filter((r) => r.abortIncompleteMultipartUpload).length;
+        expect(applyNotes.filter((n) => /AbortIncompleteMultipartUpload/.test(n)).length + applyNotes.filter((n) => /no action the stand-in store takes/.test(n)).length).toBeGreaterThanOrEqual(dropped > 0 ? 1 : 0);
+    });
+
+    for (const name of CLUSTERS) {
+        describe(`cluster ${name}`, () => {
+            it("archives WAL from inside the Postgres container to the store over backup-egress", async () => {
+                await checks.expectWalArchived(cluster[name]);
+            });
+
+            it("serves the three DSNs (sslmode=require) through pgbouncer:6432 to an app container, with SET LOCAL RLS", async () => {
+                const d = prod.run.dsns(name);
+                expect(new URL(d.DATABASE_URL).searchParams.get("sslmode")).toBe("require");
+                await checks.expectDsnsWork(cluster[name], "notes");
+                const tls = await psqlIn(engine, [checks.net(cluster[name], "app")], d.DATABASE_URL, "SHOW ssl");
+                expect(tls.code, tls.stderr).toBe(0);
+            });
+
+            it("keeps postgres:5432, the store and every other tier address closed to the app network (pgbouncer open)", async () => {
+                await checks.expectAppBoundary(cluster[name]);
+            });
+
+            it("lets a container on no tier network reach nothing of the tier", async () => {
+                await checks.expectNoTierNetworkReachesNothing(cluster[name]);
+            });
+
+            it("takes a base backup and passes a restore drill with evidence under restore-tests/", async () => {
+                await checks.expectBaseBackup(cluster[name]);
+                const evidence = await checks.expectDrillPasses(cluster[name]);
+                expect(String(evidence.evidence_location)).toContain(`/production/${name}/`);
+            });
+        });
+    }
+
+    it("keeps the two clusters apart: app's pgbouncer is closed from temporal's app network", async () => {
+        const { pgbouncerApp } = await checks.tierAddresses(cluster.app);
+        const r = await (await import("./harness")).tcpProbe(engine, [checks.net(cluster.temporal, "app")], [pgbouncerApp, "pgbouncer:6432"]);
+        expect(r[pgbouncerApp]).toBe("closed");
+        expect(r["pgbouncer:6432"]).toBe("open"); // temporal's own pgbouncer (control)
+    });
+
+    it("shows no secret (passwords, libsodium keys, storage keys, TLS key) in docker inspect or docker history", async () => {
+        oldSecrets.push(...prod.run.secretValues());
+        expect(oldSecrets).toEqual(expect.arrayContaining([prod.accessKeyId, prod.secretAccessKey]));
+        await checks.expectNoSecretsOnEngine(engine, tierContainers(), [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE], oldSecrets);
+    });
+
+    it("brings Postgres back under its restart policy after kill -9, with every committed row", async () => {
+        await checks.expectSurvivesKill9(cluster.app, "notes");
+    });
+
+    it("converges rotated passwords of both clusters on a second apply: old DSNs fail, new ones work", async () => {
+        const before = Object.fromEntries(CLUSTERS.map((c) => [c, prod.run.dsns(c)]));
+        const passwords = prod.run.resources("random:index/randomPassword:RandomPassword").filter((r) => /-(root|app-user|app-service)-password$/.test(r.name));
+        expect(passwords).toHaveLength(6);
+        const report = await prod.run.apply(passwords.map((p) => p.urn));
+        expect(report.steps.filter((s) => /Container::production-(app|temporal)-provisioner-container$/.test(s.urn)).map((s) => s.kind)).toEqual(["replace", "replace"]);
+        for (const c of CLUSTERS) {
+            await checks.expectHealthy(cluster[c]);
+            const after = prod.run.dsns(c);
+            const app = [checks.net(cluster[c], "app")];
+            for (const key of ["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL"] as const) {
+                expect(after[key]).not.toBe(before[c][key]);
+                const old = await psqlIn(engine, app, before[c][key], "SELECT 1");
+                expect(old.code, `old ${c} ${key}`).not.toBe(0);
+                expect(old.stderr).toMatch(/SASL authentication failed|password authentication failed/);
+                const now = await psqlIn(engine, app, after[key], "SELECT 1");
+                expect(now.code, `new ${c} ${key}: ${now.stderr}`).toBe(0);
+            }
+        }
+        await checks.expectNoSecretsOnEngine(engine, tierContainers(), [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE], [...oldSecrets, ...prod.run.secretValues()]);
+    });
+});

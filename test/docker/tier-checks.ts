@@ -1,0 +1,192 @@
+/**
+ * What the tests prove about one applied cluster on the engine, shared by the dev and the
+ * production stack. Each attack (a connection that must fail) runs next to a control (the
+ * same probe on the legitimate path, which must succeed), so a broken probe cannot pass.
+ */
+import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { expect } from "vitest";
+import type { Engine } from "./apply/engine";
+import { addresses, docker, listKeys, psqlIn, StackRun, tcpProbe, waitFor } from "./harness";
+
+export interface ClusterUnderTest {
+    readonly run: StackRun;
+    readonly engine: Engine;
+    readonly environment: string;
+    readonly cluster: string;
+    readonly bucket: string;
+    readonly s3: S3Client;
+    /** Host:port of object storage inside backup-egress (the embedded MinIO or the B2 stand-in). */
+    readonly storageInside: string;
+    /** Names of containers that hold object storage (their IPs must be unreachable from apps). */
+    readonly storageContainers: readonly string[];
+}
+
+export const net = (c: ClusterUnderTest, kind: "app" | "db-only" | "backup-egress") => `${c.environment}-${c.cluster}-${kind}`;
+const name = (c: ClusterUnderTest, role: string) => `${c.environment}-${c.cluster}-${role}`;
+
+/** Every container of the cluster is running (healthy where it has a health check); the provisioner ran and exited 0. */
+export async function expectHealthy(c: ClusterUnderTest): Promise<void> {
+    for (const role of ["postgres", "pgbouncer", "backup", "restore-drill"]) {
+        const s = await waitFor(`${name(c, role)} running${role === "postgres" || role === "pgbouncer" ? " and healthy" : ""}`, 120_000, async () => {
+            const s = await c.engine.inspectContainer(name(c, role));
+            if (!s.State.Running) return undefined;
+            if (s.Config.Healthcheck && s.State.Health?.Status !== "healthy") return undefined;
+            return s;
+        });
+        expect(s.Config.Labels["db-tier.role"]).toBe(role);
+        expect(s.HostConfig.RestartPolicy.Name).toBe("unless-stopped");
+        if (role === "postgres" || role === "pgbouncer") expect(s.State.Health.Status).toBe("healthy");
+    }
+    const p = await c.engine.inspectContainer(name(c, "provisioner"));
+    expect(p.State.Status).toBe("exited");
+    expect(p.State.ExitCode).toBe(0);
+    const prov = c.run.container("provisioner", c.cluster);
+    expect(prov.outputs.exitCode).toBe(0);
+    const converged = String(prov.outputs.containerLogs).trim().split("\n").map((l) => JSON.parse(l));
+    expect(converged.map((l) => l.role).sort()).toEqual(["app_service", "app_user", "postgres"]);
+}
+
+/** psql as the root role over the Postgres socket inside its container (peer auth, no password). */
+export async function rootSql(c: ClusterUnderTest, sql: string): Promise<string> {
+    const r = await docker(c.engine, ["exec", "-u", "postgres", name(c, "postgres"), "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql]);
+    if (r.code !== 0) throw new Error(`psql in ${name(c, "postgres")}: ${r.stderr}`);
+    return r.stdout.trim();
+}
+
+/** WAL segments reach the bucket from inside the Postgres container (its only route out is backup-egress). */
+export async function expectWalArchived(c: ClusterUnderTest): Promise<string[]> {
+    const pg = await c.engine.inspectContainer(name(c, "postgres"));
+    expect(Object.keys(pg.NetworkSettings.Networks).sort()).toEqual([net(c, "backup-egress"), net(c, "db-only")].sort());
+    await rootSql(c, "CREATE TABLE IF NOT EXISTS wal_probe (t timestamptz DEFAULT now()); INSERT INTO wal_probe DEFAULT VALUES; SELECT pg_switch_wal();");
+    const prefix = `${c.environment}/${c.cluster}/wal_005/`;
+    const keys = await waitFor(`WAL in s3://${c.bucket}/${prefix}`, 150_000, async () => {
+        const k = await listKeys(c.s3, c.bucket, prefix);
+        return k.length > 0 ? k : undefined;
+    });
+    const stats = await rootSql(c, "SELECT archived_count > 0 AND failed_count = 0 FROM pg_stat_archiver");
+    expect(stats).toBe("t");
+    return keys;
+}
+
+/** The three DSNs from an application container on `app`, with the seeds' SET LOCAL RLS pattern. */
+export async function expectDsnsWork(c: ClusterUnderTest, table: string): Promise<void> {
+    const d = c.run.dsns(c.cluster);
+    const app = [net(c, "app")];
+    for (const dsn of [d.DATABASE_URL, d.DATABASE_SERVICE_URL, d.DATABASE_MIGRATE_URL]) {
+        const u = new URL(dsn);
+        expect(`${u.hostname}:${u.port}`).toBe("pgbouncer:6432");
+    }
+    const ok = async (dsn: string, sql: string | string[]) => {
+        const r = await psqlIn(c.engine, app, dsn, sql);
+        expect(r.code, r.stderr).toBe(0);
+        return r.stdout.trim();
+    };
+    await ok(d.DATABASE_MIGRATE_URL, [
+        `CREATE TABLE ${table} (id serial PRIMARY KEY, owner text NOT NULL, body text)`,
+        `ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`,
+        `ALTER TABLE ${table} FORCE ROW LEVEL SECURITY`,
+        `CREATE POLICY tenant_isolation ON ${table} USING (owner = current_setting('app.current_user_id', true)) WITH CHECK (owner = current_setting('app.current_user_id', true))`,
+        `GRANT SELECT, INSERT ON ${table} TO app_service`,
+        `GRANT USAGE ON SEQUENCE ${table}_id_seq TO app_service`,
+    ]);
+    await ok(d.DATABASE_SERVICE_URL, `INSERT INTO ${table} (owner, body) VALUES ('alice', 'a1'), ('alice', 'a2'), ('bob', 'b1')`);
+    expect(await ok(d.DATABASE_SERVICE_URL, `SELECT count(*) FROM ${table}`)).toBe("3");
+    expect(await ok(d.DATABASE_URL, `SELECT count(*) FROM ${table}`)).toBe("0"); // no tenant set: fail closed
+    expect(await ok(d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", `SELECT count(*) FROM ${table}`, "COMMIT"])).toBe("2");
+    expect(await ok(d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'bob'", `SELECT string_agg(body, ',') FROM ${table}`, "COMMIT"])).toBe("b1");
+    const forged = await psqlIn(c.engine, app, d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", `INSERT INTO ${table} (owner, body) VALUES ('bob', 'forged')`, "COMMIT"]);
+    expect(forged.code).not.toBe(0);
+    expect(forged.stderr).toMatch(/row-level security/);
+    expect(await ok(d.DATABASE_MIGRATE_URL, "SELECT current_user || ':' || current_setting('transaction_isolation')")).toMatch(/^app_user:/);
+}
+
+/** Every address of the tier an application must not reach, as host:port. */
+export async function tierAddresses(c: ClusterUnderTest): Promise<{ forbidden: string[]; pgbouncerApp: string }> {
+    const pg = await addresses(c.engine, name(c, "postgres"));
+    const pgb = await addresses(c.engine, name(c, "pgbouncer"));
+    const forbidden = [`${pg[net(c, "db-only")]}:5432`, `${pg[net(c, "backup-egress")]}:5432`, `${pgb[net(c, "db-only")]}:6432`];
+    for (const s of c.storageContainers) {
+        for (const ip of Object.values(await addresses(c.engine, s))) forbidden.push(`${ip}:9000`);
+    }
+    return { forbidden, pgbouncerApp: `${pgb[net(c, "app")]}:6432` };
+}
+
+/** From `app`: pgbouncer:6432 opens (control); postgres:5432 by name and every other tier address do not. */
+export async function expectAppBoundary(c: ClusterUnderTest): Promise<void> {
+    const { forbidden, pgbouncerApp } = await tierAddresses(c);
+    const storageName = c.storageInside;
+    const probes = ["pgbouncer:6432", pgbouncerApp, "postgres:5432", storageName, ...forbidden];
+    const r = await tcpProbe(c.engine, [net(c, "app")], probes);
+    expect(r["pgbouncer:6432"]).toBe("open");
+    expect(r[pgbouncerApp]).toBe("open");
+    for (const p of ["postgres:5432", storageName, ...forbidden]) expect(r[p], `${p} from the app network`).toBe("closed");
+}
+
+/** From a container on no tier network: nothing of the tier, not even pgbouncer (which opens from `app`). */
+export async function expectNoTierNetworkReachesNothing(c: ClusterUnderTest): Promise<void> {
+    const { forbidden, pgbouncerApp } = await tierAddresses(c);
+    const probes = [pgbouncerApp, "pgbouncer:6432", "postgres:5432", ...forbidden];
+    const r = await tcpProbe(c.engine, [], probes);
+    for (const p of probes) expect(r[p], `${p} from the default bridge`).toBe("closed");
+    // Control: the same probe opens pgbouncer's address from `app`.
+    expect((await tcpProbe(c.engine, [net(c, "app")], [pgbouncerApp]))[pgbouncerApp]).toBe("open");
+}
+
+/** The backup job container takes a base backup now (its job runner, as its schedule would). */
+export async function expectBaseBackup(c: ClusterUnderTest): Promise<void> {
+    const r = await docker(c.engine, ["exec", name(c, "backup"), "node", "/opt/db-tier/bin/jobs/backup-job.js", "/run/db-tier/backup.json"], undefined, 900_000);
+    expect(r.code, `${r.stdout}\n${r.stderr}`.slice(-3000)).toBe(0);
+    const keys = await listKeys(c.s3, c.bucket, `${c.environment}/${c.cluster}/basebackups_005/`);
+    expect(keys.some((k) => k.endsWith("_backup_stop_sentinel.json"))).toBe(true);
+}
+
+/** The restore drill container restores the latest backup and leaves passing evidence in the bucket. */
+export async function expectDrillPasses(c: ClusterUnderTest): Promise<Record<string, unknown>> {
+    const r = await docker(c.engine, ["exec", name(c, "restore-drill"), "node", "/opt/db-tier/bin/jobs/restore-drill.js", "/run/db-tier/drill.json"], undefined, 900_000);
+    expect(r.code, `${r.stdout}\n${r.stderr}`.slice(-3000)).toBe(0);
+    const keys = (await listKeys(c.s3, c.bucket, "restore-tests/")).filter((k) => k.includes(`/${c.environment}/${c.cluster}/`) && k.endsWith("evidence.json"));
+    expect(keys.length).toBeGreaterThan(0);
+    const newest = keys.sort().pop()!;
+    const body = await (await c.s3.send(new GetObjectCommand({ Bucket: c.bucket, Key: newest }))).Body!.transformToString();
+    const evidence = JSON.parse(body) as Record<string, unknown>;
+    expect(evidence.status).toBe("passed");
+    expect((evidence.checks as { status: string }[]).every((x) => x.status !== "failed")).toBe(true);
+    return evidence;
+}
+
+/** kill -9 of Postgres' main process: the restart policy brings it back with every committed row. */
+export async function expectSurvivesKill9(c: ClusterUnderTest, table: string): Promise<void> {
+    const d = c.run.dsns(c.cluster);
+    const app = [net(c, "app")];
+    const insert = await psqlIn(c.engine, app, d.DATABASE_SERVICE_URL, [`INSERT INTO ${table} (owner, body) SELECT 'carol', 'c' || g FROM generate_series(1, 500) g`, `SELECT count(*) FROM ${table}`]);
+    expect(insert.code, insert.stderr).toBe(0);
+    const committed = insert.stdout.trim();
+    const before = await c.engine.inspectContainer(name(c, "postgres"));
+    expect(before.State.Pid).toBeGreaterThan(0);
+    process.kill(before.State.Pid, "SIGKILL");
+    const after = await waitFor("postgres restarted and healthy", 180_000, async () => {
+        const s = await c.engine.inspectContainer(name(c, "postgres"));
+        return s.RestartCount > before.RestartCount && s.State.Running && s.State.Health?.Status === "healthy" ? s : undefined;
+    });
+    expect(after.State.Pid).not.toBe(before.State.Pid);
+    const count = await waitFor("rows through pgbouncer after the restart", 60_000, async () => {
+        const r = await psqlIn(c.engine, app, d.DATABASE_SERVICE_URL, `SELECT count(*) FROM ${table}`);
+        return r.code === 0 ? r.stdout.trim() : undefined;
+    });
+    expect(count).toBe(committed);
+}
+
+/** Secrets never show in `docker inspect` of any tier container nor in `docker history`/`inspect` of any image. */
+export async function expectNoSecretsOnEngine(engine: Engine, containers: string[], images: string[], secrets: string[]): Promise<void> {
+    expect(secrets.length).toBeGreaterThan(0);
+    const texts: [string, string][] = [];
+    for (const ct of containers) texts.push([`docker inspect ${ct}`, (await docker(engine, ["inspect", ct])).stdout]);
+    for (const im of images) {
+        texts.push([`docker history ${im}`, (await docker(engine, ["history", "--no-trunc", im])).stdout]);
+        texts.push([`docker image inspect ${im}`, (await docker(engine, ["image", "inspect", im])).stdout]);
+    }
+    for (const [what, text] of texts) {
+        expect(text.length, what).toBeGreaterThan(100);
+        for (const s of secrets) expect(text.includes(s), `a secret (${s.length} chars) in ${what}`).toBe(false);
+    }
+}
