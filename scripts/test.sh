@@ -4,7 +4,7 @@
 #     WAL-G, MinIO and actionlint through scripts/install-tools.sh, cached between runs);
 #  2. type-checks; 3. unit, graph (Pulumi mocks) and policy tests; 4. integration tests
 #     against the real binaries on loopback; 5. the short fault tests (the long ones:
-#     scripts/faults.sh).
+#     scripts/faults.sh); 6. the stacks on a real Docker engine (test/docker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +15,14 @@ DBTIER_TOOLS_BIN="$(bash scripts/install-tools.sh | tail -n 1)"
 export DBTIER_TOOLS_BIN
 
 results="$(mktemp -d)"
-trap 'rm -rf "$results"' EXIT
+# The test engine (test/docker) is stopped on exit if this run started it.
+docker_engine_was_running=0
+if [ -z "${DBTIER_DOCKER_HOST:-}" ] && bash scripts/dockerd.sh status >/dev/null 2>&1; then docker_engine_was_running=1; fi
+cleanup() {
+  rm -rf "$results"
+  if [ "$docker_engine_was_running" = 0 ] && [ -z "${DBTIER_DOCKER_HOST:-}" ]; then bash scripts/dockerd.sh stop >/dev/null 2>&1 || true; fi
+}
+trap cleanup EXIT
 suite() { # NAME CONFIG: one vitest run, its counts kept for the closing line
   echo "== $1"
   npx vitest run --config "$2" --reporter=default --reporter=json --outputFile.json="$results/$1.json"
@@ -27,6 +34,10 @@ npx tsc -p bench/tsconfig.json
 suite unit-graph-policy vitest.config.ts
 suite integration vitest.integration.config.ts
 suite faults vitest.faults.config.ts
+# The tier on a real Docker engine: engine started and images ensured (cached) first.
+echo "== docker engine and images"
+eval "$(bash scripts/docker-images.sh)"
+suite docker vitest.docker.config.ts
 
 # One closing line over every suite (vitest prints one per run).
 node -e '
