@@ -1,16 +1,38 @@
 /**
  * The backup job: one base backup, then retention exactly as planRetention() says, then
  * wal-verify. Prints ONE JSON line per run to stdout (WAL-G's own output goes to stderr)
- * and exits non-zero when anything failed. Retention runs only after a successful push.
+ * and exits non-zero when anything failed. Retention runs only after a successful push,
+ * and deletes only when the clocks agree (render/clock-sanity.ts): the job's, storage's
+ * Last-Modified of the backup just pushed, and the times of what storage already holds. A
+ * refusal fails the job with the reason; the new backup still counts.
+ *
+ * What the planner is told: every backup (backup-list --detail --json) with storage's date
+ * of its sentinel, the WAL segments in wal_005/, the current timeline (the new backup's)
+ * and that timeline's history file.
  *
  *   node backup-job.js <backup.json>      (tsx jobs/backup-job.ts <backup.json> locally)
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { checkClocks, correctBackupTimes, refusalMessage } from "../render/clock-sanity";
 import type { BackupJobConfig } from "../render/job-config";
 import { planRetention } from "../render/retention-plan";
+import { parseTimelineHistory, parseWalFileName, type WalSegment } from "../render/timeline-history";
 import { jsonLine } from "./log";
 import { describeFailure } from "./proc";
-import { listBackups, parseWalVerify, pushedBackupName, toBackupInfo, walg, type WalVerifyResult } from "./walg";
+import {
+    backupTimeline,
+    fetchHistoryFile,
+    listBackups,
+    listStorage,
+    parseWalVerify,
+    pushedBackupName,
+    segmentFileName,
+    toBackupInfo,
+    walg,
+    type WalVerifyResult,
+} from "./walg";
 
 export interface BackupOptions {
     readonly now?: () => Date;
@@ -29,7 +51,17 @@ export interface BackupRecord {
     backup_name: string | null;
     size_bytes: number | null;
     status: "succeeded" | "failed";
-    retention: { kept: string[]; deleted: string[]; delete_before: string | null };
+    retention: {
+        kept: string[];
+        deleted: string[];
+        delete_before: string | null;
+        /** The backup holding the point-in-time window open, and whether it reaches walDays back. */
+        anchor: string | null;
+        promise_met: boolean | null;
+        timeline: number | null;
+        /** Clock findings that did not stop the deletes (e.g. a backup re-dated by storage). */
+        clock_notes: string[];
+    };
     wal_verify: WalVerifyResult | null;
     error?: string;
 }
@@ -57,12 +89,13 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         backup_name: null,
         size_bytes: null,
         status: "failed",
-        retention: { kept: [], deleted: [], delete_before: null },
+        retention: { kept: [], deleted: [], delete_before: null, anchor: null, promise_met: null, timeline: null, clock_notes: [] },
         wal_verify: null,
     };
 
     try {
         const push = await walg(inv, ["backup-push", config.pgData], { timeoutSeconds: config.pushTimeoutSeconds, env, onLine: progress });
+        const pushEnd = now();
         if (push.code !== 0) throw new Error(describeFailure("wal-g backup-push", push));
         const before = await listBackups(inv, LIST_TIMEOUT_S);
         const name = pushedBackupName(`${push.stderr}\n${push.stdout}`) ?? before[before.length - 1]?.backup_name;
@@ -71,7 +104,47 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         record.backup_name = pushed.backup_name;
         record.size_bytes = pushed.compressed_size;
 
-        const plan = planRetention(before.map(toBackupInfo), now(), config.retention);
+        // What storage holds, dated by storage's clock.
+        const [sentinels, walObjects] = await Promise.all([listStorage(inv, "basebackups_005/", LIST_TIMEOUT_S), listStorage(inv, "wal_005/", LIST_TIMEOUT_S)]);
+        const storedAt = new Map(sentinels.filter((o) => o.name.endsWith("_backup_stop_sentinel.json")).map((o) => [o.name.replace(/_backup_stop_sentinel\.json$/, ""), o.modified]));
+        const wal: WalSegment[] = [];
+        for (const o of walObjects) {
+            const seg = segmentFileName(o.name);
+            const parsed = seg ? parseWalFileName(seg) : null;
+            if (parsed) wal.push(parsed);
+        }
+        const newestWal = walObjects.reduce<Date | null>((m, o) => (m === null || o.modified > m ? o.modified : m), null);
+        const currentTimeline = backupTimeline(pushed);
+        record.retention.timeline = currentTimeline;
+        let history;
+        if (currentTimeline > 1) {
+            const scratch = mkdtempSync(join(tmpdir(), "db-tier-history-"));
+            try {
+                const text = await fetchHistoryFile(inv, currentTimeline, join(scratch, "history"), LIST_TIMEOUT_S);
+                if (text === null) record.retention.clock_notes.push(`no history file for timeline ${currentTimeline}: only its own backups count as its history`);
+                else history = parseTimelineHistory(text);
+            } finally {
+                rmSync(scratch, { recursive: true, force: true });
+            }
+        }
+        const infos = before.map((d) => ({ ...toBackupInfo(d), storedAt: storedAt.get(d.backup_name) }));
+        const earlier = infos.filter((b) => b.name !== pushed.backup_name);
+        const verdict = checkClocks({
+            jobAtPushEnd: pushEnd,
+            jobNow: now(),
+            storageAtPush: storedAt.get(pushed.backup_name) ?? null,
+            earlierBackupsStoredAt: earlier.flatMap((b) => (b.storedAt ? [b.storedAt] : [])),
+            earlierBackupsFinished: earlier.map((b) => ({ name: b.name, finishTime: b.finishTime, storedAt: b.storedAt })),
+            newestWalStoredAt: newestWal,
+        });
+        record.retention.clock_notes.push(...verdict.notes);
+        if (!verdict.ok) {
+            record.retention.kept = before.map((b) => b.backup_name).sort();
+            throw new Error(refusalMessage(verdict.problems));
+        }
+        const plan = planRetention(correctBackupTimes(infos).backups, verdict.now, config.retention, { currentTimeline, history, wal });
+        record.retention.anchor = plan.anchor;
+        record.retention.promise_met = plan.promiseMet;
         const kept = plan.keep.map((k) => k.name);
         if (!kept.includes(pushed.backup_name)) throw new Error(`retention plan would delete the new backup ${pushed.backup_name}`);
         record.retention.delete_before = plan.deleteBefore;

@@ -34,7 +34,7 @@ describe("WAL-G output parsing", () => {
         const one = detail("base_000000010000000000000002", "2027-01-01T02:00:00.5Z", "2027-01-01T02:01:00Z", true);
         expect(parseBackupList(`${JSON.stringify([one])}\n`)).toEqual([one]);
         expect(parseBackupList("")).toEqual([]);
-        expect(toBackupInfo(one)).toEqual({ name: one.backup_name, startTime: new Date("2027-01-01T02:00:00.5Z"), finishTime: new Date("2027-01-01T02:01:00Z"), permanent: true });
+        expect(toBackupInfo(one)).toEqual({ name: one.backup_name, startTime: new Date("2027-01-01T02:00:00.5Z"), finishTime: new Date("2027-01-01T02:01:00Z"), permanent: true, timeline: 1, startLsn: 1, finishLsn: 2 });
         expect(() => parseBackupList("{}")).toThrow(/array/);
     });
 
