@@ -39,10 +39,12 @@ MINIO_VERSION="v0.0.0-20260212201848-7aac2a2c5b7c"
 # serves (v1.7.12).
 ACTIONLINT_VERSION="v1.7.12"
 
-# Debian packages. The first four are what the test suite runs; the rest are WAL-G's build
-# inputs (cgo + libsodium).
+# Debian packages. The first four are what the test suite runs; then WAL-G's build inputs
+# (cgo + libsodium); then the Docker suite's engine (dockerd 20.10, run privately by
+# scripts/dockerd.sh) and debootstrap (its debian:bookworm-slim base, scripts/docker-images.sh).
 APT_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer pgbackrest
-  gcc libc6-dev libsodium-dev pkg-config)
+  gcc libc6-dev libsodium-dev pkg-config
+  docker.io debootstrap)
 
 # ---------------------------------------------------------------------------------------------
 
@@ -122,10 +124,18 @@ install_debian_packages() {
       "${SUDO[@]}" kill "$(cat "$pidf")" || true
     fi
   fi
+  if [[ "$newly" == *" docker.io "* ]] && [ -s /var/run/docker.pid ] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    log "stopping the dockerd service the package started"
+    "${SUDO[@]}" kill "$(cat /var/run/docker.pid)" || true
+  fi
   if [ "$(ps -p 1 -o comm= 2>/dev/null)" = systemd ]; then
     [[ "$newly" == *" pgbouncer "* ]] && "${SUDO[@]}" systemctl disable --now pgbouncer || true
+    # A system dockerd the package just started would share iptables chains with the tests'
+    # private one (scripts/dockerd.sh refuses to run next to it). One that was there before stays.
+    [[ "$newly" == *" docker.io "* ]] && "${SUDO[@]}" systemctl disable --now docker.socket docker.service || true
   elif command -v update-rc.d >/dev/null 2>&1; then
     [[ "$newly" == *" pgbouncer "* ]] && "${SUDO[@]}" update-rc.d pgbouncer disable >/dev/null 2>&1 || true
+    [[ "$newly" == *" docker.io "* ]] && "${SUDO[@]}" update-rc.d docker disable >/dev/null 2>&1 || true
   fi
 }
 
