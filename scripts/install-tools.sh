@@ -173,7 +173,9 @@ build_walg() {
     cp -r "$src/yc-kms-stub" "$work/yc-kms-stub"
     cd "$work/wal-g-$WALG_VERSION"
     go mod edit -replace "github.com/yandex-cloud/go-sdk/services/kms=$work/yc-kms-stub"
-    export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" CGO_ENABLED=1
+    # GOEXPERIMENT=jsonv2: v3.0.9 imports encoding/json/v2, still an experiment in Go 1.25/1.26
+    # (upstream's Makefile exports the same).
+    export GOTOOLCHAIN=local GOFLAGS="-buildvcs=false -mod=mod" CGO_ENABLED=1 GOEXPERIMENT=jsonv2
     go build -trimpath -tags "$WALG_TAGS" \
       -ldflags "-s -w -X github.com/wal-g/wal-g/cmd/pg.walgVersion=$WALG_VERSION -X github.com/wal-g/wal-g/cmd/pg.gitRevision=3e493188db28 -X github.com/wal-g/wal-g/cmd/pg.buildDate=2026-08-20T09:16:16Z" \
       -o "$BIN/.wal-g.tmp.$$" ./main/pg
