@@ -3,9 +3,9 @@
  * Stand-ins (see stacks.ts): free host ports instead of 19000/16432. Everything else is the
  * stack as `pulumi up` would create it. Tests run in order; each needs the ones before it.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
-import { POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client, setupOnce } from "./harness";
 import { devStack, DevStack } from "./stacks";
 import * as checks from "./tier-checks";
 
@@ -20,7 +20,7 @@ const secretOf = (name: RegExp) => {
     return String(r.outputs.result);
 };
 
-beforeAll(async () => {
+setupOnce(async () => {
     engine = await requireEngine();
     dev = await devStack(engine);
     const report = await dev.run.apply();
@@ -35,7 +35,7 @@ beforeAll(async () => {
         storageInside: "object-store:9000",
         storageContainers: ["dev-object-store"],
     };
-});
+}, 1_800_000);
 
 afterAll(async () => {
     if (!process.env.DBTIER_DOCKER_KEEP) await dev?.run.destroy();

@@ -20,6 +20,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { beforeAll, beforeEach } from "vitest";
 import { freePorts } from "../../local/net";
 import { Engine, runCli } from "./apply/engine";
 import type { ResourceState, StackState, Targets } from "./apply/types";
@@ -31,7 +32,7 @@ export const POSTGRES_IMAGE = process.env.DBTIER_POSTGRES_IMAGE ?? "db-tier/post
 export const MINIO_IMAGE = process.env.DBTIER_MINIO_IMAGE ?? "db-tier/minio:local";
 
 /** The test engine, which must be up with the images built: the suite fails otherwise. */
-export async function requireEngine(): Promise<Engine> {
+export async function requireEngine(images: readonly string[] = [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE]): Promise<Engine> {
     let host = process.env.DBTIER_DOCKER_HOST ?? process.env.DOCKER_HOST;
     if (!host) {
         try {
@@ -42,10 +43,28 @@ export async function requireEngine(): Promise<Engine> {
     }
     const engine = new Engine(host!);
     await engine.ping();
-    for (const image of [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE]) {
+    for (const image of images) {
         if (!(await engine.exists("images", image))) throw new Error(`image ${image} is not on the test engine: run scripts/docker-images.sh`);
     }
     return engine;
+}
+
+/**
+ * beforeAll that, when it fails (no engine, no image, a failed apply), fails every test of
+ * the file with its error instead of leaving them skipped: a missing engine is a failure.
+ */
+export function setupOnce(fn: () => Promise<void>, timeoutMs: number): void {
+    let error: unknown;
+    beforeAll(async () => {
+        try {
+            await fn();
+        } catch (e) {
+            error = e;
+        }
+    }, timeoutMs);
+    beforeEach(() => {
+        if (error) throw error;
+    });
 }
 
 export interface ApplyReport {

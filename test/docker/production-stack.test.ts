@@ -7,9 +7,9 @@
  * for the secrets the offline check only has placeholders for (external-secrets.json).
  */
 import { GetBucketLifecycleConfigurationCommand, GetBucketVersioningCommand } from "@aws-sdk/client-s3";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
-import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client, setupOnce } from "./harness";
 import { B2_STANDIN_ENDPOINT, B2_STANDIN_NAME, productionStack, ProductionStack } from "./stacks";
 import * as checks from "./tier-checks";
 
@@ -20,7 +20,7 @@ let applyNotes: string[] = [];
 const cluster: Record<string, checks.ClusterUnderTest> = {};
 const oldSecrets: string[] = [];
 
-beforeAll(async () => {
+setupOnce(async () => {
     engine = await requireEngine();
     prod = await productionStack(engine);
     const report = await prod.run.apply();
@@ -38,7 +38,7 @@ beforeAll(async () => {
             storageContainers: [B2_STANDIN_NAME],
         };
     }
-});
+}, 1_800_000);
 
 afterAll(async () => {
     if (process.env.DBTIER_DOCKER_KEEP) return;
