@@ -5,7 +5,7 @@
  * reported as such, never guessed.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { CONTAINER_ROLES, ContainerRole, NETWORK_KINDS, NETWORK_LABEL, NetworkKind, ROLE_LABEL } from "../../vocabulary";
+import { CONTAINER_ROLES, ContainerRole, NETWORK_KINDS, NETWORK_LABEL, NetworkKind, ROLE_LABEL } from "../shared/vocabulary";
 import { asArray, asBoolean, asNumber, asObject, asString, isUnknown, Plain, plain, propsOf } from "./values";
 
 export const CONTAINER_TYPE = "docker:index/container:Container";

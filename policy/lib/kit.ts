@@ -16,7 +16,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { PolicyName } from "../../vocabulary";
+import type { PolicyName } from "../shared/vocabulary";
 import { displayName } from "./docker";
 import { Deferral, DeferredCheck, Plain, propsOf } from "./values";
 

@@ -1,5 +1,5 @@
 /** Shared guards of the container policies: "is this a <role> container?", unknowns deferred. */
-import type { ContainerRole } from "../../vocabulary";
+import type { ContainerRole } from "../shared/vocabulary";
 import { containerRole } from "./docker";
 import type { CheckContext, ResourceView } from "./kit";
 

@@ -6,7 +6,7 @@
  * component while the name is not known yet).
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { typeToken } from "../../vocabulary";
+import { typeToken } from "../shared/vocabulary";
 import { asArray, asBoolean, asNumber, asObject, asString, isUnknown, Plain, plain, propsOf } from "./values";
 
 export const BACKUP_BUCKET_COMPONENT = typeToken("BackupBucket");

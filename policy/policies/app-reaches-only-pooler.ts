@@ -3,7 +3,7 @@
  * tier's private networks, and no tier container opens another door on the host.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { ContainerRole } from "../../vocabulary";
+import { ContainerRole } from "../shared/vocabulary";
 import { DockerView, publishedPorts } from "../lib/docker";
 import { stackPolicy } from "../lib/kit";
 import { isUnknown, plain } from "../lib/values";

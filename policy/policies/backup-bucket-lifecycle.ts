@@ -4,7 +4,7 @@
  * versions its deletes leave behind, on a versioned bucket).
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { CONTAINER_PATHS, RESTORE_EVIDENCE_PREFIX } from "../../vocabulary";
+import { CONTAINER_PATHS, RESTORE_EVIDENCE_PREFIX } from "../shared/vocabulary";
 import { CONTAINER_TYPE, containerRole, findUpload } from "../lib/docker";
 import { stackPolicy } from "../lib/kit";
 import { backupBuckets, configurationRules, inlineRules, LIFECYCLE_TYPES, RuleView, storeKind, targetsBucket, versioningEnabled } from "../lib/s3";

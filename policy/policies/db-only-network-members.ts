@@ -1,6 +1,6 @@
 /** A db-only network is internal and holds only the tier's own database containers. */
 import type { PolicyResource } from "@pulumi/policy";
-import { DB_ONLY_MEMBERS } from "../../vocabulary";
+import { DB_ONLY_MEMBERS } from "../shared/vocabulary";
 import { DockerView } from "../lib/docker";
 import { stackPolicy } from "../lib/kit";
 import { asBoolean, isUnknown, plain } from "../lib/values";

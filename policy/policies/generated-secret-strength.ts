@@ -1,5 +1,5 @@
 /** Generated passwords are long enough. */
-import { MIN_SECRET_LENGTH } from "../../vocabulary";
+import { MIN_SECRET_LENGTH } from "../shared/vocabulary";
 import { resourcePolicy } from "../lib/kit";
 import { asNumber, isUnknown } from "../lib/values";
 

@@ -1,6 +1,6 @@
 /** Postgres joins only its db-only network and its backup-egress route. */
 import type { PolicyResource } from "@pulumi/policy";
-import { POSTGRES_NETWORKS } from "../../vocabulary";
+import { POSTGRES_NETWORKS } from "../shared/vocabulary";
 import { DockerView } from "../lib/docker";
 import { stackPolicy } from "../lib/kit";
 

@@ -1,7 +1,7 @@
 /** Every Postgres has a scheduled backup and a restore drill that runs at least monthly. */
 import type { PolicyResource } from "@pulumi/policy";
-import { CronError, longestGapDays, parseCron } from "../../render/cron";
-import { SCHEDULE_ENV, typeToken } from "../../vocabulary";
+import { CronError, longestGapDays, parseCron } from "../shared/cron";
+import { SCHEDULE_ENV, typeToken } from "../shared/vocabulary";
 import { argv, ContainerInfo, DockerView, envValue, findUpload } from "../lib/docker";
 import { asObject, asString } from "../lib/values";
 import { stackPolicy } from "../lib/kit";

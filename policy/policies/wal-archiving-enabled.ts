@@ -1,5 +1,5 @@
 /** Postgres archives every WAL segment with WAL-G, at least every RPO seconds. */
-import { MAX_RPO_SECONDS } from "../../vocabulary";
+import { MAX_RPO_SECONDS } from "../shared/vocabulary";
 import { argv, CONTAINER_TYPE, uploadsOf } from "../lib/docker";
 import { parsePostgresCommand, pgBool, pgSeconds, resolvePostgresqlConf } from "../lib/config-files";
 import { resourcePolicy } from "../lib/kit";
