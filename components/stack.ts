@@ -42,7 +42,7 @@ export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?
     if (config.sslmode !== "disable" && (secrets.tlsCertPem === undefined || secrets.tlsKeyPem === undefined)) {
         throw new ConfigError("db-tier stack config", [`db-tier:tlsCertPem and db-tier:tlsKeyPem: are required when sslmode is ${config.sslmode}`]);
     }
-    const provider = config.dockerHost ? new docker.Provider("docker", { host: config.dockerHost }) : undefined;
+    const provider = config.dockerHost ? new docker.Provider("docker", { host: config.dockerHost, certPath: config.dockerCertPath }) : undefined;
     const withDocker: pulumi.ComponentResourceOptions = { ...opts, providers: provider ? { docker: provider } : undefined };
 
     const images = new TierImages(`${config.environment}-images`, { postgresImage: config.postgres.image, pgbouncerImage: config.pgbouncer.image }, withDocker);

@@ -4,9 +4,14 @@
  * here; only plain values are, before any child resource exists.
  */
 import { z } from "zod";
+import { bindAddressProblem, normaliseBindAddress } from "./rules/bind-address";
+import { poolBudget } from "./rules/pool-budget";
 import {
     backupSchema,
     bucketName,
+    checkBucketName,
+    checkRegion,
+    refineWith,
     clusterSchema,
     dnsLabel,
     drillSchema,
@@ -36,7 +41,8 @@ export const backupBucketArgsSchema = z
     })
     .strict()
     .superRefine((a, ctx) => {
-        if (a.provider === "r2" && a.region !== "auto") ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["region"], message: "must be auto for provider r2" });
+        checkBucketName(ctx, a.provider, a.bucketName, ["bucketName"]);
+        checkRegion(ctx, a.provider, a.region, a.apiEndpoint, ["region"]);
         a.backupPrefixes.forEach((p, i) => {
             if (a.backupPrefixes.indexOf(p) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backupPrefixes", i], message: `"${p}" is listed twice; clusters would share a backup prefix` });
         });
@@ -51,7 +57,11 @@ export const tierStorageSchema = z
         accessKeyId: z.any(),
         secretAccessKey: z.any(),
     })
-    .strict();
+    .strict()
+    .superRefine((a, ctx) => {
+        checkBucketName(ctx, a.provider, a.bucketName, ["bucketName"]);
+        checkRegion(ctx, a.provider, a.region, a.endpoint, ["region"]);
+    });
 
 export const databaseTierArgsSchema = z
     .object({
@@ -65,7 +75,7 @@ export const databaseTierArgsSchema = z
         postgres: postgresSchema,
         sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
         passwordLength: z.number().int().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`).max(128).default(40),
-        hostBindAddress: z.string().ip({ message: "must be an IP address such as 127.0.0.1" }).default("127.0.0.1"),
+        hostBindAddress: z.preprocess(normaliseBindAddress, z.string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" }).superRefine(refineWith(bindAddressProblem))).default("127.0.0.1"),
         networks: z.any().optional(),
         tls: z.object({ certPem: z.any(), keyPem: z.any() }).strict().optional(),
         convergeEveryUp: z.boolean().default(true),
@@ -77,6 +87,14 @@ export const databaseTierArgsSchema = z
         }
         if (a.drill.database && !a.cluster.databases.includes(a.drill.database)) {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "database"], message: `must be one of the cluster's databases: ${a.cluster.databases.join(", ")}` });
+        }
+        const budget = poolBudget(a.cluster.databases.length, a.pgbouncer.defaultPoolSize, a.postgres.maxConnections);
+        if (budget.wanted > budget.available) {
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["pgbouncer", "defaultPoolSize"],
+                message: `${a.pgbouncer.defaultPoolSize} per pool lets pgBouncer open ${budget.wanted} server connections but postgres.maxConnections ${a.postgres.maxConnections} leaves ${budget.available}: set defaultPoolSize to at most ${Math.max(1, budget.maxPoolSize)} or postgres.maxConnections to at least ${budget.minMaxConnections}`,
+            });
         }
     });
 

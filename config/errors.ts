@@ -3,6 +3,7 @@
  * what is allowed. Thrown before any resource or process exists.
  */
 import { z } from "zod";
+import { suggest } from "./rules/suggest";
 
 export class ConfigError extends Error {
     constructor(
@@ -17,11 +18,17 @@ export class ConfigError extends Error {
 function describe(issue: z.ZodIssue): string {
     switch (issue.code) {
         case z.ZodIssueCode.invalid_type:
-            return issue.received === "undefined" ? "is required" : `must be ${article(issue.expected)} (got ${issue.received})`;
+            if (issue.received === "undefined") return "is required";
+            if (issue.received === "null") return `is empty (a YAML key with no value, or ~/null); ${issue.message.startsWith("must") ? issue.message : `write ${yamlType(issue.expected)}`}`;
+            if (issue.expected === "integer" && issue.received === "float") return "must be a whole number";
+            return issue.message.startsWith("must") ? `${issue.message} (got ${yamlType(issue.received)})` : `must be ${yamlType(issue.expected)} (got ${yamlType(issue.received)})`;
         case z.ZodIssueCode.invalid_enum_value:
             return `must be one of ${issue.options.join(", ")} (got "${String(issue.received)}")`;
         case z.ZodIssueCode.too_small:
-            return issue.message.startsWith("must") ? issue.message : `must be at least ${issue.minimum}`;
+            if (issue.message.startsWith("must")) return issue.message;
+            if (issue.type === "string") return "must not be empty";
+            if (issue.type === "array") return `must list at least ${issue.minimum}`;
+            return `must be at least ${issue.minimum}`;
         case z.ZodIssueCode.too_big:
             return issue.message.startsWith("must") ? issue.message : `must be at most ${issue.maximum}`;
         default:
@@ -31,6 +38,12 @@ function describe(issue: z.ZodIssue): string {
 
 function article(type: string): string {
     return /^[aeiou]/.test(type) ? `an ${type}` : `a ${type}`;
+}
+
+/** zod's type names in the words of a YAML stack file. */
+function yamlType(type: string): string {
+    const words: Record<string, string> = { array: "a list", object: "a mapping", string: "a string", number: "a number", boolean: "true or false", integer: "a whole number", float: "a fractional number" };
+    return words[type] ?? article(type);
 }
 
 /** `prefix` names where the value came from, e.g. "db-tier" for stack config keys. */
@@ -58,12 +71,27 @@ function objectAt(schema: z.ZodTypeAny, path: (string | number)[]): z.AnyZodObje
 export function parseOrThrow<S extends z.ZodTypeAny>(schema: S, value: unknown, source: string, keyPrefix = ""): z.output<S> {
     const result = schema.safeParse(value);
     if (result.success) return result.data;
-    const problems = result.error.issues.flatMap((issue) => {
+    throw new ConfigError(source, describeIssues(schema, result.error.issues, keyPrefix));
+}
+
+/** The problem lines for `value` under `schema` (empty when valid). */
+export function problemsOf(schema: z.ZodTypeAny, value: unknown, keyPrefix = ""): string[] {
+    const result = schema.safeParse(value);
+    return result.success ? [] : describeIssues(schema, result.error.issues, keyPrefix);
+}
+
+function describeIssues(schema: z.ZodTypeAny, issues: z.ZodIssue[], keyPrefix: string): string[] {
+    return issues.flatMap((issue) => {
         if (issue.code === z.ZodIssueCode.unrecognized_keys) {
             const allowed = Object.keys(objectAt(schema, issue.path)?.shape ?? {});
-            return issue.keys.map((k) => `${formatPath(keyPrefix, [...issue.path, k])}: unknown key; allowed keys are ${allowed.join(", ")}`);
+            return issue.keys.map((k) => {
+                // Say plainly that the key is not one of ours, and which one it probably is,
+                // so the message cannot be read as confirming the path.
+                const near = suggest(k, allowed);
+                const where = issue.path.length ? `under ${formatPath(keyPrefix, issue.path)}` : keyPrefix ? `in the ${keyPrefix} namespace` : "here";
+                return `${formatPath(keyPrefix, [...issue.path, k])}: "${k}" is not a key ${where}${near ? `; did you mean ${near}?` : ""} (allowed: ${allowed.join(", ")})`;
+            });
         }
         return [`${formatPath(keyPrefix, issue.path) || "(root)"}: ${describe(issue)}`];
     });
-    throw new ConfigError(source, problems);
 }

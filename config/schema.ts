@@ -6,6 +6,15 @@
 import { z } from "zod";
 import { CronError, longestGapDays, parseCron } from "../render/cron";
 import { MAX_RPO_SECONDS, MIN_SECRET_LENGTH } from "../vocabulary";
+import { bucketNameProblem } from "./rules/bucket-name";
+import { bindAddressProblem, isWildcardAddress, normaliseBindAddress } from "./rules/bind-address";
+import { dockerHostProblem } from "./rules/docker-host";
+import { b2EndpointRegion, endpointProviderProblem, endpointShapeProblem } from "./rules/endpoint";
+import { poolBudget } from "./rules/pool-budget";
+import { postgresImageProblem } from "./rules/postgres-image";
+import { databaseNameProblem, identifierProblem, roleNameProblem, tableNameProblem } from "./rules/postgres-names";
+import { sharedBuffersProblem } from "./rules/memory";
+import { MIN_BACKUP_GAP_MINUTES, shortestGapMinutes } from "./rules/schedule";
 
 export const STORAGE_PROVIDERS = ["minio", "r2", "b2"] as const;
 /** What the pinned WAL-G (v1.1.1, see scripts/install-tools.sh) can compress with. */
@@ -22,9 +31,21 @@ export const dnsLabel = z
 /** A PostgreSQL identifier we never need to quote (database and role names). */
 export const sqlName = z
     .string({ required_error: "is required", invalid_type_error: "must be a string" })
-    .regex(/^[a-z_][a-z0-9_]{0,62}$/, {
-        message: "must be 1-63 characters of a-z, 0-9 and '_', not starting with a digit",
-    });
+    .superRefine(refineWith(identifierProblem));
+
+/** An application database (config/rules/postgres-names.ts: reserved names, alias length). */
+export const databaseName = z.string({ required_error: "is required", invalid_type_error: "must be a string" }).superRefine(refineWith(databaseNameProblem));
+
+/** A role the tier creates (config/rules/postgres-names.ts: pg_ prefix, reserved words). */
+export const roleName = z.string({ required_error: "is required", invalid_type_error: "must be a string" }).superRefine(refineWith(roleNameProblem));
+
+/** A zod refinement from a rule that returns its problem (or undefined). */
+export function refineWith(rule: (value: string) => string | undefined): (value: string, ctx: z.RefinementCtx) => void {
+    return (value, ctx) => {
+        const problem = rule(value);
+        if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, message: problem });
+    };
+}
 
 export const port = z
     .number({ invalid_type_error: "must be a number" })
@@ -41,28 +62,30 @@ export const cron = z.string({ invalid_type_error: "must be a cron string" }).su
     }
 });
 
-export const httpUrl = z
-    .string({ invalid_type_error: "must be a URL string" })
-    .superRefine((value, ctx) => {
-        let url: URL;
-        try {
-            url = new URL(value);
-        } catch {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL like https://host[:port] (got "${value}")` });
-            return;
-        }
-        if (!["http:", "https:"].includes(url.protocol) || !url.hostname || url.pathname.replace(/\/$/, "") !== "" || url.search) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be an http(s) URL like https://host[:port] with no path (got "${value}")` });
-        }
-    });
+/** Shape only (config/rules/endpoint.ts); provider and transport rules need the provider. */
+export const httpUrl = z.string({ invalid_type_error: "must be a URL string" }).superRefine(refineWith(endpointShapeProblem));
 
-/** S3 bucket naming rules, which R2, B2 and MinIO all enforce. */
-export const bucketName = z
-    .string({ required_error: "is required", invalid_type_error: "must be a string" })
-    .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, {
-        message: "must be 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit",
-    })
-    .refine((v) => !/\.\.|^\d+\.\d+\.\d+\.\d+$/.test(v), { message: "must not contain '..' or look like an IP address" });
+/**
+ * A bucket name; the naming rules differ per provider (config/rules/bucket-name.ts), so the
+ * object that knows the provider applies them with checkBucketName.
+ */
+export const bucketName = z.string({ required_error: "is required", invalid_type_error: "must be a string" });
+
+export function checkBucketName(ctx: z.RefinementCtx, provider: string, name: string, path: (string | number)[]): void {
+    const known = (STORAGE_PROVIDERS as readonly string[]).includes(provider) ? (provider as (typeof STORAGE_PROVIDERS)[number]) : "minio";
+    const problem = bucketNameProblem(known, name);
+    if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: problem });
+}
+
+/** Region against provider and endpoint: R2 is always auto, B2 is the endpoint's region. */
+export function checkRegion(ctx: z.RefinementCtx, provider: string, region: string | undefined, endpoint: string | undefined, path: (string | number)[]): void {
+    if (region === undefined) return;
+    if (provider === "r2" && region !== "auto") ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `must be auto for provider r2 (got "${region}")` });
+    const b2Region = provider === "b2" && endpoint ? b2EndpointRegion(endpoint) : undefined;
+    if (b2Region !== undefined && region !== b2Region) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `is "${region}" but the endpoint is in ${b2Region}; for provider b2 the region is the endpoint's (write ${b2Region}, or leave region out)` });
+    }
+}
 
 export const retentionSchema = z
     .object({
@@ -115,11 +138,32 @@ export const drillSchema = z
         /** Schema-version query; by default Drizzle's migrations table when it exists. */
         schemaQuery: z.string().min(1).optional(),
         /** Tables whose row counts the evidence records (schema.table or table). */
-        tables: z.array(z.string().regex(/^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$/, "must be table or schema.table in lowercase")).default([]),
+        tables: z.array(z.string({ invalid_type_error: "must be a table name such as public.orders" }).superRefine(refineWith(tableNameProblem))).default([]),
         /** Optional lower bounds on row counts, table name to minimum. */
-        minRows: z.record(z.number().int().min(0)).default({}),
+        minRows: z.record(z.number({ invalid_type_error: "must be a number of rows" }).int("must be a whole number of rows").min(0, "must be at least 0 rows")).default({}),
+        /** pg_amcheck over the restored copy: off, heap-and-btree, or heapallindexed (also proves every row is in its indexes). */
+        amcheck: z.enum(["off", "heap-and-btree", "heapallindexed"]).default("heapallindexed"),
+        /** When the oldest-point drill runs (restores the oldest point backup.retention.walDays promises); 5-field cron, UTC. */
+        oldestPointSchedule: cron.default("0 5 15 * *"),
     })
     .strict()
+    .superRefine((d, ctx) => {
+        d.tables.forEach((t, i) => {
+            if (d.tables.indexOf(t) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tables", i], message: `"${t}" is listed twice` });
+        });
+        // A bound on a table the drill does not list is almost always a typo or a case slip
+        // (`Orders`, `order`, `orders` for `public.orders`): the drill would count a table
+        // that does not exist and fail every night.
+        for (const key of Object.keys(d.minRows)) {
+            const shape = tableNameProblem(key);
+            if (shape) {
+                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["minRows", key], message: `key ${shape}` });
+            } else if (d.tables.length > 0 && !d.tables.includes(key)) {
+                const near = d.tables.find((t) => t.toLowerCase() === key.toLowerCase() || t.split(".").pop() === key || key.split(".").pop() === t);
+                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["minRows", key], message: `names a table that drill.tables does not list${near ? `; did you mean ${near}?` : ""} (tables: ${d.tables.join(", ")})` });
+            }
+        }
+    })
     .default({});
 
 export const pgbouncerSchema = z
@@ -139,9 +183,14 @@ export const pgbouncerSchema = z
 export const postgresSchema = z
     .object({
         /** Image reference; by default the image built from images/postgres. */
-        image: z.string().min(1).optional(),
-        maxConnections: z.number().int().min(10).max(10_000).default(100),
-        sharedBuffers: z.string().regex(/^\d+(kB|MB|GB)$/, "must be like 128MB").default("128MB"),
+        image: z.string({ invalid_type_error: "must be an image reference string" }).superRefine(refineWith(postgresImageProblem)).optional(),
+        /**
+         * 200 by default: two pooled users x (<db> + <db>_migrate) x default_pool_size 20 for
+         * two databases is 160 server connections, plus the tier's headroom (rules/pool-budget.ts).
+         */
+        maxConnections: z.number().int().min(10).max(10_000).default(200),
+        /** PostgreSQL memory syntax (rules/memory.ts): 128MB, 2GB; at least 128kB. */
+        sharedBuffers: z.string({ invalid_type_error: "must be a memory size string such as 128MB" }).superRefine(refineWith(sharedBuffersProblem)).default("128MB"),
     })
     .strict()
     .default({});
@@ -151,9 +200,9 @@ export const clusterSchema = z
         /** Cluster name; part of every container, volume, network name and backup prefix. */
         name: dnsLabel,
         /** Databases to create; the first is the application database. */
-        databases: z.array(sqlName).min(1, "must name at least one database").default(["app"]),
+        databases: z.array(databaseName, { invalid_type_error: "must be a list of database names, e.g. [app]" }).min(1, "must name at least one database").default(["app"]),
         /** Root (superuser) role name; provisioning only, never in an application DSN. */
-        rootUser: sqlName.default("postgres"),
+        rootUser: roleName.default("postgres"),
     })
     .strict();
 
@@ -181,15 +230,17 @@ export const storageSchema = z
         if (!s.embedded && !s.endpoint) {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["endpoint"], message: `is required for provider ${s.provider} unless embedded` });
         }
-        if (s.provider === "r2" && s.endpoint && !/\.r2\.cloudflarestorage\.com$/.test(new URL(s.endpoint).hostname)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["endpoint"], message: "must be https://<account>.r2.cloudflarestorage.com for provider r2" });
+        if (s.embedded && s.endpoint) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["endpoint"], message: "is set by the tier for the embedded MinIO; remove it, or set embedded: false to use your own MinIO" });
         }
-        if (s.provider === "b2" && s.endpoint && !/^s3\.[a-z0-9-]+\.backblazeb2\.com$/.test(new URL(s.endpoint).hostname)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["endpoint"], message: "must be https://s3.<region>.backblazeb2.com for provider b2" });
+        for (const key of ["endpoint", "apiEndpoint"] as const) {
+            const value = s[key];
+            if (value === undefined || endpointShapeProblem(value)) continue; // the field reported it
+            const problem = endpointProviderProblem(s.provider, value);
+            if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [key], message: problem });
         }
-        if (s.provider === "r2" && s.region !== undefined && s.region !== "auto") {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["region"], message: "must be auto for provider r2" });
-        }
+        checkBucketName(ctx, s.provider, s.bucket, ["bucket"]);
+        checkRegion(ctx, s.provider, s.region, s.endpoint, ["region"]);
     });
 
 export const tierConfigSchema = z
@@ -197,14 +248,11 @@ export const tierConfigSchema = z
         /** Environment name: part of names and of the backup prefix. */
         environment: dnsLabel,
         /** Docker host: unix:///var/run/docker.sock locally, ssh://user@host for remote stacks. */
-        dockerHost: z
-            .string()
-            .regex(/^(unix:\/\/\/\S+|ssh:\/\/[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d+)?|tcp:\/\/[A-Za-z0-9.-]+:\d+)$/, {
-                message: "must be unix:///path, ssh://user@host[:port] or tcp://host:port",
-            })
-            .optional(),
-        /** The only host address a published port may bind to. */
-        hostBindAddress: z.string().ip({ message: "must be an IP address such as 127.0.0.1" }).default("127.0.0.1"),
+        dockerHost: z.string({ invalid_type_error: "must be a URL string such as ssh://deploy@db-1.internal" }).optional(),
+        /** Directory with ca.pem, cert.pem, key.pem: required for a tcp:// dockerHost (rules/docker-host.ts). */
+        dockerCertPath: z.string({ invalid_type_error: "must be a directory path" }).min(1, "must be a directory path").optional(),
+        /** The only host address a published port may bind to (IPv4 or IPv6; `[::1]` is read as `::1`). */
+        hostBindAddress: z.preprocess(normaliseBindAddress, z.string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" }).superRefine(refineWith(bindAddressProblem))).default("127.0.0.1"),
         sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
         storage: storageSchema,
         clusters: z
@@ -231,14 +279,50 @@ export const tierConfigSchema = z
                 if (k.databases.indexOf(d) !== j) {
                     ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clusters", i, "databases", j], message: `"${d}" is listed twice` });
                 }
-                if (d.endsWith("_migrate") || d === "pgbouncer") {
-                    ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clusters", i, "databases", j], message: `"${d}" is reserved (pgbouncer, *_migrate)` });
-                }
             });
-            if (["app_user", "app_service"].includes(k.rootUser)) {
-                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clusters", i, "rootUser"], message: "must differ from app_user and app_service" });
+            // One drill setting serves every cluster, so its database must exist in each.
+            if (c.drill.database !== undefined && !k.databases.includes(c.drill.database)) {
+                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "database"], message: `"${c.drill.database}" is not a database of cluster ${k.name} (${k.databases.join(", ")}); drill.database applies to every cluster, so name one they all have or leave it out (default: each cluster's first database)` });
+            }
+            const budget = poolBudget(k.databases.length, c.pgbouncer.defaultPoolSize, c.postgres.maxConnections);
+            if (budget.wanted > budget.available) {
+                ctx.addIssue({
+                    code: z.ZodIssueCode.custom,
+                    path: ["pgbouncer", "defaultPoolSize"],
+                    message:
+                        `${c.pgbouncer.defaultPoolSize} per pool lets pgBouncer open ${budget.wanted} server connections in cluster ${k.name} ` +
+                        `(2 users x ${k.databases.length * 2} pgBouncer databases: ${k.databases.flatMap((d) => [d, `${d}_migrate`]).join(", ")}), ` +
+                        `but postgres.maxConnections ${c.postgres.maxConnections} leaves ${budget.available} after 10 for root, provisioning and backups: ` +
+                        `set defaultPoolSize to at most ${Math.max(1, budget.maxPoolSize)} or postgres.maxConnections to at least ${budget.minMaxConnections}`,
+                });
             }
         });
+        if (c.dockerHost !== undefined) {
+            const problem = dockerHostProblem(c.dockerHost, c.dockerCertPath);
+            if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["dockerHost"], message: problem });
+        }
+        if (c.dockerCertPath !== undefined && !c.dockerHost?.toLowerCase().startsWith("tcp://")) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["dockerCertPath"], message: "is only used with a tcp:// dockerHost; remove it" });
+        }
+        // The embedded MinIO keeps the backups on the database's own Docker host: losing that
+        // host loses both. It exists for local development only.
+        const remoteHost = c.dockerHost !== undefined && !c.dockerHost.toLowerCase().startsWith("unix://");
+        if (c.storage.embedded && (PRODUCTION_ENVIRONMENTS.test(c.environment) || remoteHost)) {
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["storage", "embedded"],
+                message: `keeps the backups on the database's own Docker host, so losing it loses both; it is for local development only (${remoteHost ? `not with the remote dockerHost ${(c.dockerHost ?? "").replace(/\/\/[^/@]*@/, "//***@")}` : `not in environment ${c.environment}`}): use provider r2 or b2, or a MinIO on another host with an https endpoint`,
+            });
+        }
+        const published: [string, number][] = [];
+        if (c.pgbouncer.publishPort !== undefined) published.push(["pgbouncer.publishPort", c.pgbouncer.publishPort]);
+        if (c.storage.embedded) published.push(["storage.embeddedPort", c.storage.embeddedPort]);
+        if (c.pgbouncer.publishPort !== undefined && c.clusters.length > 1) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["pgbouncer", "publishPort"], message: `would be published by the pgBouncer of each of the ${c.clusters.length} clusters (${names.join(", ")}), and one host port ${c.hostBindAddress}:${c.pgbouncer.publishPort} holds one; remove it (apps on the app network need no published port) or use one cluster per stack` });
+        }
+        if (c.pgbouncer.publishPort !== undefined && c.storage.embedded && c.pgbouncer.publishPort === c.storage.embeddedPort) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["pgbouncer", "publishPort"], message: `is ${c.pgbouncer.publishPort}, the host port storage.embeddedPort already publishes for the embedded MinIO; choose another (e.g. 16432)` });
+        }
         const { retention, safetyNetDays, evidenceDays, schedule } = c.backup;
         // The oldest kept backup can be a week older than the WAL window (weekly cadence).
         const needed = Math.max(retention.walDays + 7, retention.weekly * 7 + 7, retention.daily + 1);
@@ -258,10 +342,29 @@ export const tierConfigSchema = z
         if (backupGap !== undefined && backupGap > 1) {
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "schedule"], message: `must run at least daily to keep ${retention.daily} daily backups (longest gap would be ${Math.round(backupGap)} days)` });
         }
-        if (c.pgbouncer.publishPort !== undefined && c.hostBindAddress === "0.0.0.0") {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["hostBindAddress"], message: "must not be 0.0.0.0 when a port is published; name one host address" });
+        if (published.length > 0 && isWildcardAddress(c.hostBindAddress)) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["hostBindAddress"], message: `must not be ${c.hostBindAddress} (every interface) while ${published.map(([k, p]) => `${k} ${p}`).join(" and ")} is published; name one host address (e.g. 127.0.0.1, ::1 or a private address)` });
+        }
+        const backupCadence = shortestGapMinutesSafe(schedule);
+        if (backupCadence !== undefined && backupCadence < MIN_BACKUP_GAP_MINUTES) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "schedule"], message: `runs a base backup every ${backupCadence} minute(s); at most hourly (WAL archiving already covers the minutes between), e.g. "0 2 * * *"` });
+        }
+        const drillCadence = shortestGapMinutesSafe(c.drill.schedule);
+        if (drillCadence !== undefined && drillCadence * 60 < Math.max(3600, c.drill.rtoSeconds)) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "schedule"], message: `starts a restore drill every ${drillCadence} minute(s), before one may have finished (drill.rtoSeconds ${c.drill.rtoSeconds}); run it at most every ${Math.ceil(Math.max(3600, c.drill.rtoSeconds) / 60)} minutes, e.g. "0 4 * * 0"` });
         }
     });
+
+/** Environment names that mean production: no embedded object store there. */
+export const PRODUCTION_ENVIRONMENTS = /^(prod|production|prd|live)(-|$)/;
+
+function shortestGapMinutesSafe(schedule: string): number | undefined {
+    try {
+        return shortestGapMinutes(parseCron(schedule));
+    } catch {
+        return undefined;
+    }
+}
 
 function longestGapDaysSafe(schedule: string): number | undefined {
     try {

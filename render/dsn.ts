@@ -3,6 +3,8 @@
  * parsed back to prove it round-trips. The invariants of the source stack are checked
  * here too: distinct users per DSN, no superuser in an application DSN, apps only via the pooler.
  */
+import { isIP } from "node:net";
+
 export interface DsnParts {
     readonly user: string;
     readonly password: string;
@@ -14,7 +16,8 @@ export interface DsnParts {
 
 export function buildDsn(p: DsnParts): string {
     const url = new URL("postgresql://placeholder");
-    url.hostname = p.host;
+    // An IPv6 literal goes in brackets, or URL silently keeps the placeholder host.
+    url.hostname = isIP(p.host) === 6 ? `[${p.host}]` : p.host;
     url.port = String(p.port);
     url.username = encodeURIComponent(p.user);
     url.password = encodeURIComponent(p.password);
@@ -34,7 +37,7 @@ export function parseDsn(dsn: string): DsnParts {
     return {
         user: decodeURIComponent(url.username),
         password: decodeURIComponent(url.password),
-        host: url.hostname,
+        host: url.hostname.replace(/^\[(.*)\]$/, "$1"),
         port: Number(url.port || 5432),
         database: decodeURIComponent(url.pathname.replace(/^\//, "")),
         sslmode: url.searchParams.get("sslmode") ?? "",

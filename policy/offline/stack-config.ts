@@ -73,6 +73,31 @@ function substituteSecure(key: string, value: unknown): { value: unknown; secure
     return { value, secure: false };
 }
 
+/**
+ * The path of the first number JSON cannot carry (`.inf`, `-.inf`, `.nan` in YAML): the
+ * engine hands config to the program as JSON, where such a number would arrive as null
+ * and be reported as "null" instead of what was written.
+ */
+function nonFiniteAt(value: unknown, at: string): { at: string; value: number } | undefined {
+    if (typeof value === "number") return Number.isFinite(value) ? undefined : { at, value };
+    if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+            const hit = nonFiniteAt(value[i], `${at}[${i}]`);
+            if (hit) return hit;
+        }
+    } else if (value !== null && typeof value === "object") {
+        for (const [k, v] of Object.entries(value)) {
+            const hit = nonFiniteAt(v, `${at}.${k}`);
+            if (hit) return hit;
+        }
+    }
+    return undefined;
+}
+
+function yamlNumber(n: number): string {
+    return Number.isNaN(n) ? ".nan" : n > 0 ? ".inf" : "-.inf";
+}
+
 function toConfigString(v: unknown): string {
     return typeof v === "string" ? v : JSON.stringify(v);
 }
@@ -108,6 +133,8 @@ export function readStackConfig(root: string, stack: string, externalSecrets: re
     const put = (rawKey: string, rawValue: unknown, forceSecret = false): void => {
         const key = qualify(project, rawKey);
         const { value, secure } = substituteSecure(key, rawValue);
+        const bad = nonFiniteAt(value, key);
+        if (bad) throw new UsageError(`${path.basename(stackFile!)}: ${bad.at}: ${yamlNumber(bad.value)} is not a number the configuration can carry; write a finite number (e.g. 60)`);
         if (value === undefined || value === null) return;
         config[key] = toConfigString(value);
         if (secure || forceSecret) secretKeys.add(key);
