@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BackupJobConfig, renderJobConfig, RetentionPolicy } from "../render/job-config";
 import { CONTAINER_PATHS, POSTGRES_PORT, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { SECRET_FILE, TierContainerArgs } from "./tier-container";
+import { secretUpload, TierContainerArgs } from "./tier-container";
 
 /** Where the image keeps the compiled job runner. */
 export const JOB_RUNNER = "/opt/db-tier/bin/jobs/scheduler.js";
@@ -53,8 +53,8 @@ export class BackupJob extends pulumi.ComponentResource {
             envs: [`${SCHEDULE_ENV.backup}=${args.schedule}`],
             uploads: [
                 { file: CONTAINER_PATHS.backupConfig, content: renderJobConfig(this.config) },
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
-                { file: CONTAINER_PATHS.pgpass, content: pgpass, ...SECRET_FILE },
+                secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                secretUpload(CONTAINER_PATHS.pgpass, pgpass),
             ],
             // WAL-G reads the data directory; it never needs to write it.
             volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],

@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { AuthFileEntry, renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
 import { CONTAINER_PATHS, PGBOUNCER_PORT, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { SECRET_FILE, TierContainerArgs } from "./tier-container";
+import { secretUpload, TierContainerArgs } from "./tier-container";
 
 export interface PgBouncerTlsArgs {
     readonly sslmode: string;
@@ -62,10 +62,11 @@ export class PgBouncer extends pulumi.ComponentResource {
         );
                 const uploads: docker.types.input.ContainerUpload[] = [
             { file: CONTAINER_PATHS.pgbouncerIni, content: this.ini },
-            { file: CONTAINER_PATHS.pgbouncerAuthFile, content: authFile, ...SECRET_FILE },
+            secretUpload(CONTAINER_PATHS.pgbouncerAuthFile, authFile),
         ];
         if (args.tls) {
-            uploads.push({ file: TLS_CERT, content: args.tls.certPem }, { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...SECRET_FILE });
+            // A certificate is public (it may come from secret config): readable in the diff.
+            uploads.push({ file: TLS_CERT, content: pulumi.unsecret(pulumi.output(args.tls.certPem)) }, secretUpload(TLS_KEY, args.tls.keyPem));
         }
         this.container = new docker.Container(`${name}-container`, {
             name: args.containerName,

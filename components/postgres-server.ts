@@ -10,7 +10,7 @@ import { renderPgHba, renderPgIdent } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
 import { CONTAINER_PATHS, PEER_MAP, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { POSTGRES_UID, SECRET_FILE, TierContainerArgs } from "./tier-container";
+import { POSTGRES_UID, secretUpload, TierContainerArgs } from "./tier-container";
 
 export interface PostgresServerArgs extends TierContainerArgs {
     readonly rootUser: string;
@@ -71,8 +71,9 @@ export class PostgresServer extends pulumi.ComponentResource {
         }, { parent: this });
                 const tlsUploads = args.tls
             ? [
-                  { file: TLS_CERT, content: args.tls.certPem, owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0444" },
-                  { file: TLS_KEY, content: pulumi.secret(args.tls.keyPem), ...SECRET_FILE },
+                  // A certificate is public (it may come from secret config): readable in the diff.
+                  { file: TLS_CERT, content: pulumi.unsecret(pulumi.output(args.tls.certPem)), owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0444" },
+                  secretUpload(TLS_KEY, args.tls.keyPem),
               ]
             : [];
         this.container = new docker.Container(`${name}-container`, {
@@ -92,8 +93,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                     file: CONTAINER_PATHS.pgIdent,
                     content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),
                 },
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
-                { file: CONTAINER_PATHS.rootPasswordFile, content: pulumi.secret(args.rootPassword), ...SECRET_FILE },
+                secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword),
                 ...tlsUploads,
             ],
             volumes: [

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { renderProvisionSql } from "../render/provision-sql";
 import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { SECRET_FILE, TierContainerArgs } from "./tier-container";
+import { secretUpload, TierContainerArgs } from "./tier-container";
 
 export interface ProvisionerArgs extends TierContainerArgs {
     readonly rootUser: string;
@@ -63,7 +63,7 @@ export class Provisioner extends pulumi.ComponentResource {
                 `for i in $(seq 60); do pg_isready -q && break; sleep 2; done; exec psql -X -q -At -v ON_ERROR_STOP=1 -f ${CONTAINER_PATHS.provisionSql}`,
             ],
             envs,
-            uploads: [{ file: CONTAINER_PATHS.provisionSql, content: this.sql, ...SECRET_FILE }],
+            uploads: [secretUpload(CONTAINER_PATHS.provisionSql, this.sql)],
             volumes: [{ volumeName: args.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir }],
             networksAdvanced: [{ name: args.networks.dbOnly.name }],
             restart: "no",

@@ -9,7 +9,7 @@ import { DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
 import { roleLabels } from "./labels";
-import { SECRET_FILE, TierContainerArgs } from "./tier-container";
+import { secretUpload, TierContainerArgs } from "./tier-container";
 
 export interface RestoreDrillArgs extends TierContainerArgs {
     readonly environment: string;
@@ -62,7 +62,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
             envs: [`${SCHEDULE_ENV.drill}=${args.schedule}`],
             uploads: [
                 { file: CONTAINER_PATHS.drillConfig, content: config.apply(renderJobConfig) },
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
+                secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
             ],
             volumes: [{ volumeName: this.scratchVolume.name, containerPath: SCRATCH }],
             networksAdvanced: [{ name: args.networks.backupEgress.name }],

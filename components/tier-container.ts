@@ -1,5 +1,9 @@
 /** What every tier container's arguments share, and how secret files are uploaded. */
+import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { TierNetworks } from "./tier-networks";
 
 export interface TierContainerArgs {
@@ -18,3 +22,74 @@ export const POSTGRES_UID = "999";
 
 /** Upload attributes of a secret file: readable by the postgres user only. */
 export const SECRET_FILE = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" } as const;
+
+/**
+ * Where secret files wait for the Docker provider during `pulumi up`: relative to the project
+ * directory, which is the working directory of both the program and the provider plugins the
+ * CLI starts, so the path (part of the container's inputs) is the same on every machine.
+ */
+export const SECRET_FILES_DIR = ".db-tier/secret-files";
+
+const written = new Set<string>();
+let cleanupInstalled = false;
+
+function writeSecretFile(relative: string, text: string): void {
+    const file = path.resolve(relative);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+    fs.chmodSync(path.dirname(file), 0o700);
+    fs.writeFileSync(file, text, { mode: 0o600 });
+    fs.chmodSync(file, 0o600);
+    written.add(file);
+    if (!cleanupInstalled) {
+        cleanupInstalled = true;
+        // The provider has read every file by the time the program exits: the engine answers a
+        // registration only after the resource's create or update is done.
+        process.once("exit", () => {
+            for (const f of written) fs.rmSync(f, { force: true });
+            for (const dir of [path.resolve(SECRET_FILES_DIR), path.dirname(path.resolve(SECRET_FILES_DIR))]) {
+                try {
+                    fs.rmdirSync(dir); // only when empty: another run's files stay
+                } catch {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+/**
+ * One secret file for a container's `uploads`. The engine cannot keep a secret inside one
+ * element of a list: it marks the container's whole `uploads` input secret
+ * (annotateSecrets in the engine's provider plugin: "for an array, if any value ... is a
+ * secret, the entire output array is marked as a secret"), and every postgresql.conf or
+ * pgbouncer.ini change would then preview as `[secret]`. So a secret file is not uploaded by
+ * `content` but by `source`: the program writes it (0600, in a 0700 directory, only during
+ * `up`, removed when the program exits) and the Docker provider reads it from there. The
+ * container's inputs, and so the state and every diff, hold only the path and a SHA-256 of
+ * the file, never its text, and the configuration files beside it stay readable. The
+ * contents are generated or supplied secrets of high entropy, so the hash reveals nothing
+ * usable; a changed secret changes the hash, which shows as a replacement in the preview.
+ */
+export function secretUpload(file: string, content: pulumi.Input<string>, attributes: { owner?: string; group?: string; permissions?: string } = SECRET_FILE): docker.types.input.ContainerUpload {
+    const placed = pulumi.output(content).apply((text) => {
+        const hash = createHash("sha256").update(`db-tier secret file\0${file}\0`).update(text).digest("hex");
+        const relative = `${SECRET_FILES_DIR}/${hash}`;
+        if (!pulumi.runtime.isDryRun()) writeSecretFile(relative, text);
+        return { relative, hash };
+    });
+    return {
+        file,
+        // Neither reveals the content (see above), so neither is a secret.
+        source: pulumi.unsecret(placed.apply((p) => p.relative)),
+        sourceHash: pulumi.unsecret(placed.apply((p) => p.hash)),
+        ...attributes,
+    };
+}
+
+/** The text an upload puts into the container: its content, or the secret file it was written to (while the program runs). */
+export function uploadText(upload: { content?: string; contentBase64?: string; source?: string }): string | undefined {
+    if (typeof upload.content === "string") return upload.content;
+    if (typeof upload.contentBase64 === "string") return Buffer.from(upload.contentBase64, "base64").toString("utf8");
+    if (typeof upload.source === "string" && fs.existsSync(path.resolve(upload.source))) return fs.readFileSync(path.resolve(upload.source), "utf8");
+    return undefined;
+}

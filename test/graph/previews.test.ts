@@ -1,0 +1,182 @@
+/**
+ * Readable previews. The engine marks a whole list input secret when any element holds a
+ * secret, so a container whose `uploads` mixed postgresql.conf with the WAL-G config showed
+ * every config change as `[secret]`. Now configuration files travel as plain `content`
+ * (readable in every diff) and secret files as a `source` the program writes for the Docker
+ * provider during `up` (see components/tier-container.ts): the container's inputs carry their
+ * path and hash, never their text, and no secret marker at all.
+ *
+ * Under the mock runtime, on the production stack (TLS on, two clusters): the inputs of every
+ * container, as the SDK serialized them for the engine.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { deployStack, DeployedStack } from "../../components";
+import { SECRET_FILES_DIR, uploadText } from "../../components/tier-container";
+import { readStackConfig } from "../../config/stack-config";
+import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
+import { installMocks, labelOf, loadStackConfig, RecordedResource, REPO_ROOT, settle, uploadAt, valueOf } from "../support/mock-runtime";
+
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const STORAGE_SECRET = "test-secret-access-key-0123456789abcdef";
+const TLS_KEY = "-----BEGIN PRIVATE KEY-----\npreviews-test-key\n-----END PRIVATE KEY-----\n";
+const TLS_CERT = "-----BEGIN CERTIFICATE-----\npreviews-test-cert\n-----END CERTIFICATE-----\n";
+
+/** The secret files of each role, by container path. */
+const SECRET_FILES: Record<string, string[]> = {
+    postgres: [CONTAINER_PATHS.walgEnv, CONTAINER_PATHS.rootPasswordFile, "/etc/postgresql/tls.key"],
+    pgbouncer: [CONTAINER_PATHS.pgbouncerAuthFile, "/etc/pgbouncer/tls.key"],
+    provisioner: [CONTAINER_PATHS.provisionSql],
+    backup: [CONTAINER_PATHS.walgEnv, CONTAINER_PATHS.pgpass],
+    "restore-drill": [CONTAINER_PATHS.walgEnv],
+};
+
+interface Upload {
+    file: string;
+    content?: string;
+    source?: string;
+    sourceHash?: string;
+    owner?: string;
+    permissions?: string;
+}
+
+let stack: DeployedStack;
+let resources: RecordedResource[];
+let work: string;
+
+beforeAll(async () => {
+    // Secret files are written relative to the working directory (the project directory under
+    // the CLI); keep this run's out of the repository.
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "previews-"));
+    process.chdir(work);
+    resources = await installMocks("production");
+    loadStackConfig("production", {}, {
+        "db-tier:storageAccessKeyId": "test-access-key-id-0123456789",
+        "db-tier:storageSecretAccessKey": STORAGE_SECRET,
+        "db-tier:tlsCertPem": TLS_CERT,
+        "db-tier:tlsKeyPem": TLS_KEY,
+    });
+    const { values, secrets } = readStackConfig();
+    stack = deployStack(values, secrets);
+    await settle();
+});
+
+const containers = () => resources.filter((r) => r.type === "docker:index/container:Container" && labelOf(r, ROLE_LABEL) !== "object-store");
+const uploadsOf = (c: RecordedResource) => c.inputs.uploads as Upload[];
+const role = (c: RecordedResource) => labelOf(c, ROLE_LABEL)!;
+
+describe("previews: configuration readable, secrets secret", () => {
+    it("covers every tier container of both clusters", () => {
+        const roles = containers().map(role).sort();
+        for (const r of Object.keys(SECRET_FILES)) expect(roles.filter((x) => x === r).length, r).toBe(2);
+    });
+
+    it("no container's uploads carries a secret marker, so the engine keeps the list readable", async () => {
+        for (const c of containers()) expect(JSON.stringify(c.inputs.uploads), c.name).not.toContain(SECRET_SIG);
+        for (const tier of Object.values(stack.tiers)) {
+            for (const c of [tier.postgres.container, tier.pgbouncer.container, tier.provisioner.container, tier.backupJob.container, tier.restoreDrill.container]) {
+                expect(await pulumi.isSecret(c.uploads), c.urn.toString()).toBe(false);
+            }
+        }
+    });
+
+    it("configuration files are plain content: postgresql.conf, pg_hba.conf, pgbouncer.ini, the job configs, the certificate", () => {
+        for (const c of containers()) {
+            const r = role(c);
+            if (r === "postgres") {
+                expect(uploadAt(c, CONTAINER_PATHS.postgresConf)).toMatch(/^archive_mode = on$/m);
+                expect(uploadAt(c, CONTAINER_PATHS.pgHba)).toContain("scram-sha-256");
+                expect(uploadAt(c, "/etc/postgresql/tls.crt")).toBe(TLS_CERT);
+            }
+            if (r === "pgbouncer") {
+                expect(uploadAt(c, CONTAINER_PATHS.pgbouncerIni)).toMatch(/^auth_type = scram-sha-256$/m);
+                expect(uploadAt(c, "/etc/pgbouncer/tls.crt")).toBe(TLS_CERT);
+            }
+            if (r === "backup") expect(JSON.parse(uploadAt(c, CONTAINER_PATHS.backupConfig)!)).toBeTypeOf("object");
+            if (r === "restore-drill") expect(JSON.parse(uploadAt(c, CONTAINER_PATHS.drillConfig)!)).toBeTypeOf("object");
+            for (const u of uploadsOf(c).filter((u) => !SECRET_FILES[r].includes(u.file))) {
+                expect(typeof u.content, `${c.name} ${u.file}`).toBe("string");
+                expect(u.source, `${c.name} ${u.file}`).toBeUndefined();
+            }
+        }
+    });
+
+    it("secret files carry no text: a 0600 file the provider reads, named by its hash, 0400 for postgres in the container", () => {
+        for (const c of containers()) {
+            for (const file of SECRET_FILES[role(c)]) {
+                const u = uploadsOf(c).find((x) => x.file === file);
+                expect(u, `${c.name} ${file}`).toBeDefined();
+                expect(u!.content, `${c.name} ${file}`).toBeUndefined();
+                expect(u!.source).toMatch(new RegExp(`^${SECRET_FILES_DIR}/[0-9a-f]{64}$`));
+                expect(u!.source!.endsWith(u!.sourceHash!)).toBe(true);
+                expect([u!.owner, u!.permissions]).toEqual(["999", "0400"]);
+                const st = fs.statSync(path.join(work, u!.source!));
+                expect(st.mode & 0o777, `${c.name} ${file}`).toBe(0o600);
+                expect(fs.statSync(path.join(work, SECRET_FILES_DIR)).mode & 0o777).toBe(0o700);
+            }
+        }
+    });
+
+    it("the files hold exactly the secrets the containers need", async () => {
+        const text = (c: RecordedResource, file: string) => uploadText(uploadsOf(c).find((u) => u.file === file)!);
+        const recorded = async (c: pulumi.CustomResource) => {
+            const name = (await valueOf(c.urn)).split("::").pop();
+            const hits = containers().filter((r) => r.name === name);
+            expect(hits.length, name).toBe(1);
+            return hits[0];
+        };
+        for (const tier of Object.values(stack.tiers)) {
+            const pg = await recorded(tier.postgres.container);
+            expect(text(pg, CONTAINER_PATHS.rootPasswordFile)).toBe(await valueOf(tier.secrets.root.password));
+            expect(text(pg, CONTAINER_PATHS.walgEnv)).toContain(STORAGE_SECRET);
+            expect(text(pg, CONTAINER_PATHS.walgEnv)).toContain(await valueOf(tier.secrets.walgLibsodiumKeyHex));
+            expect(text(pg, "/etc/postgresql/tls.key")).toBe(TLS_KEY);
+            const bouncer = await recorded(tier.pgbouncer.container);
+            expect(text(bouncer, CONTAINER_PATHS.pgbouncerAuthFile)).toContain(`"app_user" "${await valueOf(tier.secrets.appUser.verifier)}"`);
+            expect(text(bouncer, "/etc/pgbouncer/tls.key")).toBe(TLS_KEY);
+            const backup = await recorded(tier.backupJob.container);
+            expect(text(backup, CONTAINER_PATHS.pgpass)).toContain(`:${await valueOf(tier.secrets.root.password)}`);
+            const provisioner = await recorded(tier.provisioner.container);
+            expect(text(provisioner, CONTAINER_PATHS.provisionSql)).toContain(await valueOf(tier.secrets.appService.verifier));
+        }
+    });
+
+    it("no secret value appears anywhere in any container's inputs, plain or wrapped", async () => {
+        const values: string[] = [STORAGE_SECRET, "previews-test-key"];
+        for (const tier of Object.values(stack.tiers)) {
+            for (const r of [tier.secrets.root, tier.secrets.appUser, tier.secrets.appService]) values.push(await valueOf(r.password), await valueOf(r.verifier));
+            values.push(await valueOf(tier.secrets.walgLibsodiumKeyHex));
+        }
+        for (const c of containers()) {
+            const inputs = JSON.stringify(c.inputs);
+            for (const v of values) expect(inputs.includes(v), `${c.name} carries a secret value`).toBe(false);
+        }
+    });
+});
+
+describe("secret files on the deploying machine", () => {
+    const run = (preview: boolean) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "previews-child-"));
+        const child = path.join(__dirname, "support", "secret-files-child.ts");
+        const r = spawnSync(process.execPath, [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), child, preview ? "preview" : "up"], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+        expect(r.status, r.stderr).toBe(0);
+        return { dir, report: JSON.parse(r.stdout.trim().split("\n").pop()!) as { sources: string[]; existing: string[] } };
+    };
+
+    it("during up they exist while the program runs and are gone when it exits", () => {
+        const { dir, report } = run(false);
+        expect(report.sources.length).toBeGreaterThan(4);
+        expect(report.existing.sort()).toEqual([...report.sources].sort());
+        for (const s of report.sources) expect(fs.existsSync(path.join(dir, s)), s).toBe(false);
+    });
+
+    it("a preview writes none (the provider reads them only to create or update)", () => {
+        const { dir, report } = run(true);
+        expect(report.existing).toEqual([]);
+        expect(fs.existsSync(path.join(dir, SECRET_FILES_DIR))).toBe(false);
+    });
+});
