@@ -63,14 +63,13 @@ DEBIAN_SECURITY_MIRROR="${DBTIER_DEBIAN_SECURITY_MIRROR:-$(apt_mirror bookworm-s
 
 # --- staging the binaries -----------------------------------------------------------------------
 
-# DBTIER_TOOLS_BIN: the install-tools bin dir when the caller already ran it (as the tests do).
+# DBTIER_TOOLS_BIN: the install-tools bin dir when the caller already ran it (as the tests
+# do); else install-tools runs once here (it is quick when everything is built).
 TOOLS_BIN="${DBTIER_TOOLS_BIN:-}"
-tools_bin() {
-  if [ -z "$TOOLS_BIN" ]; then
-    TOOLS_BIN="$(bash "$REPO/scripts/install-tools.sh" | tail -n1)"
-  fi
-  printf '%s\n' "$TOOLS_BIN"
+resolve_tools_bin() {
+  [ -n "$TOOLS_BIN" ] || TOOLS_BIN="$(bash "$REPO/scripts/install-tools.sh" | tail -n1)"
 }
+tools_bin() { printf '%s\n' "$TOOLS_BIN"; }
 
 # stage DIR: copy wal-g and minio into DIR/images/staged/ (only when they differ).
 stage_binaries() {
@@ -83,6 +82,7 @@ stage_binaries() {
   done
 }
 
+resolve_tools_bin
 if [ "${1:-}" = stage ]; then
   stage_binaries "$REPO"
   log "staged wal-g and minio in $REPO/images/staged/"
@@ -164,22 +164,38 @@ ensure_base() {
 
 # --- images -------------------------------------------------------------------------------------
 
+# What the job runner is compiled from; a change to any of these recompiles it (else the
+# cached output is reused: tsc takes tens of seconds on a busy 2-core machine).
+JOB_RUNNER_SOURCES=(jobs render config vocabulary.ts tsconfig.json tsconfig.build.json node_modules/typescript/package.json)
+
 # The job runner, compiled from this checkout into the build context (never into the shared
 # bin/: compiling only jobs/ and what it imports, so an unrelated file mid-edit cannot break it).
 compile_job_runner() {
-  local out="$1" cfg
-  cfg="$(dirname "$out")/tsconfig.jobs.json"
-  cat >"$cfg" <<EOF
+  local out="$1" cfg src_hash cached
+  src_hash="$(cd "$REPO" && tar --sort=name --mtime=@0 --owner=0 --group=0 --numeric-owner -cf - "${JOB_RUNNER_SOURCES[@]}" | sha256sum | cut -c1-16)"
+  cached="$IMAGES_CACHE/job-runner/$src_hash"
+  if [ ! -f "$cached/jobs/scheduler.js" ]; then
+    rm -rf "$IMAGES_CACHE/job-runner"
+    mkdir -p "$IMAGES_CACHE/job-runner"
+    cfg="$IMAGES_CACHE/job-runner/tsconfig.jobs.json"
+    cat >"$cfg" <<EOF
 {
   "extends": "$REPO/tsconfig.build.json",
-  "compilerOptions": { "rootDir": "$REPO", "outDir": "$out", "declaration": false, "noEmitOnError": true,
+  "compilerOptions": { "rootDir": "$REPO", "outDir": "$cached.tmp", "declaration": false, "noEmitOnError": true,
     "typeRoots": ["$REPO/node_modules/@types"] },
   "include": ["$REPO/jobs/**/*.ts"]
 }
 EOF
-  node "$REPO/node_modules/typescript/bin/tsc" -p "$cfg" || die "compiling the job runner (jobs/) failed"
-  rm -f "$cfg"
-  [ -f "$out/jobs/scheduler.js" ] || die "compiled job runner has no jobs/scheduler.js"
+    node "$REPO/node_modules/typescript/bin/tsc" -p "$cfg" || die "compiling the job runner (jobs/) failed"
+    rm -f "$cfg"
+    # Every compiled file must come from JOB_RUNNER_SOURCES, or the cache key would miss it.
+    local stray
+    stray="$(cd "$cached.tmp" && find . -name '*.js' | grep -v -E '^\./(jobs|render|config)/|^\./vocabulary\.js$' || true)"
+    [ -z "$stray" ] || die "the job runner imports files outside JOB_RUNNER_SOURCES: $stray"
+    mv "$cached.tmp" "$cached"
+  fi
+  [ -f "$cached/jobs/scheduler.js" ] || die "compiled job runner has no jobs/scheduler.js"
+  cp -a "$cached" "$out"
 }
 
 # context NAME DIR: the build context of image NAME, with the package root's layout.
