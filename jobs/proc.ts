@@ -1,10 +1,32 @@
 /**
  * Running a child process: argv only (no shell unless the caller passes one), an optional
  * time bound, stdout and stderr captured, and each line offered to a callback as it comes.
+ * A child gets a minimal environment unless the caller names one: the caller's own
+ * environment may hold DSNs and cloud credentials (`eval "$(npm run -s local -- env)"`),
+ * and servers started from it would keep them for their whole life (/proc/<pid>/environ).
  */
 import { spawn } from "node:child_process";
 
+/** The search path every child gets: system directories only, never the caller's PATH. */
+export const SYSTEM_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Caller variables a child may see: locale and time zone, nothing that can carry a secret. */
+const PASSED_THROUGH = /^(LANG|LANGUAGE|LC_[A-Z]+|TZ)$/;
+
+/**
+ * The environment of a child process: SYSTEM_PATH, the caller's locale and time zone, and
+ * exactly the `extra` variables the child needs (PGPASSFILE, HOME...). Nothing else of the
+ * caller's environment reaches it.
+ */
+export function minimalEnv(extra: Readonly<Record<string, string | undefined>> = {}): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { PATH: SYSTEM_PATH };
+    for (const [k, v] of Object.entries(process.env)) if (PASSED_THROUGH.test(k) && v !== undefined) env[k] = v;
+    for (const [k, v] of Object.entries(extra)) if (v !== undefined) env[k] = v;
+    return env;
+}
+
 export interface RunOptions {
+    /** The child's whole environment; default minimalEnv(). */
     readonly env?: NodeJS.ProcessEnv;
     readonly cwd?: string;
     /** Kill the child (SIGTERM, then SIGKILL 5 s later) after this many ms. */
@@ -24,7 +46,7 @@ export interface RunResult {
 
 export function run(command: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
     return new Promise((resolve, reject) => {
-        const child = spawn(command, args, { env: opts.env ?? process.env, cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn(command, args, { env: opts.env ?? minimalEnv(), cwd: opts.cwd, stdio: ["pipe", "pipe", "pipe"] });
         const out: Buffer[] = [];
         const err: Buffer[] = [];
         let timedOut = false;

@@ -1,6 +1,7 @@
 /** MinIO on 127.0.0.1 (a detached process with a pid file) and the bucket with its lifecycle rules. */
 import { spawn } from "node:child_process";
 import { closeSync, openSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import {
     BucketAlreadyOwnedByYou,
     CreateBucketCommand,
@@ -9,7 +10,8 @@ import {
     S3Client,
 } from "@aws-sdk/client-s3";
 import { renderLifecycleRules } from "../render/lifecycle";
-import { ensureDir, pidAlive, readPid, stopPid, waitFor } from "./fsutil";
+import { minimalEnv } from "../jobs/proc";
+import { ensureDir, pidAlive, readPid, stopPid, waitFor, writePrivate } from "./fsutil";
 import type { Secrets } from "./secrets";
 import { LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_ENVIRONMENT, type Layout, type Tools } from "./settings";
 
@@ -34,21 +36,34 @@ export async function minioRunning(l: Layout, port: number): Promise<boolean> {
     return pidAlive(readPid(l.minioPid)) && (await ready(port));
 }
 
+/** MinIO's root credentials as files (0600, in a 0700 dir): MinIO reads them via MINIO_ROOT_*_FILE. */
+export function writeMinioCredentials(l: Layout, s: Secrets): { userFile: string; passwordFile: string } {
+    const dir = join(l.state, "minio-credentials");
+    ensureDir(dir, { mode: 0o700 });
+    const userFile = join(dir, "root-user");
+    const passwordFile = join(dir, "root-password");
+    writePrivate(userFile, s.minio.user);
+    writePrivate(passwordFile, s.minio.password);
+    return { userFile, passwordFile };
+}
+
 export async function startMinio(l: Layout, t: Tools, s: Secrets, port: number): Promise<boolean> {
     if (await minioRunning(l, port)) return false;
     ensureDir(l.minioData, { mode: 0o700 });
+    const creds = writeMinioCredentials(l, s);
     const log = openSync(l.minioLog, "a");
     const child = spawn(t.minio, ["server", l.minioData, "--address", `127.0.0.1:${port}`, "--quiet"], {
         detached: true,
         stdio: ["ignore", log, log],
-        env: {
-            PATH: process.env.PATH,
+        // Credentials by file, not value: nothing secret in /proc/<pid>/environ, and nothing
+        // of the caller's environment either.
+        env: minimalEnv({
             HOME: l.minioData,
-            MINIO_ROOT_USER: s.minio.user,
-            MINIO_ROOT_PASSWORD: s.minio.password,
+            MINIO_ROOT_USER_FILE: creds.userFile,
+            MINIO_ROOT_PASSWORD_FILE: creds.passwordFile,
             MINIO_BROWSER: "off",
             MINIO_UPDATE: "off",
-        },
+        }),
     });
     closeSync(log);
     child.unref();

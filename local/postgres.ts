@@ -1,8 +1,7 @@
 /** The local primary: rendered config, initdb with a root password, start/stop, provisioning. */
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { run } from "../jobs/proc";
-import { describeFailure } from "../jobs/proc";
+import { describeFailure, minimalEnv, run } from "../jobs/proc";
 import { renderPgHba } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
 import { renderProvisionSql } from "../render/provision-sql";
@@ -78,7 +77,10 @@ export async function postgresStatus(l: Layout, t: Tools): Promise<boolean> {
 export async function startPostgres(l: Layout, t: Tools): Promise<boolean> {
     if (await postgresStatus(l, t)) return false;
     const [cmd, args] = asServer([join(t.pgBinDir, "pg_ctl"), "start", "-D", l.pgData, "-l", l.pgLog, "-w", "-t", "60", "-o", `-c config_file=${l.pgConf}`]);
-    const r = await run(cmd, args, { timeoutMs: 90_000 });
+    // The postmaster, its backends and every archive_command (so wal-g) inherit this
+    // environment for the server's whole life: the system PATH and the locale, nothing of
+    // the caller's (DSNs, cloud keys). WAL-G's keys come from walg.env, sourced per call.
+    const r = await run(cmd, args, { timeoutMs: 90_000, env: minimalEnv() });
     if (r.code !== 0) throw new Error(`${describeFailure("pg_ctl start", r)} (see ${l.pgLog})`);
     return true;
 }
@@ -97,7 +99,7 @@ export async function stopPostgres(l: Layout, t: Tools, dataDir = l.pgData): Pro
 /** Runs a psql script as root over TCP (password from the pgpass file); returns stdout. */
 export async function psqlFileAsRoot(l: Layout, t: Tools, p: Ports, file: string, database = "postgres"): Promise<string> {
     const r = await run(join(t.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(p.postgres), "-U", LOCAL_ROOT_USER, "-d", database, "-f", file], {
-        env: { PATH: process.env.PATH, PGPASSFILE: l.pgpass, PGCONNECT_TIMEOUT: "10" },
+        env: minimalEnv({ PGPASSFILE: l.pgpass, PGCONNECT_TIMEOUT: "10" }),
         timeoutMs: 120_000,
     });
     if (r.code !== 0) throw new Error(describeFailure(`psql -f ${file}`, r));

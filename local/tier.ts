@@ -8,7 +8,7 @@ import type { BackupJobConfig, DrillJobConfig } from "../render/job-config";
 import { renderJobConfig } from "../render/job-config";
 import { shellQuote, sqlIdent, sqlLiteral } from "../render/quote";
 import { WALG_COMPAT_DATABASE } from "../render/walg-compat-sql";
-import { APP_SERVICE, APP_USER } from "../vocabulary";
+import { APP_SERVICE, APP_USER, MIGRATE_ALIAS_SUFFIX } from "../vocabulary";
 import { ensureDir, isRoot, writePrivate } from "./fsutil";
 import { endpoint, ensureBucket, startMinio, stopMinio } from "./minio";
 import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, writePgbouncerConfig } from "./pgbouncer";
@@ -136,12 +136,16 @@ export function envLines(c: Ctx): string[] {
         ["DATABASE_URL", dsn(APP_USER, c.p.pgbouncer, LOCAL_DATABASE)],
         ["DATABASE_SERVICE_URL", dsn(APP_SERVICE, c.p.pgbouncer, LOCAL_DATABASE)],
         ["DATABASE_ROOT_URL", dsn(LOCAL_ROOT_USER, c.p.postgres, LOCAL_DATABASE)],
+        // app_user through the session-mode alias: migrations, prepared statements.
+        ["DATABASE_MIGRATE_URL", dsn(APP_USER, c.p.pgbouncer, `${LOCAL_DATABASE}${MIGRATE_ALIAS_SUFFIX}`)],
         ["PGBOUNCER_PORT", String(c.p.pgbouncer)],
         ["POSTGRES_PORT", String(c.p.postgres)],
         ["S3_ENDPOINT", endpoint(c.p.minio)],
         ["S3_BUCKET", LOCAL_BUCKET],
-        ["AWS_ACCESS_KEY_ID", s.minio.user],
-        ["AWS_SECRET_ACCESS_KEY", s.minio.password],
+        // Tier-specific names, never AWS_*: `eval "$(npm run -s local -- env)"` must not
+        // shadow the user's own cloud credentials in that shell.
+        ["S3_ACCESS_KEY_ID", s.minio.user],
+        ["S3_SECRET_ACCESS_KEY", s.minio.password],
         ["WALG_ENV_FILE", c.l.walgEnv],
     ];
     return vars.map(([k, v]) => `export ${k}=${shellQuote(v)}`);
