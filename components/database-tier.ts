@@ -146,6 +146,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
             users: [this.secrets.appUser, this.secrets.appService],
             defaultPoolSize: a.pgbouncer.defaultPoolSize,
             maxClientConn: a.pgbouncer.maxClientConn,
+            resetSessionState: a.pgbouncer.resetSessionState,
             postgresMaxConnections: a.postgres.maxConnections,
             publish: a.pgbouncer.publishPort !== undefined ? { ip: a.hostBindAddress, port: a.pgbouncer.publishPort } : undefined,
             tls: args.tls ? { sslmode: a.sslmode, certPem: args.tls.certPem, keyPem: args.tls.keyPem } : undefined,

@@ -22,6 +22,8 @@ export interface PgBouncerArgs extends TierContainerArgs {
     readonly users: readonly { user: string; verifier: pulumi.Input<string> }[];
     readonly defaultPoolSize: number;
     readonly maxClientConn: number;
+    /** DISCARD ALL after every transaction (default true): see render/pgbouncer.ts. */
+    readonly resetSessionState?: boolean;
     /** Postgres' max_connections; pgBouncer stays below it. */
     readonly postgresMaxConnections: number;
     /** Publish 6432 on this host address and port (optional). */
@@ -51,6 +53,7 @@ export class PgBouncer extends pulumi.ComponentResource {
             authFile: CONTAINER_PATHS.pgbouncerAuthFile,
             defaultPoolSize: args.defaultPoolSize,
             maxClientConn: args.maxClientConn,
+            resetSessionState: args.resetSessionState ?? true,
             // Leave headroom for the provisioner, backups and an operator's psql.
             maxDbConnections: Math.max(1, args.postgresMaxConnections - 10),
             clientTls: args.tls ? { sslmode: args.tls.sslmode, certFile: TLS_CERT, keyFile: TLS_KEY } : undefined,

@@ -172,6 +172,13 @@ export const pgbouncerSchema = z
         defaultPoolSize: z.number().int().min(1).max(1000).default(20),
         /** Client connections pgBouncer accepts. */
         maxClientConn: z.number().int().min(1).max(100_000).default(1000),
+        /**
+         * Reset every server connection after each transaction (DISCARD ALL), so no client
+         * inherits another's session state (SET, temp tables, advisory locks). Turning it off
+         * saves one round trip per transaction and lets a session-level SET leak between
+         * tenants: see docs/SECURITY.md.
+         */
+        resetSessionState: z.boolean({ invalid_type_error: "must be true or false" }).default(true),
         /** Publish 6432 on the host at hostBindAddress (for apps outside Docker); off by default. */
         publishPort: port.optional(),
         /** Image reference; by default the Debian-built image of images/pgbouncer. */

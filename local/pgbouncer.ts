@@ -1,7 +1,7 @@
 /** The local pgBouncer: rendered ini and auth file, started as a daemon, reloaded with SIGHUP. */
 import { renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
 import { APP_SERVICE, APP_USER } from "../vocabulary";
-import { describeFailure, run } from "../jobs/proc";
+import { describeFailure, minimalEnv, run } from "../jobs/proc";
 import { asServer, isRoot, pidAlive, portOpen, readPid, stopPid, waitFor, writePrivate } from "./fsutil";
 import { type Secrets, verifier } from "./secrets";
 import { LOCAL_DATABASE, type Layout, type Ports, type Tools } from "./settings";
@@ -12,8 +12,19 @@ export const MAX_CLIENT_CONN = 1000;
 /** Open files pgBouncer may hold: clients + server connections + slack. */
 export const PGBOUNCER_NOFILE = 4096;
 
+/**
+ * DBTIER_LOCAL_PGBOUNCER_RESET=0 turns the per-transaction reset off (the config's
+ * `pgbouncer.resetSessionState: false`); the pooling benchmark uses it to measure the cost.
+ */
+export function resetSessionState(env: NodeJS.ProcessEnv = process.env): boolean {
+    const v = env.DBTIER_LOCAL_PGBOUNCER_RESET;
+    if (v === undefined || v === "" || v === "1") return true;
+    if (v === "0") return false;
+    throw new Error(`DBTIER_LOCAL_PGBOUNCER_RESET="${v}": use 1 (reset, the default) or 0`);
+}
+
 /** Writes pgbouncer.ini and userlist.txt; true if either changed. */
-export function writePgbouncerConfig(l: Layout, s: Secrets, p: Ports): boolean {
+export function writePgbouncerConfig(l: Layout, s: Secrets, p: Ports, reset: boolean = resetSessionState()): boolean {
     const ini = renderPgbouncerIni({
         listenAddr: "127.0.0.1",
         listenPort: p.pgbouncer,
@@ -24,6 +35,7 @@ export function writePgbouncerConfig(l: Layout, s: Secrets, p: Ports): boolean {
         defaultPoolSize: POOL_SIZE,
         maxClientConn: MAX_CLIENT_CONN,
         maxDbConnections: POOL_SIZE,
+        resetSessionState: reset,
         logFile: l.pgbLog,
         pidFile: l.pgbPid,
     });
@@ -46,7 +58,8 @@ export async function startPgbouncer(l: Layout, t: Tools, p: Ports): Promise<boo
     // (a descriptor per client and per server connection): raise it for pgBouncer alone.
     const argv = [t.pgbouncer, "-d", l.pgbIni];
     const [cmd, args] = asServer(isRoot() ? ["prlimit", `--nofile=${PGBOUNCER_NOFILE}:${PGBOUNCER_NOFILE}`, "--", ...argv] : argv);
-    const r = await run(cmd, args, { timeoutMs: 30_000 });
+    // The daemon keeps this environment for its life: nothing of the caller's.
+    const r = await run(cmd, args, { timeoutMs: 30_000, env: minimalEnv() });
     if (r.code !== 0) throw new Error(`${describeFailure("pgbouncer -d", r)} (see ${l.pgbLog})`);
     await waitFor(`pgBouncer on 127.0.0.1:${p.pgbouncer}`, () => portOpen(p.pgbouncer), 30_000);
     return true;

@@ -3,6 +3,12 @@
  * (no admin_users, no stats_users, no Unix socket), so the `pgbouncer` database answers
  * "not allowed" to everyone. Each application database gets a transaction-pooled entry
  * and a session-mode `<db>_migrate` alias for migrations and prepared statements.
+ *
+ * Tenant safety: by default every server connection is reset (DISCARD ALL) whenever a
+ * client releases it, after each transaction in transaction mode too. Without that, a
+ * session-level `SET app.current_user_id = ...` (or a temp table, an advisory lock, a
+ * `SET ROLE`) stays on the server connection and the next client that sets nothing
+ * inherits it: under the RLS pattern of README it reads another tenant's rows.
  */
 import { isScramVerifier } from "./scram";
 import { MIGRATE_ALIAS_SUFFIX } from "../vocabulary";
@@ -27,7 +33,16 @@ export interface PgbouncerIniInput {
     readonly logFile?: string;
     readonly pidFile?: string;
     readonly clientTls?: PgbouncerTls;
+    /**
+     * Reset every server connection after each transaction (server_reset_query_always = 1,
+     * DISCARD ALL). Default true. false brings pgBouncer's own default back: a client's
+     * session state leaks to the next client of that server connection.
+     */
+    readonly resetSessionState?: boolean;
 }
+
+/** What pgBouncer runs on a server connection a client released: forgets all session state. */
+export const SERVER_RESET_QUERY = "DISCARD ALL";
 
 export function renderPgbouncerIni(p: PgbouncerIniInput): string {
     const server = `host=${p.postgresHost} port=${p.postgresPort}`;
@@ -49,7 +64,10 @@ export function renderPgbouncerIni(p: PgbouncerIniInput): string {
         ["max_client_conn", p.maxClientConn],
         ["max_db_connections", p.maxDbConnections],
         ["ignore_startup_parameters", "extra_float_digits"],
-        ["server_reset_query", "DISCARD ALL"],
+        ["server_reset_query", SERVER_RESET_QUERY],
+        // 1: also in transaction mode, after every transaction (pgBouncer runs it only in
+        // session mode otherwise). See resetSessionState.
+        ["server_reset_query_always", p.resetSessionState === false ? 0 : 1],
         ["log_connections", 1],
         ["log_disconnections", 1],
         ["log_pooler_errors", 1],
