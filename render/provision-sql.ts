@@ -79,14 +79,44 @@ GRANT CONNECT, TEMPORARY ON DATABASE ${d} TO ${u}, ${s};
 -- Migrations run as app_user (through the session-mode alias): it may create schemas.
 GRANT CREATE ON DATABASE ${d} TO ${u};
 \\connect ${d}
-REVOKE CREATE ON SCHEMA public FROM PUBLIC;
+${PIN_SEARCH_PATH}
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
 GRANT USAGE, CREATE ON SCHEMA public TO ${u};
 GRANT USAGE ON SCHEMA public TO ${s};
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${s};
 GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO ${s};
 ALTER DEFAULT PRIVILEGES FOR ROLE ${u} IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO ${s};
 ALTER DEFAULT PRIVILEGES FOR ROLE ${u} IN SCHEMA public GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO ${s};
-\\connect postgres`;
+\\connect postgres
+${PIN_SEARCH_PATH}`;
+}
+
+/**
+ * Every session of the script (each \\connect starts one) resolves names in pg_catalog
+ * only: root never calls a function or operator an application role put in public
+ * (CVE-2018-1058's trap), even if a later edit adds an unqualified call.
+ */
+const PIN_SEARCH_PATH = "SET search_path = pg_catalog;";
+
+/**
+ * Least privilege outside the application databases. PostgreSQL grants PUBLIC CONNECT and
+ * TEMPORARY on every database and USAGE on every public schema: PUBLIC loses both
+ * everywhere, the public schema of template1 included, which every new database copies, so
+ * a database created later starts with a closed schema too. Root (superuser) is not bound by
+ * these grants; nothing else of the tier connects to postgres or template1 (pgBouncer
+ * serves only the application databases; WAL-G uses root or the replication protocol).
+ */
+function clusterHardening(): string {
+    // Every database that accepts connections, also one created by hand since the last
+    // run (CREATE DATABASE gives PUBLIC CONNECT and TEMPORARY; the ACL is not copied from
+    // the template). The application databases then grant their two roles by name.
+    return `SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', datname) FROM pg_catalog.pg_database WHERE datallowconn ORDER BY datname \\gexec
+\\connect template1
+${PIN_SEARCH_PATH}
+REVOKE ALL ON SCHEMA public FROM PUBLIC;
+\\connect postgres
+${PIN_SEARCH_PATH}
+REVOKE ALL ON SCHEMA public FROM PUBLIC;`;
 }
 
 /** The psql script (run with `psql -X -q -At -f`). Its stdout is the JSON evidence lines. */
@@ -96,6 +126,7 @@ export function renderProvisionSql(p: ProvisionInput): string {
 \\set ON_ERROR_STOP on
 \\set QUIET on
 SET client_min_messages = warning;
+${PIN_SEARCH_PATH}
 CREATE TEMP TABLE dbtier_converged (ord int, role text, action text);
 BEGIN;
 ${roles.map((r, i) => convergeRole(r, i)).join("\n")}
@@ -103,6 +134,7 @@ COMMIT;
 SELECT json_build_object('event', 'db-tier.role-converged', 'role', role, 'action', action,
   'at', to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))::text
   FROM pg_temp.dbtier_converged ORDER BY ord;
+${clusterHardening()}
 ${p.databases.map((db) => databaseGrants(db, p.rootUser)).join("\n")}
 \\connect ${WALG_COMPAT_DATABASE}
 ${renderWalgCompatSql()}`;

@@ -99,7 +99,9 @@ describe("provisioning SQL", () => {
     it("creates each database only when missing and stops on the first error", () => {
         expect(sql).toMatch(/^\\set ON_ERROR_STOP on$/m);
         expect(sql).toContain(`SELECT format('CREATE DATABASE %I OWNER %I', 'litellm', 'postgres')`);
-        expect(sql.match(/\\gexec/g)).toHaveLength(2);
+        // One CREATE DATABASE per database, plus the one that closes every database to PUBLIC.
+        expect(sql.match(/CREATE DATABASE %I OWNER %I[^\n]*\n[^\n]*\\gexec/g)).toHaveLength(2);
+        expect(sql).toContain("REVOKE ALL ON DATABASE %I FROM PUBLIC");
     });
     it("contains no plaintext password", () => {
         for (const p of ["r", "u", "s"]) expect(sql).not.toContain(p.repeat(40));
