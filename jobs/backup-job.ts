@@ -51,16 +51,16 @@ export interface BackupRecord {
     backup_name: string | null;
     size_bytes: number | null;
     status: "succeeded" | "failed";
-    retention: {
-        kept: string[];
-        deleted: string[];
-        delete_before: string | null;
+    retention: { kept: string[]; deleted: string[]; delete_before: string | null };
+    /** Why retention kept what it kept: the window's anchor and the clocks. */
+    window: {
         /** The backup holding the point-in-time window open, and whether it reaches walDays back. */
         anchor: string | null;
         promise_met: boolean | null;
+        /** The current timeline (the new backup's). */
         timeline: number | null;
-        /** Clock findings that did not stop the deletes (e.g. a backup re-dated by storage). */
-        clock_notes: string[];
+        /** Findings that did not stop the deletes (a backup re-dated by storage, a missing history file). */
+        notes: string[];
     };
     wal_verify: WalVerifyResult | null;
     error?: string;
@@ -89,7 +89,8 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         backup_name: null,
         size_bytes: null,
         status: "failed",
-        retention: { kept: [], deleted: [], delete_before: null, anchor: null, promise_met: null, timeline: null, clock_notes: [] },
+        retention: { kept: [], deleted: [], delete_before: null },
+        window: { anchor: null, promise_met: null, timeline: null, notes: [] },
         wal_verify: null,
     };
 
@@ -115,13 +116,13 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         }
         const newestWal = walObjects.reduce<Date | null>((m, o) => (m === null || o.modified > m ? o.modified : m), null);
         const currentTimeline = backupTimeline(pushed);
-        record.retention.timeline = currentTimeline;
+        record.window.timeline = currentTimeline;
         let history;
         if (currentTimeline > 1) {
             const scratch = mkdtempSync(join(tmpdir(), "db-tier-history-"));
             try {
                 const text = await fetchHistoryFile(inv, currentTimeline, join(scratch, "history"), LIST_TIMEOUT_S);
-                if (text === null) record.retention.clock_notes.push(`no history file for timeline ${currentTimeline}: only its own backups count as its history`);
+                if (text === null) record.window.notes.push(`no history file for timeline ${currentTimeline}: only its own backups count as its history`);
                 else history = parseTimelineHistory(text);
             } finally {
                 rmSync(scratch, { recursive: true, force: true });
@@ -137,14 +138,14 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
             earlierBackupsFinished: earlier.map((b) => ({ name: b.name, finishTime: b.finishTime, storedAt: b.storedAt })),
             newestWalStoredAt: newestWal,
         });
-        record.retention.clock_notes.push(...verdict.notes);
+        record.window.notes.push(...verdict.notes);
         if (!verdict.ok) {
             record.retention.kept = before.map((b) => b.backup_name).sort();
             throw new Error(refusalMessage(verdict.problems));
         }
         const plan = planRetention(correctBackupTimes(infos).backups, verdict.now, config.retention, { currentTimeline, history, wal });
-        record.retention.anchor = plan.anchor;
-        record.retention.promise_met = plan.promiseMet;
+        record.window.anchor = plan.anchor;
+        record.window.promise_met = plan.promiseMet;
         const kept = plan.keep.map((k) => k.name);
         if (!kept.includes(pushed.backup_name)) throw new Error(`retention plan would delete the new backup ${pushed.backup_name}`);
         record.retention.delete_before = plan.deleteBefore;

@@ -1,7 +1,10 @@
 /**
  * A backup bucket has lifecycle rules that never expire what restores need, and that do the
  * chores its store needs (R2 and B2: abort stale multipart uploads; B2: remove the hidden
- * versions its deletes leave behind, on a versioned bucket).
+ * versions its deletes leave behind, on a versioned bucket). The BackupBucket component
+ * renders no age-based expiry of backup data at all (render/lifecycle.ts: it would expire
+ * permanent backups); a hand-written rule beyond the window plus a week is still accepted
+ * here, as the contract names only rules inside the window.
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { CONTAINER_PATHS, RESTORE_EVIDENCE_PREFIX } from "../shared/vocabulary";
@@ -56,9 +59,10 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
             "window; on R2 and B2 a whole-bucket rule aborts incomplete multipart uploads; on B2 a whole-bucket rule removes " +
             "noncurrent versions and versioning is enabled. The store is read from the bucket's aws provider endpoint.",
         remediationSteps:
-            "Use the BackupBucket component, which renders the rules with render/lifecycle.ts: a per-cluster safety net beyond " +
-            "the window (db-tier:backup.safetyNetDays), `restore-tests/` expiry (evidenceDays), abort-multipart on R2/B2, " +
-            "noncurrent-version removal and versioning on B2. WAL-G's own retention deletes backups; lifecycle rules are only a net.",
+            "Use the BackupBucket component, which renders the rules with render/lifecycle.ts: `restore-tests/` expiry " +
+            "(evidenceDays), abort-multipart on R2/B2, noncurrent-version removal and versioning on B2, and no age-based expiry " +
+            "of backup data at all (it would expire permanent backups, whose objects keep their push date). WAL-G's retention, " +
+            "run by the backup job, is what deletes backups and WAL.",
         severity: "high",
         configSchema: {
             properties: {
