@@ -6,7 +6,10 @@
 #
 # - Debian packages (apt-get, only when missing): postgresql-15, postgresql-client-15,
 #   pgbouncer, pgbackrest, plus the build inputs of WAL-G (gcc, libc6-dev, libsodium-dev,
-#   pkg-config). Scripts use /usr/lib/postgresql/15/bin and /usr/sbin/pgbouncer.
+#   pkg-config). Scripts use /usr/lib/postgresql/15/bin and /usr/sbin/pgbouncer. On Debian
+#   bookworm all from Debian; on Ubuntu 24.04 (no PostgreSQL 15) PostgreSQL from
+#   apt.postgresql.org, the rest from Ubuntu (pgBouncer 1.22), docker.io skipped when a Docker
+#   engine is already installed.
 # - Built from Go modules into ${DBTIER_TOOLS:-$HOME/.cache/db-tier-tools}/bin:
 #   wal-g, minio, actionlint.
 #
@@ -86,12 +89,45 @@ apt_install() {
   fi
 }
 
+# The packages this machine still needs. docker.io only where no Docker engine is installed:
+# GitHub's Ubuntu runners (and many desktops) have Docker's docker-ce/containerd.io, which
+# docker.io conflicts with (apt would remove them); the Docker suite then uses that engine.
+wanted_packages() {
+  local p
+  for p in "${APT_PACKAGES[@]}"; do
+    if [ "$p" = docker.io ] && ! pkg_installed docker.io && command -v dockerd >/dev/null 2>&1; then
+      log "docker.io: skipped, a Docker engine is already installed ($(command -v dockerd))"
+      continue
+    fi
+    printf '%s\n' "$p"
+  done
+}
+
+# PostgreSQL 15 comes from the distribution where it has it (Debian bookworm). Where it does
+# not (Ubuntu 24.04 ships 16 only), from the PostgreSQL project's own apt repository
+# (apt.postgresql.org), set up by the script the distribution's postgresql-common package
+# ships for exactly this (it installs the repository's signing key from that package). The
+# distribution's pgBouncer is kept (the repository would otherwise win with a newer one).
+ensure_postgresql_15_source() {
+  apt-cache show postgresql-15 >/dev/null 2>&1 && return 0
+  "${SUDO[@]}" apt-get -o DPkg::Lock::Timeout=600 -q update
+  apt-cache show postgresql-15 >/dev/null 2>&1 && return 0
+  log "postgresql-15 is not in this distribution's archive: adding apt.postgresql.org"
+  apt_install postgresql-common ca-certificates
+  local setup=/usr/share/postgresql-common/pgdg/apt.postgresql.org.sh
+  [ -x "$setup" ] || die "postgresql-common did not install $setup; add apt.postgresql.org by hand (https://wiki.postgresql.org/wiki/Apt)"
+  printf 'Package: pgbouncer\nPin: origin apt.postgresql.org\nPin-Priority: 100\n' |
+    "${SUDO[@]}" tee /etc/apt/preferences.d/db-tier-pgbouncer >/dev/null
+  "${SUDO[@]}" "$setup" -y >&2
+  apt-cache show postgresql-15 >/dev/null 2>&1 || die "postgresql-15 is still not installable after adding apt.postgresql.org"
+}
+
 install_debian_packages() {
   local -a missing=()
   local p
-  for p in "${APT_PACKAGES[@]}"; do
+  while read -r p; do
     pkg_installed "$p" || missing+=("$p")
-  done
+  done < <(wanted_packages)
   if [ "${#missing[@]}" -eq 0 ]; then
     log "debian packages: all present"
     return
@@ -99,6 +135,9 @@ install_debian_packages() {
   command -v apt-get >/dev/null 2>&1 || die "missing packages (${missing[*]}) and no apt-get"
   if [ "$(id -u)" -ne 0 ] && [ "${#SUDO[@]}" -eq 0 ]; then
     die "missing packages (${missing[*]}): run as root or install them first"
+  fi
+  if [[ " ${missing[*]} " == *" postgresql-15 "* || " ${missing[*]} " == *" postgresql-client-15 "* ]]; then
+    ensure_postgresql_15_source
   fi
   log "debian packages: installing ${missing[*]}"
   apt_install "${missing[@]}"
