@@ -30,8 +30,13 @@ export interface BackupArgs {
     readonly rpoSeconds?: number;
     /** Bound on one wal-push in seconds. Default 120. */
     readonly archivePushTimeoutSeconds?: number;
-    /** lz4 (default) or lzma: what the pinned WAL-G supports. */
-    readonly compression?: "lz4" | "lzma";
+    /** lz4 (default), zstd or lzma: the codecs of the pinned WAL-G v3.0.9 build. */
+    readonly compression?: "lz4" | "zstd" | "lzma";
+    /**
+     * Stream WAL with `wal-g wal-receive` (its own container, replication role and slot) on top
+     * of archive_command: RPO of seconds instead of archive_timeout. Default false.
+     */
+    readonly walStreaming?: boolean;
     readonly uploadConcurrency?: number;
     readonly downloadConcurrency?: number;
     readonly retention?: RetentionArgs;
@@ -54,6 +59,10 @@ export interface DrillArgs {
     readonly tables?: string[];
     /** Lower bounds on row counts. */
     readonly minRows?: Record<string, number>;
+    /** pg_amcheck over the restored copy: `off`, `heap-and-btree` or `heapallindexed`. Default `heapallindexed`. */
+    readonly amcheck?: string;
+    /** Schedule of the drill that restores the oldest promised point, 5-field cron in UTC. Default `0 5 15 * *`. */
+    readonly oldestPointSchedule?: string;
 }
 
 export interface PgbouncerArgs {

@@ -18,6 +18,8 @@ import { Provisioner } from "./provisioner";
 import { RestoreDrill } from "./restore-drill";
 import { RoleSecrets } from "./role-secrets";
 import { TierNetworks } from "./tier-networks";
+import { WalReceiver } from "./wal-receiver";
+import { WAL_RECEIVER_ROLE } from "../render/wal-receive";
 
 export interface DatabaseTierArgs {
     /** Environment name (`dev`, `preview`, `production`): part of every name and the backup prefix. */
@@ -68,6 +70,8 @@ export class DatabaseTier extends pulumi.ComponentResource {
     public readonly provisioner: Provisioner;
     public readonly backupJob: BackupJob;
     public readonly restoreDrill: RestoreDrill;
+    /** The streaming WAL receiver, with backup.walStreaming. */
+    public readonly walReceiver?: WalReceiver;
     public readonly dsns: TierDsnOutputs;
     /** WAL-G libsodium key, hex (secret). Without it no backup can be read: escrow it. */
     public readonly backupEncryptionKey: pulumi.Output<string>;
@@ -88,7 +92,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
         const db = a.cluster.databases;
 
         this.networks = args.networks ?? new TierNetworks(`${name}-networks`, { namePrefix: prefix, cluster }, child);
-        this.secrets = new RoleSecrets(`${name}-secrets`, { rootUser: a.cluster.rootUser, passwordLength: a.passwordLength }, child);
+        this.secrets = new RoleSecrets(`${name}-secrets`, { rootUser: a.cluster.rootUser, passwordLength: a.passwordLength, walReceiver: a.backup.walStreaming }, child);
         this.backupEncryptionKey = this.secrets.walgLibsodiumKeyHex;
         this.backupPrefix = walgPrefix(a.storage.bucketName, a.environment, cluster);
         const walgEnv = pulumi.secret(
@@ -119,6 +123,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
             archivePushTimeoutSeconds: a.backup.archivePushTimeoutSeconds,
             maxConnections: a.postgres.maxConnections,
             sharedBuffers: a.postgres.sharedBuffers,
+            ...(a.backup.walStreaming ? { replicationRole: WAL_RECEIVER_ROLE } : {}),
             tls: args.tls,
         }, child);
 
@@ -131,6 +136,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
             rootVerifier: this.secrets.root.verifier,
             appUserVerifier: this.secrets.appUser.verifier,
             appServiceVerifier: this.secrets.appService.verifier,
+            walReceiverVerifier: this.secrets.walReceiver?.verifier,
             databases: db,
             postgres: this.postgres.container,
             socketVolume: this.postgres.socketVolume,
@@ -169,6 +175,19 @@ export class DatabaseTier extends pulumi.ComponentResource {
             postgres: this.postgres.container,
         }, child);
 
+        if (a.backup.walStreaming && this.secrets.walReceiver) {
+            this.walReceiver = new WalReceiver(`${name}-wal-receiver`, {
+                containerName: `${prefix}-wal-receiver`,
+                cluster,
+                image: args.images.postgres,
+                networks: this.networks,
+                password: this.secrets.walReceiver.password,
+                walgEnv,
+                postgresHost: this.postgres.host,
+                dependsOn: [this.provisioner],
+            }, child);
+        }
+
         this.restoreDrill = new RestoreDrill(`${name}-restore-drill`, {
             containerName: `${prefix}-restore-drill`,
             environment: a.environment,
@@ -181,6 +200,9 @@ export class DatabaseTier extends pulumi.ComponentResource {
             schemaQuery: a.drill.schemaQuery,
             tables: a.drill.tables,
             minRows: a.drill.minRows,
+            amcheck: a.drill.amcheck,
+            oldestSchedule: a.drill.oldestPointSchedule,
+            windowSeconds: a.backup.retention.walDays * 86_400,
             bucketName: a.storage.bucketName,
             superuser: a.cluster.rootUser,
             walgEnv,

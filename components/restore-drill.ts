@@ -1,11 +1,13 @@
 /**
- * The scheduled restore drill of one cluster: restores the latest backup into a throwaway
- * instance in its own scratch volume, checks it, and uploads evidence under
- * `restore-tests/YYYY-MM-DD/`. It is on `backup-egress` only: it never touches the primary.
+ * The scheduled restore drills of one cluster: on `schedule` it restores the newest backup,
+ * on `oldestSchedule` the oldest point the retention window promises, each into a throwaway
+ * instance in its own scratch volume (one at a time), verifies the data as a read-only role
+ * created on the copy, and uploads evidence under `restore-tests/YYYY-MM-DD/`. It is on
+ * `backup-egress` only: it never touches the primary.
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { DrillJobConfig, renderJobConfig } from "../render/job-config";
+import { AmcheckMode, DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
 import { roleLabels } from "./labels";
@@ -20,8 +22,13 @@ export interface RestoreDrillArgs extends TierContainerArgs {
     readonly schemaQuery?: string;
     readonly tables: readonly string[];
     readonly minRows: Readonly<Record<string, number>>;
+    readonly amcheck: AmcheckMode;
+    /** 5-field cron, UTC: the oldest-point drill (see jobs/restore-drill.ts). */
+    readonly oldestSchedule: string;
+    /** The promised point-in-time window (backup.retention.walDays) in seconds. */
+    readonly windowSeconds: number;
     readonly bucketName: pulumi.Input<string>;
-    /** Root role of the cluster: the restored copy has the primary's roles. */
+    /** Root role of the cluster: the restored copy has the primary's roles; it only prepares the copy. */
     readonly superuser: string;
     readonly walgEnv: pulumi.Input<string>;
 }
@@ -42,6 +49,8 @@ export class RestoreDrill extends pulumi.ComponentResource {
             environment: args.environment,
             cluster: args.cluster,
             schedule: args.schedule,
+            oldestSchedule: args.oldestSchedule,
+            windowSeconds: args.windowSeconds,
             walgBinary: CONTAINER_PATHS.walg,
             walgEnvFile: CONTAINER_PATHS.walgEnv,
             pgBinDir: "/usr/lib/postgresql/15/bin",
@@ -51,6 +60,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
             schemaQuery: args.schemaQuery,
             tables: args.tables,
             minRows: args.minRows,
+            amcheck: args.amcheck,
             evidenceBucket: bucket,
             superuser: args.superuser,
         }));

@@ -17,8 +17,11 @@ import { sharedBuffersProblem } from "./rules/memory";
 import { MIN_BACKUP_GAP_MINUTES, shortestGapMinutes } from "./rules/schedule";
 
 export const STORAGE_PROVIDERS = ["minio", "r2", "b2"] as const;
-/** What the pinned WAL-G (v1.1.1, see scripts/install-tools.sh) can compress with. */
-export const COMPRESSION_METHODS = ["lz4", "lzma"] as const;
+/**
+ * What the pinned WAL-G (v3.0.9, see scripts/install-tools.sh) is built to compress with
+ * (brotli needs a build tag the tier does not set). Figures: docs/benchmarks.md.
+ */
+export const COMPRESSION_METHODS = ["lz4", "zstd", "lzma"] as const;
 export const SSL_MODES = ["disable", "prefer", "require", "verify-ca", "verify-full"] as const;
 
 /** A lowercase DNS label: safe in container, network, volume and object-key names. */
@@ -113,6 +116,12 @@ export const backupSchema = z
         /** Bound on one wal-push; a hung push (wal-g issue 2550) is killed and retried by Postgres. */
         archivePushTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
         compression: z.enum(COMPRESSION_METHODS).default("lz4"),
+        /**
+         * Stream WAL to storage as it is written (`wal-g wal-receive` in its own container, a
+         * replication role and slot), on top of archive_command: RPO of seconds instead of
+         * archive_timeout. Off by default. See docs/benchmarks.md (RPO options).
+         */
+        walStreaming: z.boolean({ invalid_type_error: "must be true or false" }).default(false),
         uploadConcurrency: z.number().int().min(1).max(64).default(4),
         downloadConcurrency: z.number().int().min(1).max(64).default(4),
         retention: retentionSchema,
@@ -248,6 +257,12 @@ export const storageSchema = z
         }
         checkBucketName(ctx, s.provider, s.bucket, ["bucket"]);
         checkRegion(ctx, s.provider, s.region, s.endpoint, ["region"]);
+        // Pulumi manages a B2 bucket through apiEndpoint with the region of endpoint: both must agree.
+        const apiRegion = s.provider === "b2" && s.apiEndpoint ? b2EndpointRegion(s.apiEndpoint) : undefined;
+        const region = s.region ?? (s.endpoint ? b2EndpointRegion(s.endpoint) : undefined);
+        if (apiRegion !== undefined && region !== undefined && apiRegion !== region) {
+            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["apiEndpoint"], message: `is in ${apiRegion} but the bucket's region is ${region}; a B2 bucket has one region: use https://s3.${region}.backblazeb2.com` });
+        }
     });
 
 export const tierConfigSchema = z

@@ -149,8 +149,8 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         const data = pg.dataDir(spec);
         const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
         const fetch = await walg(inv, ["backup-fetch", data, chosen.backup.backup_name], { timeoutSeconds: remaining, onLine: (l) => log.add(`[wal-g] ${l}`) });
-        // `timeout` exits 124 when the RTO budget ran out during the fetch: say so, not just "failed".
-        if (fetch.code === 124 && Date.now() >= deadline - 1000) {
+        // `timeout` exits 124 (137 when it had to SIGKILL) once the RTO budget ran out during the fetch: say so, not just "failed".
+        if (fetch.code !== 0 && Date.now() >= deadline - 1000) {
             throw new Error(`restore did not finish within the RTO of ${config.rtoSeconds}s (wal-g backup-fetch timed out)`);
         }
         if (fetch.code !== 0) throw new Error(describeFailure("wal-g backup-fetch", fetch));

@@ -1,6 +1,6 @@
 /**
  * `npm run local -- VERB`: the real tier on loopback. See CONTRACT.md for the verbs:
- * up | env | backup | rotate | drill [--target-time ISO] [--keep-port PORT] | down [--purge]
+ * up | env | backup | rotate | drill [--point newest|oldest] [--target-time ISO] [--keep-port PORT] | down [--purge]
  */
 import { parseDrillArgs } from "../jobs/restore-drill";
 import { backup, context, down, drill, envLines, rotate, up } from "./tier";
@@ -11,7 +11,7 @@ process.on("warning", (w) => {
     if (!`${w.name} ${w.message}`.includes("NodeVersionSupportWarning")) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const USAGE = "usage: npm run local -- up | env | backup | rotate | drill [--target-time ISO8601] [--keep-port PORT] | down [--purge]";
+const USAGE = "usage: npm run local -- up | env | backup | rotate | drill [--point newest|oldest] [--target-time ISO8601] [--keep-port PORT] | down [--purge]";
 
 async function main(argv: string[]): Promise<number> {
     const [verb, ...rest] = argv;

@@ -2,15 +2,15 @@
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { runBackup } from "../jobs/backup-job";
-import { runDrill } from "../jobs/restore-drill";
+import { type DrillArgs, runDrill } from "../jobs/restore-drill";
 import { buildDsn } from "../render/dsn";
 import type { BackupJobConfig, DrillJobConfig } from "../render/job-config";
-import { renderJobConfig } from "../render/job-config";
+import { DEFAULT_OLDEST_DRILL_SCHEDULE, renderJobConfig } from "../render/job-config";
 import { shellQuote, sqlIdent, sqlLiteral } from "../render/quote";
-import { WALG_COMPAT_DATABASE } from "../render/walg-compat-sql";
 import { APP_SERVICE, APP_USER, MIGRATE_ALIAS_SUFFIX } from "../vocabulary";
 import { ensureDir, isRoot, writePrivate } from "./fsutil";
 import { endpoint, ensureBucket, startMinio, stopMinio } from "./minio";
+import { receiverRunning, startWalReceiver, stopWalReceiver, streamingEnabled } from "./wal-receiver";
 import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, writePgbouncerConfig } from "./pgbouncer";
 import { initdb, provision, psqlFileAsRoot, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
 import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets, verifier } from "./secrets";
@@ -52,7 +52,7 @@ export function backupConfig(c: Ctx): BackupJobConfig {
         walgBinary: c.l.walg,
         walgEnvFile: c.l.walgEnv,
         pgData: c.l.pgData,
-        postgres: { host: "127.0.0.1", port: c.p.postgres, user: LOCAL_ROOT_USER, passfile: c.l.pgpass, database: WALG_COMPAT_DATABASE },
+        postgres: { host: "127.0.0.1", port: c.p.postgres, user: LOCAL_ROOT_USER, passfile: c.l.pgpass, database: "postgres" },
         retention: { daily: 7, weekly: 4, walDays: 30 },
         pushTimeoutSeconds: 600,
     };
@@ -63,6 +63,8 @@ export function drillConfig(c: Ctx): DrillJobConfig {
         environment: LOCAL_ENVIRONMENT,
         cluster: LOCAL_CLUSTER,
         schedule: "0 4 1 * *",
+        oldestSchedule: DEFAULT_OLDEST_DRILL_SCHEDULE,
+        windowSeconds: 30 * 86_400,
         walgBinary: c.l.walg,
         walgEnvFile: c.l.walgEnv,
         pgBinDir: c.t.pgBinDir,
@@ -76,7 +78,7 @@ export function drillConfig(c: Ctx): DrillJobConfig {
         evidenceBucket: LOCAL_BUCKET,
     };
     if (!existsSync(c.l.drillChecks)) return base;
-    const o = JSON.parse(readFileSync(c.l.drillChecks, "utf8")) as Partial<Pick<DrillJobConfig, "tables" | "minRows" | "schemaQuery" | "rtoSeconds" | "database">>;
+    const o = JSON.parse(readFileSync(c.l.drillChecks, "utf8")) as Partial<Pick<DrillJobConfig, "tables" | "minRows" | "schemaQuery" | "rtoSeconds" | "database" | "amcheck" | "windowSeconds">>;
     return { ...base, ...o };
 }
 
@@ -104,7 +106,8 @@ export async function up(c: Ctx): Promise<void> {
         saveSecrets(c.l.secrets, secrets);
         c.info("generated secrets (MinIO credentials, libsodium key, role passwords and salts)");
     }
-    writeFileSync(c.l.tierJson, `${JSON.stringify({ ports: c.p }, null, 2)}\n`);
+    const walStreaming = streamingEnabled(c.l);
+    writeFileSync(c.l.tierJson, `${JSON.stringify({ ports: c.p, walStreaming }, null, 2)}\n`);
     installWalg(c);
 
     if (await startMinio(c.l, c.t, secrets, c.p.minio)) c.info(`MinIO started on ${endpoint(c.p.minio)}`);
@@ -122,6 +125,13 @@ export async function up(c: Ctx): Promise<void> {
     const pgbChanged = writePgbouncerConfig(c.l, secrets, c.p);
     if (await startPgbouncer(c.l, c.t, c.p)) c.info(`pgBouncer started on 127.0.0.1:${c.p.pgbouncer}`);
     else if (pgbChanged) reloadPgbouncer(c.l);
+
+    if (walStreaming) {
+        if (startWalReceiver(c.l, c.t, c.p)) c.info("WAL receiver started (wal-g wal-receive over a replication slot)");
+    } else if (receiverRunning(c.l)) {
+        await stopWalReceiver(c.l);
+        c.info("WAL receiver stopped (streaming is off)");
+    }
 
     writePrivate(c.l.backupJson, renderJobConfig(backupConfig(c)), { mode: 0o644 });
     writePrivate(c.l.drillJson, renderJobConfig(drillConfig(c)), { mode: 0o644 });
@@ -197,7 +207,7 @@ export async function backup(c: Ctx): Promise<number> {
     return r.status === "succeeded" ? 0 : 1;
 }
 
-export async function drill(c: Ctx, opts: { targetTime?: Date; keepPort?: number }): Promise<number> {
+export async function drill(c: Ctx, opts: DrillArgs): Promise<number> {
     requireSecrets(c);
     const outDir = join(c.l.drills, new Date().toISOString().replace(/[:.]/g, "-"));
     mkdirSync(outDir, { recursive: true });
@@ -208,6 +218,7 @@ export async function drill(c: Ctx, opts: { targetTime?: Date; keepPort?: number
 }
 
 export async function down(c: Ctx, purge: boolean): Promise<void> {
+    await stopWalReceiver(c.l);
     await stopPgbouncer(c.l);
     await stopPostgres(c.l, c.t, join(c.l.drillScratch, "data"));
     await stopPostgres(c.l, c.t);

@@ -57,6 +57,22 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         expect(await uploaded("restore.log")).toContain("no backup exists");
     });
 
+    it("does not pass when every data check is skipped (no user table, amcheck off, no schema)", async () => {
+        const b = await t.cli(["backup"]);
+        expect(b.code, b.stderr).toBe(0);
+        checks({ amcheck: "off" });
+        const d = await drill();
+        expect(d.code).not.toBe(0);
+        expect(d.evidence.status).toBe("failed");
+        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        expect(byName["row-counts"]).toMatchObject({ status: "skipped", role: "dbtier_drill" });
+        expect(byName.amcheck).toMatchObject({ status: "skipped", detail: "disabled by drill.amcheck = off" });
+        expect(byName.schema).toMatchObject({ status: "skipped" });
+        expect(byName["data-verified"]).toMatchObject({ status: "failed" });
+        expect(String(d.evidence.error)).toMatch(/no data check passed/);
+        expect(d.evidence.row_counts).toEqual({});
+    });
+
     it("restores to a point in time: exactly the rows committed before the target are there", async () => {
         const root = v.DATABASE_ROOT_URL;
         const ok = async (sql: string | string[]): Promise<void> => {
@@ -97,8 +113,21 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         expect(remote.status).toBe("passed");
         expect(remote.backup_name).toMatch(/^base_/);
         expect(typeof remote.duration_seconds).toBe("number");
+        // Every user table of every database, counted by default; only items exists so far.
         expect(remote.row_counts).toEqual({ "public.items": 12 });
         expect(remote.schema_version).toBeNull();
+        expect(remote.point).toBe("newest");
+        expect(remote.drill_role).toBe("dbtier_drill");
+        for (const c of remote.checks) {
+            expect(Object.keys(c).sort()).toEqual(["detail", "duration_seconds", "name", "role", "status"]);
+            expect(["passed", "failed", "skipped"]).toContain(c.status);
+            expect(typeof c.duration_seconds).toBe("number");
+        }
+        const byName = Object.fromEntries(remote.checks.map((c: { name: string }) => [c.name, c]));
+        expect(byName["drill-role-setup"]).toMatchObject({ status: "passed", role: "postgres" });
+        for (const n of ["row-counts", "amcheck", "rows:public.items", "target-time"]) expect(byName[n], n).toMatchObject({ status: "passed", role: "dbtier_drill" });
+        expect(byName.schema).toMatchObject({ status: "skipped", role: "dbtier_drill" });
+        expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by row-counts, amcheck" });
         const log = await uploaded("restore.log");
         for (const phrase of ["restoring base_", "recovery finished and promoted", "[postgres]", "row counts", "uploading evidence"]) {
             expect(log).toContain(phrase);
@@ -152,6 +181,46 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         expect(d.evidence.schema_version).toEqual({ id: 2, hash: "bbb", created_at: 2 });
         // Without target or writes after the backup, the data is the backup's own state.
         expect(d.evidence.recovered_to).not.toBeNull();
+        // No checks configured, and still every table is counted and amcheck ran.
+        expect(d.evidence.row_counts).toEqual({ "public.items": 23, "drizzle.__drizzle_migrations": 2 });
+        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        expect(byName.amcheck).toMatchObject({ status: "passed", role: "dbtier_drill" });
+        expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by row-counts, schema, amcheck" });
+    });
+
+    it("--point oldest restores the oldest backup: to its own end while the cluster is younger than the window", async () => {
+        const list = await t.walg(["backup-list", "--json"]);
+        const oldest = (JSON.parse(list.stdout) as { backup_name: string; time: string }[]).sort((a, b) => Date.parse(a.time) - Date.parse(b.time))[0];
+        const d = await drill("--point", "oldest");
+        expect(d.code, JSON.stringify(d.evidence.checks)).toBe(0);
+        expect(d.evidence).toMatchObject({ point: "oldest", backup_name: oldest.backup_name, target_time: null, status: "passed" });
+        // The first backup was taken on the empty cluster: no user table yet, amcheck verifies it.
+        expect(d.evidence.row_counts).toEqual({});
+        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        expect(byName.window).toMatchObject({ status: "skipped" });
+        expect(byName.window.detail).toMatch(/cluster was initialized \d+s ago, less than the 2592000s window/);
+        expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by amcheck" });
+        expect(await uploaded("restore.log")).toMatch(/the oldest backup on the history of timeline 1/);
+    });
+
+    it("--point oldest replays the oldest backup to the window's start when the backup is older than the window", async () => {
+        const list = await t.walg(["backup-list", "--json"]);
+        const sorted = (JSON.parse(list.stdout) as { backup_name: string; time: string }[]).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+        // A window that starts after the second backup: WAL from the oldest one must carry the restore there.
+        const windowSeconds = Math.floor((Date.now() - Date.parse(sorted[1].time)) / 1000) - 2;
+        checks({ windowSeconds });
+        const d = await drill("--point", "oldest");
+        expect(d.code, JSON.stringify(d.evidence.checks)).toBe(0);
+        expect(d.evidence).toMatchObject({ point: "oldest", backup_name: sorted[0].backup_name, status: "passed" });
+        const target = Date.parse(String(d.evidence.target_time));
+        expect(Math.abs(target - (Date.parse(d.evidence.restore_started_at as string) - windowSeconds * 1000))).toBeLessThan(1000);
+        expect(Date.parse(String(d.evidence.recovered_to))).toBeLessThanOrEqual(target);
+        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        expect(byName.window).toMatchObject({ status: "passed" });
+        expect(byName["target-time"]).toMatchObject({ status: "passed" });
+        // Replayed past the PITR test's backup: its rows are there.
+        expect((d.evidence.row_counts as Record<string, number>)["public.items"]).toBeGreaterThanOrEqual(5);
+        rmSync(t.l.drillChecks);
     });
 
     it("with a WAL segment missing, restores to the last consistent point before the gap; a target beyond it fails", async () => {
@@ -186,7 +255,7 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         checks({ tables: ["public.gap"] });
         const d = await drill();
         expect(d.code, JSON.stringify(d.evidence)).toBe(0);
-        expect(d.evidence.row_counts).toEqual({ "public.gap": 3 });
+        expect(d.evidence.row_counts).toMatchObject({ "public.gap": 3, "public.items": 23 });
 
         const past = await drill("--target-time", beyond.toISOString());
         expect(past.code).not.toBe(0);
