@@ -57,8 +57,8 @@ describe("strict inputs", () => {
 
     it("rejects a nested input it does not implement, with its path", async () => {
         await expect(
-            a().register(reg("docker:index/container:Container", { name: "c", image: "i", uploads: [{ file: "/a", content: "x" }, { file: "/b", source: "/etc/passwd" }] })),
-        ).rejects.toThrow(/input "uploads\[1\]\.source" is not implemented/);
+            a().register(reg("docker:index/container:Container", { name: "c", image: "i", volumes: [{ volumeName: "v", containerPath: "/a" }, { hostPath: "/etc", containerPath: "/b" }] })),
+        ).rejects.toThrow(/input "volumes\[1\]\.hostPath" is not implemented/);
         await expect(a().register(reg("docker:index/network:Network", { name: "n", ipamConfigs: [{ subnet: "10.0.0.0/24" }] }))).rejects.toThrow(/input "ipamConfigs"/);
     });
 

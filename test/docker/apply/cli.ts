@@ -60,6 +60,9 @@ function parse(argv: string[]): Args {
 
 async function main(): Promise<void> {
     const args = parse(process.argv.slice(2));
+    // Program and providers run in the project directory, as under the Pulumi CLI (upload
+    // `source` paths are relative to it).
+    process.chdir(ROOT);
     const targets = JSON.parse(fs.readFileSync(args.targets, "utf8")) as Targets;
     const previous = fs.existsSync(args.state) ? (JSON.parse(fs.readFileSync(args.state, "utf8")) as StackState) : undefined;
     const write = (s: StackState) => fs.writeFileSync(args.state, JSON.stringify(s, null, 1), { mode: 0o600 });

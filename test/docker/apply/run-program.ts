@@ -67,10 +67,17 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
         return `urn:pulumi:${opts.stack}::${opts.project}::${qualified}::${name}`;
     };
     const registered: RunResult["registered"] = [];
+    // A provider error must end the update: the SDK rejects the failed resource's outputs,
+    // and everything waiting on them would wait forever (the process would just drain and
+    // exit). So the first failure rejects this, which the program run races against.
+    let failUpdate: (e: unknown) => void = () => undefined;
+    const updateFailed = new Promise<never>((_, reject) => (failUpdate = reject));
+    updateFailed.catch(() => undefined);
+    const inflight = new Set<Promise<unknown>>();
     let stackOutputs: Record<string, unknown> = {};
     let stackUrn = "";
     monitor.registerResource = (req: any, callback: (err: unknown, resp?: unknown) => void) => {
-        (async () => {
+        const work = (async () => {
             const type: string = req.getType();
             const name: string = req.getName();
             const parent: string = req.getParent();
@@ -85,6 +92,8 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
                 if (req.getReplaceonchangesList().length > 0) throw new NotImplementedError(`${type}: replaceOnChanges is not implemented (${urn})`);
                 if (req.getImportid()) throw new NotImplementedError(`${type}: import is not implemented (${urn})`);
                 const inputs = fromWire(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
+                const t0 = Date.now();
+                process.stderr.write(`apply: ${urn} ...\n`);
                 const r = await applier.register({
                     type,
                     name,
@@ -96,16 +105,24 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
                 });
                 id = r.id;
                 state = r.outputs;
+                process.stderr.write(`apply: ${urn} done in ${Date.now() - t0} ms\n`);
             }
             const response = new resproto.RegisterResourceResponse();
             response.setUrn(urn);
             response.setId(id);
             response.setObject(structproto.Struct.fromJavaScript(JSON.parse(JSON.stringify(state))));
             return response;
-        })().then(
-            (resp) => callback(null, resp),
+        })();
+        inflight.add(work);
+        work.then(
+            (resp) => {
+                inflight.delete(work);
+                callback(null, resp);
+            },
             (err) => {
+                inflight.delete(work);
                 failures.push(err);
+                failUpdate(err);
                 callback(err);
             },
         );
@@ -113,6 +130,7 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
     monitor.readResource = (req: any, callback: (err: unknown) => void) => {
         const err = new NotImplementedError(`${req.getType()}: reading existing resources (get) is not implemented (${req.getName()})`);
         failures.push(err);
+        failUpdate(err);
         callback(err);
     };
     monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp?: unknown) => void) => {
@@ -121,20 +139,27 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
     };
 
     try {
-        await pulumi.runtime.runInPulumiStack(async () => {
+        const program = pulumi.runtime.runInPulumiStack(async () => {
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const mod = require(programPath);
             const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
             return main ? await main() : mod;
         });
+        await Promise.race([program, updateFailed]);
+        // Resources registered inside apply callbacks come late: wait until nothing is in
+        // flight and nothing new registers.
         let last = -1;
-        for (let i = 0; i < 200 && registered.length !== last; i++) {
+        for (let i = 0; i < 1000 && (registered.length !== last || inflight.size > 0); i++) {
             last = registered.length;
-            await settings.waitForRPCs();
+            await Promise.race([settings.waitForRPCs(), updateFailed]);
+            await Promise.race([Promise.allSettled([...inflight]), updateFailed]);
             await new Promise((r) => setTimeout(r, 20));
         }
     } catch (e) {
         failures.unshift(e);
+        // Let the registrations already under way finish, so the state records what exists.
+        const deadline = Date.now() + 15 * 60_000;
+        while (inflight.size > 0 && Date.now() < deadline) await Promise.allSettled([...inflight]);
     } finally {
         process.off("unhandledRejection", onRejection);
     }

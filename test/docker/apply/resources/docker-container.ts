@@ -7,6 +7,8 @@
  * `wait` waits for `healthy` within `waitTimeout`, and `mustRun` (the default) requires the
  * container to be running. Every other input is an error (see strict.ts).
  */
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { list, map, NotImplementedError, object } from "../strict";
 import { tarOf, TarFile } from "../tar";
 import type { ApplyContext, ResourceImpl } from "../types";
@@ -16,6 +18,10 @@ interface Upload {
     file: string;
     content?: string;
     contentBase64?: string;
+    /** A file on the machine running the provider (relative to its working directory, the project directory). */
+    source?: string;
+    /** Only a change trigger for `source`, as in the provider. */
+    sourceHash?: string;
     executable?: boolean;
     owner?: string;
     group?: string;
@@ -32,9 +38,16 @@ function numericId(v: string | undefined, what: string, ctx: ApplyContext): numb
 
 export function uploadArchive(uploads: readonly Upload[], ctx: ApplyContext): Buffer {
     const files: TarFile[] = uploads.map((u) => {
-        if (u.content !== undefined && u.contentBase64 !== undefined) throw new NotImplementedError(`${ctx.type}: upload ${u.file} has both content and contentBase64 (${ctx.urn})`);
-        const content = u.contentBase64 !== undefined ? Buffer.from(u.contentBase64, "base64") : Buffer.from(u.content ?? "", "utf8");
-        if (u.content === undefined && u.contentBase64 === undefined) throw new NotImplementedError(`${ctx.type}: upload ${u.file} has no content (${ctx.urn})`);
+        const given = [u.content, u.contentBase64, u.source].filter((x) => x !== undefined).length;
+        if (given !== 1) throw new NotImplementedError(`${ctx.type}: upload ${u.file} needs exactly one of content, contentBase64, source (${ctx.urn})`);
+        let content: Buffer;
+        if (u.source !== undefined) {
+            const file = path.resolve(u.source);
+            if (!fs.existsSync(file)) throw new Error(`${ctx.type}: upload ${u.file}: source ${u.source} does not exist in ${process.cwd()} (${ctx.urn})`);
+            content = fs.readFileSync(file);
+        } else {
+            content = u.contentBase64 !== undefined ? Buffer.from(u.contentBase64, "base64") : Buffer.from(u.content ?? "", "utf8");
+        }
         if (u.permissions !== undefined && !/^0?[0-7]{3,4}$/.test(u.permissions)) throw new NotImplementedError(`${ctx.type}: upload ${u.file} permissions "${u.permissions}" (${ctx.urn})`);
         const mode = u.permissions !== undefined ? parseInt(u.permissions, 8) : u.executable ? 0o744 : 0o644;
         if (!u.file.startsWith("/")) throw new NotImplementedError(`${ctx.type}: upload path ${u.file} is not absolute (${ctx.urn})`);
@@ -59,7 +72,7 @@ export const dockerContainer: ResourceImpl = {
         volumes: list(object({ volumeName: "string", containerPath: "string", readOnly: "boolean" })),
         mounts: list(object({ type: "string", source: "string", target: "string", readOnly: "boolean", tmpfsOptions: object({ sizeBytes: "number", mode: "number" }) })),
         tmpfs: map("string"),
-        uploads: list(object({ file: "string", content: "string", contentBase64: "string", executable: "boolean", owner: "string", group: "string", permissions: "string" })),
+        uploads: list(object({ file: "string", content: "string", contentBase64: "string", source: "string", sourceHash: "string", executable: "boolean", owner: "string", group: "string", permissions: "string" })),
         ports: list(object({ internal: "number", external: "number", ip: "string", protocol: "string" })),
         restart: "string",
         maxRetryCount: "number",
