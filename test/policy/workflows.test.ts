@@ -62,12 +62,24 @@ describe("workflows", () => {
     const load = (f: string) => yaml.load(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"));
     const steps = (job: any): any[] => job.steps ?? [];
     const runs = (job: any) => steps(job).map((s) => s.run ?? "").join("\n");
+    /**
+     * The test job runs what .ci/run runs (npm test) on GitHub's Ubuntu 24.04 runner, with Go
+     * 1.26 for the tool builds, the runner's Docker engine for the Docker suite, and the
+     * images' Debian base pulled.
+     */
+    const expectTestJob = (job: any) => {
+        expect(job["runs-on"]).toBe("ubuntu-24.04");
+        expect(job.env.DBTIER_DOCKER_HOST).toBe("unix:///var/run/docker.sock");
+        expect(runs(job)).toMatch(/docker pull debian:bookworm-slim[\s\S]*npm ci[\s\S]*bash \.ci\/run/);
+        expect(steps(job).find((st) => String(st.uses).startsWith("actions/setup-go@")).with["go-version"]).toBe("1.26.x");
+        expect(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).toMatch(/^npm test$/m);
+    };
     const pulumiSteps = (job: any) => steps(job).filter((s) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@") && s.with?.command);
 
     it("pull requests: npm ci, npm test, the offline check of preview and production, then previews with the pack", () => {
         const wf = load("pull-request.yml");
         expect(Object.keys(wf.on)).toEqual(["pull_request"]);
-        expect(runs(wf.jobs.test)).toMatch(/npm ci[\s\S]*npm test/);
+        expectTestJob(wf.jobs.test);
         expect(wf.jobs["policy-check"].strategy.matrix.stack).toEqual(["preview", "production"]);
         expect(runs(wf.jobs["policy-check"])).toContain('npm run policy:check -- --stack "${{ matrix.stack }}"');
         const preview = wf.jobs.preview;
@@ -84,6 +96,8 @@ describe("workflows", () => {
 
     it("deployments: preview on main, production on a tag or a manual run, in environments, one at a time per stack", () => {
         const wf = load("deploy.yml");
+        expectTestJob(wf.jobs.test);
+        expect(wf.jobs.up.needs).toContain("test");
         expect(wf.on.push.branches).toEqual(["main"]);
         expect(wf.on.push.tags).toEqual(["v*"]);
         expect(wf.on.workflow_dispatch.inputs.stack.options).toEqual(["preview", "production"]);
@@ -96,6 +110,48 @@ describe("workflows", () => {
         const pick = runs(wf.jobs.plan);
         expect(pick).toContain("push:refs/heads/main) stack=preview");
         expect(pick).toContain("push:refs/tags/v*) stack=production");
+    });
+
+    it("releases: on a v* tag, after the tests, images to ghcr.io with tag and digest, npm with provenance, the policy pack on the release", () => {
+        const wf = load("release.yml");
+        expect(Object.keys(wf.on)).toEqual(["push"]);
+        expect(wf.on.push).toEqual({ tags: ["v*"] });
+        expect(wf.permissions).toEqual({ contents: "read" });
+        expectTestJob(wf.jobs.test);
+        // The tag must be the version of both packages.
+        expect(runs(wf.jobs.version)).toContain('require("./package.json").version');
+        expect(runs(wf.jobs.version)).toContain('require("./policy/package.json").version');
+
+        const images = wf.jobs.images;
+        expect(images.needs).toEqual(expect.arrayContaining(["test", "version"]));
+        expect(images.permissions).toEqual({ contents: "read", packages: "write" });
+        const push = runs(images);
+        expect(push).toContain("bash scripts/docker-images.sh");
+        expect(push).toMatch(/for name in postgres pgbouncer minio; do/);
+        expect(push).toContain('repo="ghcr.io/$owner/db-tier-$name"');
+        expect(push).toContain('docker push "$repo:$VERSION"');
+        expect(push).toContain("RepoDigests");
+        expect(push).toContain('echo "$name=$repo:$VERSION@$digest" >> "$GITHUB_OUTPUT"');
+        expect(Object.keys(images.outputs).sort()).toEqual(["minio", "pgbouncer", "postgres"]);
+        // The registry password goes on stdin, never on a command line.
+        expect(push).toContain("docker login ghcr.io --username \"$ACTOR\" --password-stdin");
+
+        const npm = wf.jobs.npm;
+        expect(npm.permissions).toEqual({ contents: "read", "id-token": "write" });
+        expect(runs(npm)).toContain("npm publish --provenance --access public");
+        expect(steps(npm).find((st) => st.run?.startsWith("npm publish")).env.NODE_AUTH_TOKEN).toBe("${{ secrets.NPM_TOKEN }}");
+
+        const release = wf.jobs["github-release"];
+        expect(release.needs).toEqual(expect.arrayContaining(["images", "npm"]));
+        expect(release.permissions).toEqual({ contents: "write" });
+        expect(runs(release)).toContain('tar -czf "db-tier-policy-$VERSION.tgz" --exclude=./node_modules -C policy .');
+        expect(runs(release)).toContain('gh release create "$TAG" --verify-tag');
+        expect(runs(release)).toContain('"db-tier-policy-$VERSION.tgz" images.txt');
+        // Optional Pulumi Cloud publication, skipped with a notice when not configured.
+        const pp = wf.jobs["policy-publish"];
+        expect(runs(pp)).toContain('pulumi policy publish "$POLICY_ORG"');
+        expect(runs(pp)).toContain("::notice title=pulumi policy publish skipped");
+        for (const st of steps(pp).slice(1)) expect(st.if).toBe("steps.org.outputs.available == 'true'");
     });
 
     it("the backend and secrets provider come from secrets, never from the files", () => {
