@@ -23,11 +23,21 @@ const bucket = new BackupBucket("orders-backups", {
     evidenceDays: 400,
 });
 
+// The images a db-tier release published, pinned by tag AND digest: a tag can be moved, a
+// digest cannot. Each GitHub release of db-tier lists both for every image (its notes and
+// images.txt, written by .github/workflows/release.yml): replace the owner, the version and
+// the all-zero placeholder digests with those lines. The package and the images of one
+// release belong together: pin the same version as the db-tier dependency.
+const DB_TIER_IMAGES = {
+    postgres: "ghcr.io/example/db-tier-postgres:0.1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+    pgbouncer: "ghcr.io/example/db-tier-pgbouncer:0.1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000",
+};
+
 const tier = new DatabaseTier("orders", {
     environment: "production",
     cluster: { name: "orders", databases: ["orders"] },
     storage: { provider: "r2", bucketName: "orders-db-backups", endpoint, region: "auto", accessKeyId, secretAccessKey },
-    images: { postgres: "ghcr.io/example/db-tier-postgres:0.1.0", pgbouncer: "ghcr.io/example/db-tier-pgbouncer:0.1.0" },
+    images: DB_TIER_IMAGES,
     drill: { tables: ["orders"], minRows: { orders: 1 } },
     dockerProvider: new docker.Provider("db-host", { host: "ssh://deploy@orders-db.example" }),
 }, { dependsOn: [bucket] });
