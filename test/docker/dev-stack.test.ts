@@ -113,7 +113,7 @@ describe("the dev stack on a real engine", () => {
         expect(after.DATABASE_URL).not.toBe(before.DATABASE_URL);
         await checks.expectHealthy(c);
         const prov = dev.run.container("provisioner", "app");
-        const actions = String(prov.outputs.containerLogs).trim().split("\n").map((l) => JSON.parse(l));
+        const actions = checks.convergedRoles(String(prov.outputs.containerLogs));
         expect(actions.map((a) => [a.role, a.action]).sort()).toEqual([["app_service", "updated"], ["app_user", "updated"], ["postgres", "updated"]]);
         const app = [checks.net(c, "app")];
         for (const key of ["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL"] as const) {

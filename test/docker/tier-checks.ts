@@ -42,8 +42,17 @@ export async function expectHealthy(c: ClusterUnderTest): Promise<void> {
     expect(p.State.ExitCode).toBe(0);
     const prov = c.run.container("provisioner", c.cluster);
     expect(prov.outputs.exitCode).toBe(0);
-    const converged = String(prov.outputs.containerLogs).trim().split("\n").map((l) => JSON.parse(l));
+    const converged = convergedRoles(String(prov.outputs.containerLogs));
     expect(converged.map((l) => l.role).sort()).toEqual(["app_service", "app_user", "postgres"]);
+}
+
+/** The provisioner's evidence lines (its log also carries psql's NOTICEs). */
+export function convergedRoles(logs: string): { role: string; action: string }[] {
+    return logs
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { event: string; role: string; action: string })
+        .filter((l) => l.event === "db-tier.role-converged");
 }
 
 /** psql as the root role over the Postgres socket inside its container (peer auth, no password). */
