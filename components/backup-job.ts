@@ -61,7 +61,8 @@ export class BackupJob extends pulumi.ComponentResource {
             networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
             restart: "unless-stopped",
             labels: roleLabels("backup", args.cluster),
-        }, { parent: this, dependsOn: [args.postgres] });
+        // Fixed container name: delete before replacing (the provider creates first otherwise).
+        }, { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true });
         this.registerOutputs({});
     }
 }

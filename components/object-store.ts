@@ -82,7 +82,8 @@ export class ObjectStore extends pulumi.ComponentResource {
             restart: "unless-stopped",
             wait: true,
             labels: roleLabels("object-store"),
-        }, { parent: this });
+        // Fixed container name and published port: delete before replacing (the provider creates first otherwise).
+        }, { parent: this, deleteBeforeReplace: true });
         this.registerOutputs({});
     }
 }

@@ -92,7 +92,9 @@ export class PgBouncer extends pulumi.ComponentResource {
             ulimits: [{ name: "nofile", soft: 2 * args.maxClientConn + 1024, hard: 2 * args.maxClientConn + 1024 }],
             restart: "unless-stopped",
             labels: roleLabels("pgbouncer", args.cluster),
-        }, { parent: this, dependsOn: [args.postgres] });
+        // Fixed container name (and published port): the Docker provider creates a replacement
+        // before deleting the old one, which would collide, so delete first.
+        }, { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true });
         this.registerOutputs({});
     }
 }

@@ -78,7 +78,8 @@ export class RestoreDrill extends pulumi.ComponentResource {
             networksAdvanced: [{ name: args.networks.backupEgress.name }],
             restart: "unless-stopped",
             labels: roleLabels("restore-drill", args.cluster),
-        }, { parent: this });
+        // Fixed container name: delete before replacing (the provider creates first otherwise).
+        }, { parent: this, deleteBeforeReplace: true });
         this.registerOutputs({});
     }
 }
