@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import type { ArchiveLagData } from "./parts/archive-lag";
 import type { PoolingData } from "./parts/pooling";
+import { type ResetCost, resetCostMarkdown } from "./parts/pool-reset";
 import type { RestoreData, RestoreRow } from "./parts/restore";
 import type { RpoData } from "./parts/rpo";
 import { load, type Meta, type PartResult } from "./lib/results";
@@ -34,6 +35,7 @@ export function writeReport(outDir: string, docsFile: string): string {
     const rpo = load<RpoData>(outDir, "rpo");
     const restore = load<RestoreData>(outDir, "restore");
     const pooling = load<PoolingData>(outDir, "pooling");
+    const poolReset = load<ResetCost>(outDir, "pool-reset");
     const lag = load<ArchiveLagData>(outDir, "archive-lag");
     const inDocs = resolve(outDir) === resolve(REPO, "docs", "bench-results");
     const chartDir = inDocs ? join(REPO, "docs", "bench-charts") : join(outDir, "charts");
@@ -86,6 +88,11 @@ export function writeReport(outDir: string, docsFile: string): string {
                 `| Pooling, ${h.mode} | pooled TPS at ${h.pooled_clients} clients / direct TPS at ${h.direct_clients} = **${h.ratio === null ? "n/a" : `${h.ratio.toFixed(2)}`}** (${f(h.pooled_tps, 0)} / ${f(h.direct_tps, 0)}) | \`npm run bench -- --only pooling\` |`,
             );
         }
+    }
+    for (const s of poolReset?.data.summary ?? []) {
+        L.push(
+            `| Tenant-safe pool reset, ${s.mode} | TPS with DISCARD ALL after every transaction / without, at ${poolReset!.data.clients} clients (medians, same run) = **${s.ratio === null ? "n/a" : s.ratio.toFixed(3)}** (${f(s.tps_reset, 0)} / ${f(s.tps_no_reset, 0)}) | \`npm run bench -- --only pool-reset\` |`,
+        );
     }
     if (lag) {
         const d = lag.data;
@@ -338,6 +345,7 @@ export function writeReport(outDir: string, docsFile: string): string {
             "",
         );
     }
+    L.push(...resetCostMarkdown(poolReset));
 
     // 4. Archive lag
     L.push("## 4. Archive lag under load", "");

@@ -10,13 +10,15 @@
  *   --docs FILE             the Markdown report (default docs/benchmarks.md, or <out>/benchmarks.md)
  *   --scales 10,50,200      restore: pgbench scales
  *   --concurrency 1,4       restore: WAL-G download concurrencies / pgBackRest process-max
- *   --reps N                restore: timed runs per cell (median reported; default 3, quick 1)
+ *   --reps N                restore: timed runs per cell (median reported; default 3, quick 1);
+ *                           pool-reset: runs per script and setting (default 3, quick 1)
  *   --lzma-max-scale N      restore: largest scale with an lzma backup (default: all)
  *   --skip pgbackrest,lzma  restore: leave these out
  *   --trials N              rpo: trials (default 5; quick 2)
- *   --clients 50,200,1000   pooling: client counts
+ *   --clients 50,200,1000   pooling: client counts; pool-reset: the first one (default 200)
  *   --seconds N             pooling: seconds per pgbench run (default 60; quick 10);
- *                           archive-lag: run length (default 300; quick 30)
+ *                           archive-lag: run length (default 300; quick 30);
+ *                           pool-reset: seconds per pgbench run (default 20; quick 5)
  *   --report-only           only regenerate the Markdown and charts from the JSON results
  *
  * Each part starts its own tier in .bench/<part> on free ports and stops it (down --purge),
@@ -26,6 +28,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { tools } from "../local/settings";
 import { archiveLagBench, archiveLagSummary } from "./parts/archive-lag";
+import { poolResetBench, poolResetSummary } from "./parts/pool-reset";
 import { poolingBench, poolingSummary } from "./parts/pooling";
 import { restoreBench, restoreSummary } from "./parts/restore";
 import { rpoBench, rpoSummary } from "./parts/rpo";
@@ -91,6 +94,7 @@ const RUNNERS: Record<PartName, { run: Runner; summary: (d: never) => string[] }
     rpo: { run: rpoBench, summary: rpoSummary as (d: never) => string[] },
     restore: { run: restoreBench, summary: restoreSummary as (d: never) => string[] },
     pooling: { run: poolingBench, summary: poolingSummary as (d: never) => string[] },
+    "pool-reset": { run: poolResetBench, summary: poolResetSummary as (d: never) => string[] },
     "archive-lag": { run: archiveLagBench, summary: archiveLagSummary as (d: never) => string[] },
 };
 

@@ -137,7 +137,8 @@ const num = (re: RegExp, text: string): number | null => {
     return m ? Number(m[1]) : null;
 };
 
-async function pgbench(t: BenchTier, o: { mode: Mode; path: Path; clients: number; seconds: number }): Promise<PgbenchRun> {
+/** One pgbench run (the pooling part and the pool-reset part share it). */
+export async function pgbench(t: BenchTier, o: { mode: Mode; path: Path; clients: number; seconds: number }): Promise<PgbenchRun> {
     const app = await t.app();
     const port = o.path === "pgbouncer" ? t.ports.pgbouncer : t.ports.postgres;
     const pgFrom = logSize(t.l.pgLog);
