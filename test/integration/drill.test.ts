@@ -273,5 +273,5 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         const rec = JSON.parse(lastLine(job.stdout));
         expect(rec.wal_verify.integrity.status).toBe("FAILURE");
         expect(rec.error).toMatch(/wal-verify integrity: FAILURE/);
-    });
+    }, 600_000); // two drills, a backup and a dozen archived segment switches: minutes on a loaded 2-core machine
 });
