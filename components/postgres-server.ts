@@ -22,6 +22,8 @@ export interface PostgresServerArgs extends TierContainerArgs {
     readonly archivePushTimeoutSeconds: number;
     readonly maxConnections: number;
     readonly sharedBuffers: string;
+    /** Streaming WAL archiving: pg_hba admits this role (alone) to replication connections. */
+    readonly replicationRole?: string;
     /** Server certificate and key: when set, Postgres offers TLS (ssl = on) to clients that ask for it. */
     readonly tls?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
@@ -88,7 +90,7 @@ export class PostgresServer extends pulumi.ComponentResource {
             ],
             uploads: [
                 { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
-                { file: CONTAINER_PATHS.pgHba, content: renderPgHba({ localPeer: true, peerMap: PEER_MAP }) },
+                { file: CONTAINER_PATHS.pgHba, content: renderPgHba({ localPeer: true, peerMap: PEER_MAP, ...(args.replicationRole ? { replicationRole: args.replicationRole } : {}) }) },
                 {
                     file: CONTAINER_PATHS.pgIdent,
                     content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),

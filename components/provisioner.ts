@@ -20,6 +20,8 @@ export interface ProvisionerArgs extends TierContainerArgs {
     readonly rootVerifier: pulumi.Input<string>;
     readonly appUserVerifier: pulumi.Input<string>;
     readonly appServiceVerifier: pulumi.Input<string>;
+    /** The streaming WAL receiver's verifier, when backup.walStreaming is on. */
+    readonly walReceiverVerifier?: pulumi.Input<string>;
     readonly databases: readonly string[];
     /** The Postgres container; its id is part of the run's identity. */
     readonly postgres: docker.Container;
@@ -37,8 +39,8 @@ export class Provisioner extends pulumi.ComponentResource {
     constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
         super(typeToken("Provisioner"), name, {}, opts);
         this.sql = pulumi.secret(
-            pulumi.all([args.rootVerifier, args.appUserVerifier, args.appServiceVerifier]).apply(([rootVerifier, appUserVerifier, appServiceVerifier]) =>
-                renderProvisionSql({ rootUser: args.rootUser, rootVerifier, appUserVerifier, appServiceVerifier, databases: args.databases }),
+            pulumi.all([args.rootVerifier, args.appUserVerifier, args.appServiceVerifier, args.walReceiverVerifier]).apply(([rootVerifier, appUserVerifier, appServiceVerifier, walReceiverVerifier]) =>
+                renderProvisionSql({ rootUser: args.rootUser, rootVerifier, appUserVerifier, appServiceVerifier, databases: args.databases, ...(walReceiverVerifier ? { walReceiverVerifier } : {}) }),
             ),
         );
                 const envs: pulumi.Input<string>[] = [

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { scramVerifier } from "../render/scram";
+import { WAL_RECEIVER_ROLE } from "../render/wal-receive";
 import { APP_SERVICE, APP_USER, MIN_SECRET_LENGTH, typeToken } from "../vocabulary";
 
 export interface RoleSecretsArgs {
@@ -13,6 +14,8 @@ export interface RoleSecretsArgs {
     readonly rootUser: string;
     /** Length of each generated password; at least 32. */
     readonly passwordLength: number;
+    /** Also generate the streaming WAL receiver's secret (backup.walStreaming). */
+    readonly walReceiver?: boolean;
 }
 
 export interface RoleSecret {
@@ -27,6 +30,8 @@ export class RoleSecrets extends pulumi.ComponentResource {
     public readonly root: RoleSecret;
     public readonly appUser: RoleSecret;
     public readonly appService: RoleSecret;
+    /** The streaming WAL receiver's replication role (`wal_receiver`); only used with backup.walStreaming. */
+    public readonly walReceiver?: RoleSecret;
     /** 32-byte libsodium key for WAL-G client-side encryption, hex (secret). Escrow it. */
     public readonly walgLibsodiumKeyHex: pulumi.Output<string>;
 
@@ -38,6 +43,7 @@ export class RoleSecrets extends pulumi.ComponentResource {
         this.root = this.role(name, "root", args.rootUser, args.passwordLength);
         this.appUser = this.role(name, "app-user", APP_USER, args.passwordLength);
         this.appService = this.role(name, "app-service", APP_SERVICE, args.passwordLength);
+        if (args.walReceiver) this.walReceiver = this.role(name, "wal-receiver", WAL_RECEIVER_ROLE, args.passwordLength);
         const key = new random.RandomBytes(`${name}-walg-key`, { length: 32 }, { parent: this });
         this.walgLibsodiumKeyHex = pulumi.secret(key.hex);
         this.registerOutputs({});

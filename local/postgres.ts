@@ -6,6 +6,9 @@ import { renderPgHba } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
 import { renderProvisionSql } from "../render/provision-sql";
 import { renderWalgEnv, walgPrefix } from "../render/walg-env";
+import { WAL_RECEIVER_ROLE } from "../render/wal-receive";
+import { backupSchema } from "../config/schema";
+import { receiverVerifier, streamingEnabled } from "./wal-receiver";
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { asServer, ensureDir, writePrivate } from "./fsutil";
 import { endpoint, MINIO_REGION } from "./minio";
@@ -14,6 +17,22 @@ import { LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_DATABASE, LOCAL_ENVIRONMENT, LOCAL_R
 
 export const RPO_SECONDS = 60;
 
+/**
+ * archive_timeout of the local tier: RPO_SECONDS, or DBTIER_LOCAL_RPO_SECONDS at `up` (the
+ * RPO benchmark compares settings). Validated like backup.rpoSeconds.
+ */
+export function rpoSeconds(env: NodeJS.ProcessEnv = process.env): number {
+    const raw = env.DBTIER_LOCAL_RPO_SECONDS;
+    if (raw === undefined || raw === "") return RPO_SECONDS;
+    return backupSchema.parse({ rpoSeconds: Number(raw) }).rpoSeconds;
+}
+
+/** WALG_COMPRESSION_METHOD of the local tier: the config's default, or DBTIER_LOCAL_COMPRESSION. */
+export function compression(env: NodeJS.ProcessEnv = process.env): "lz4" | "zstd" | "lzma" {
+    const raw = env.DBTIER_LOCAL_COMPRESSION;
+    return backupSchema.parse(raw === undefined || raw === "" ? {} : { compression: raw }).compression;
+}
+
 export function walgEnvText(s: Secrets, p: Ports): string {
     return renderWalgEnv({
         s3Prefix: walgPrefix(LOCAL_BUCKET, LOCAL_ENVIRONMENT, LOCAL_CLUSTER),
@@ -21,7 +40,7 @@ export function walgEnvText(s: Secrets, p: Ports): string {
         region: MINIO_REGION,
         accessKeyId: s.minio.user,
         secretAccessKey: s.minio.password,
-        compression: "lz4",
+        compression: compression(),
         libsodiumKeyHex: s.libsodiumKeyHex,
         uploadConcurrency: 4,
         downloadConcurrency: 4,
@@ -36,7 +55,7 @@ export function postgresqlConfText(l: Layout, t: Tools, p: Ports): string {
         sharedBuffers: "128MB",
         hbaFile: l.pgHba,
         unixSocketDirectories: "",
-        archive: { walgBinary: l.walg, walgEnvFile: l.walgEnv, rpoSeconds: RPO_SECONDS, pushTimeoutSeconds: 60, fetchTimeoutSeconds: 60 },
+        archive: { walgBinary: l.walg, walgEnvFile: l.walgEnv, rpoSeconds: rpoSeconds(), pushTimeoutSeconds: 60, fetchTimeoutSeconds: 60 },
     });
 }
 
@@ -44,7 +63,7 @@ export function postgresqlConfText(l: Layout, t: Tools, p: Ports): string {
 export function writeServerConfig(l: Layout, t: Tools, s: Secrets, p: Ports): boolean {
     ensureDir(l.pg, { mode: 0o700, server: true });
     const a = writePrivate(l.pgConf, postgresqlConfText(l, t, p), { server: true });
-    const b = writePrivate(l.pgHba, renderPgHba({ localPeer: false }), { server: true });
+    const b = writePrivate(l.pgHba, renderPgHba({ localPeer: false, ...(streamingEnabled(l) ? { replicationRole: WAL_RECEIVER_ROLE } : {}) }), { server: true });
     const c = writePrivate(l.walgEnv, walgEnvText(s, p), { server: true });
     return a || b || c;
 }
@@ -116,6 +135,7 @@ export async function provision(l: Layout, t: Tools, s: Secrets, p: Ports): Prom
             appUserVerifier: verifier(s, APP_USER),
             appServiceVerifier: verifier(s, APP_SERVICE),
             databases: [LOCAL_DATABASE],
+            ...(streamingEnabled(l) ? { walReceiverVerifier: receiverVerifier(l) } : {}),
         }),
     );
     const out = await psqlFileAsRoot(l, t, p, l.provisionSql);

@@ -9,6 +9,11 @@ export interface PgHbaInput {
     readonly localPeer: boolean;
     /** pg_ident.conf map that says which OS user may be which role on the socket. */
     readonly peerMap?: string;
+    /**
+     * Streaming WAL archiving: the one role allowed a replication connection (SCRAM, like
+     * every TCP login). Without it no role, root included, may open one over TCP.
+     */
+    readonly replicationRole?: string;
 }
 
 export function renderPgHba(h: PgHbaInput): string {
@@ -16,10 +21,16 @@ export function renderPgHba(h: PgHbaInput): string {
     const lines = [
         "# Rendered by db-tier. TYPE  DATABASE  USER  ADDRESS  METHOD",
         ...(h.localPeer ? [peer] : []),
+        ...(h.replicationRole ? [`host replication ${hbaRole(h.replicationRole)} 0.0.0.0/0 scram-sha-256`, `host replication ${hbaRole(h.replicationRole)} ::/0 scram-sha-256`] : []),
         "host all all 0.0.0.0/0 scram-sha-256",
         "host all all ::/0 scram-sha-256",
     ];
     return `${lines.join("\n")}\n`;
+}
+
+function hbaRole(role: string): string {
+    if (!/^[a-z_][a-z0-9_]*$/.test(role)) throw new Error(`renderPgHba: bad replication role ${role}`);
+    return role;
 }
 
 export interface IdentMapping {

@@ -7,7 +7,7 @@
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { sqlIdent, sqlLiteral } from "./quote";
 import { isScramVerifier } from "./scram";
-import { renderWalgCompatSql, WALG_COMPAT_DATABASE } from "./walg-compat-sql";
+import { WAL_RECEIVE_SLOT, WAL_RECEIVER_ROLE } from "./wal-receive";
 
 export interface RoleSpec {
     readonly name: string;
@@ -18,6 +18,8 @@ export interface RoleSpec {
 
 export interface RoleAttributes {
     readonly bypassRls: boolean;
+    /** REPLICATION: only the WAL receiver's role (streaming WAL archiving). */
+    readonly replication?: boolean;
 }
 
 export interface ProvisionInput {
@@ -26,24 +28,31 @@ export interface ProvisionInput {
     readonly appUserVerifier: string;
     readonly appServiceVerifier: string;
     readonly databases: readonly string[];
+    /**
+     * With streaming WAL archiving (`backup.walStreaming`): the verifier of the receiver's
+     * replication role. Absent: that role, if an earlier run made it, loses LOGIN and
+     * REPLICATION, and an inactive receiver slot is dropped (it would hold WAL back).
+     */
+    readonly walReceiverVerifier?: string;
 }
 
-/** The three roles of the model, in the order they are converged. */
+/** The roles of the model, in the order they are converged. */
 export function roleSpecs(p: ProvisionInput): RoleSpec[] {
     return [
         { name: p.rootUser, verifier: p.rootVerifier, attributes: null },
         { name: APP_USER, verifier: p.appUserVerifier, attributes: { bypassRls: false } },
         { name: APP_SERVICE, verifier: p.appServiceVerifier, attributes: { bypassRls: true } },
+        ...(p.walReceiverVerifier ? [{ name: WAL_RECEIVER_ROLE, verifier: p.walReceiverVerifier, attributes: { bypassRls: false, replication: true } }] : []),
     ];
 }
 
 function attributeClause(a: RoleAttributes): string {
-    return `LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION INHERIT ${a.bypassRls ? "BYPASSRLS" : "NOBYPASSRLS"}`;
+    return `LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB ${a.replication ? "REPLICATION" : "NOREPLICATION"} INHERIT ${a.bypassRls ? "BYPASSRLS" : "NOBYPASSRLS"}`;
 }
 
 /** True when the current catalog row already matches the wanted attributes. */
 function attributesMatch(a: RoleAttributes): string {
-    return `b.rolcanlogin AND NOT b.rolsuper AND NOT b.rolcreaterole AND NOT b.rolcreatedb AND NOT b.rolreplication AND b.rolinherit AND b.rolbypassrls = ${a.bypassRls}`;
+    return `b.rolcanlogin AND NOT b.rolsuper AND NOT b.rolcreaterole AND NOT b.rolcreatedb AND b.rolreplication = ${a.replication === true} AND b.rolinherit AND b.rolbypassrls = ${a.bypassRls}`;
 }
 
 function convergeRole(r: RoleSpec, ord: number): string {
@@ -136,6 +145,29 @@ SELECT json_build_object('event', 'db-tier.role-converged', 'role', role, 'actio
   FROM pg_temp.dbtier_converged ORDER BY ord;
 ${clusterHardening()}
 ${p.databases.map((db) => databaseGrants(db, p.rootUser)).join("\n")}
-\\connect ${WALG_COMPAT_DATABASE}
-${renderWalgCompatSql()}`;
+${walReceiverAccess(p.walReceiverVerifier !== undefined)}
+-- Clusters provisioned for WAL-G v1 carry its pg_start_backup/pg_stop_backup wrappers in
+-- database postgres; WAL-G v3 calls PostgreSQL 15's own functions, so they go.
+DROP FUNCTION IF EXISTS public.pg_start_backup(text, boolean, boolean);
+DROP FUNCTION IF EXISTS public.pg_stop_backup(boolean);`;
+}
+
+/**
+ * The WAL receiver reads its slot and wal_segment_size over one ordinary connection to
+ * database postgres (PUBLIC lost CONNECT there), then streams over the replication protocol
+ * (pg_hba's `replication` line names this role alone). Without streaming, a role and slot
+ * left from an earlier configuration are disarmed: an abandoned slot would keep WAL forever.
+ */
+function walReceiverAccess(streaming: boolean): string {
+    const role = sqlIdent(WAL_RECEIVER_ROLE);
+    if (streaming) return `GRANT CONNECT ON DATABASE postgres TO ${role};`;
+    return `DO $disarm$
+BEGIN
+  IF EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = ${sqlLiteral(WAL_RECEIVER_ROLE)}) THEN
+    ALTER ROLE ${role} WITH NOLOGIN NOREPLICATION;
+  END IF;
+  PERFORM pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots
+    WHERE slot_name = ${sqlLiteral(WAL_RECEIVE_SLOT)} AND NOT active;
+END
+$disarm$;`;
 }

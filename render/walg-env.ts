@@ -12,7 +12,8 @@ export interface WalgEnvInput {
     readonly region: string;
     readonly accessKeyId: string;
     readonly secretAccessKey: string;
-    readonly compression: "lz4" | "lzma";
+    /** WALG_COMPRESSION_METHOD: the codecs the pinned WAL-G v3.0.9 build carries. */
+    readonly compression: "lz4" | "zstd" | "lzma";
     /** 32-byte libsodium key as 64 hex characters: without it no backup can be read. */
     readonly libsodiumKeyHex: string;
     readonly uploadConcurrency: number;

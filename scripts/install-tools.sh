@@ -32,6 +32,14 @@ WALG_SRC_SHA256="e47e8c4b06b606c360e41ad42a39bbee152a02cde5525099db4f3dfaa44a703
 # libsodium-dev. lz4, lzma and zstd compression are always compiled in; brotli/lzo are left
 # out (extra C libraries, not used).
 WALG_TAGS="libsodium"
+# db-tier's patches on top of the release (third_party/wal-g/patches/, applied in this order
+# with patch -p1; their checksums are part of the stamp, so changing one rebuilds):
+# - 0002: `wal-receive` also uploads the segment it is filling as <segment>.partial every
+#   WALG_RECEIVE_PARTIAL_INTERVAL (streaming WAL archiving with an RPO of seconds; v3.0.9 only
+#   uploads complete 16 MB segments). Inert unless that variable is set.
+# Not applied: 0001 (DeleteObjects without an empty VersionId): v3.0.9's deletes remove the
+# objects on MinIO, unversioned and versioned (test/integration/walg-delete.test.ts).
+WALG_PATCHES=(0002-wal-receive-partial-uploads.patch)
 
 # MinIO server, Go module github.com/minio/minio. The project publishes no Go module versions
 # (its RELEASE.* tags are not semver), so it is pinned by pseudo-version: the newest the proxy
@@ -46,7 +54,7 @@ ACTIONLINT_VERSION="v1.7.12"
 # (cgo + libsodium); then the Docker suite's engine (dockerd 20.10, run privately by
 # scripts/dockerd.sh) and debootstrap (its debian:bookworm-slim base, scripts/docker-images.sh).
 APT_PACKAGES=(postgresql-15 postgresql-client-15 pgbouncer pgbackrest
-  gcc libc6-dev libsodium-dev pkg-config
+  gcc libc6-dev libsodium-dev pkg-config patch
   docker.io debootstrap)
 
 # ---------------------------------------------------------------------------------------------
@@ -199,7 +207,10 @@ finish() {
 
 build_walg() {
   local src="$REPO/third_party/wal-g"
-  local stamp="$WALG_VERSION sha256=$WALG_SRC_SHA256 tags=$WALG_TAGS"
+  local stamp="$WALG_VERSION sha256=$WALG_SRC_SHA256 tags=$WALG_TAGS" p
+  for p in "${WALG_PATCHES[@]}"; do
+    stamp="$stamp patch=$p:$(sha256sum "$src/patches/$p" | cut -c1-16)"
+  done
   if up_to_date wal-g "$stamp"; then log "wal-g $WALG_VERSION: up to date"; return; fi
   log "wal-g $WALG_VERSION: building from $src (tags: $WALG_TAGS)"
   local t0=$SECONDS work sum
@@ -211,6 +222,7 @@ build_walg() {
     tar -xzf "$src/wal-g-$WALG_VERSION-src.tar.gz" -C "$work"
     cp -r "$src/yc-kms-stub" "$work/yc-kms-stub"
     cd "$work/wal-g-$WALG_VERSION"
+    for p in "${WALG_PATCHES[@]}"; do patch -p1 --quiet --forward <"$src/patches/$p"; done
     go mod edit -replace "github.com/yandex-cloud/go-sdk/services/kms=$work/yc-kms-stub"
     # GOEXPERIMENT=jsonv2: v3.0.9 imports encoding/json/v2, still an experiment in Go 1.25/1.26
     # (upstream's Makefile exports the same).
