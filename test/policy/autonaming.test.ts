@@ -4,7 +4,7 @@
  * container attached to an auto-named db-only network is caught, in up and in preview. And a
  * container whose attachment cannot be resolved fails closed, with a message that says so.
  */
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResourceRecord } from "../../policy/lib/evaluate";
@@ -22,7 +22,7 @@ beforeAll(async () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("tsx/cjs/api") as { register(): () => void }).register();
     records = await recordProgram(PROGRAM, { project: "proj", stack: "names", config: {}, secretKeys: [] });
-});
+}, 180_000);
 
 describe("auto-naming in the recorder", () => {
     it("names an unnamed network and container `<logical name>-<7 hex>`, and the container attaches by that name", () => {
@@ -60,16 +60,21 @@ describe("auto-naming in the recorder", () => {
         expect(withAutoName("docker:index/volume:Volume", "v", "urn:a", {})).not.toEqual(withAutoName("docker:index/volume:Volume", "v", "urn:b", {}));
     });
 
-    it("names them in a preview too (the provider's Check runs before any create): the CLI exits 1 with both violations", () => {
-        const r = spawnSync(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/policy-check.ts", "--stack", "dev", "--preview", "--program", PROGRAM], {
-            cwd: ROOT,
-            encoding: "utf8",
+    it("names them in a preview too (the provider's Check runs before any create): the CLI exits 1 with both violations", async () => {
+        const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+            const p = spawn(process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/policy-check.ts", "--stack", "dev", "--preview", "--program", PROGRAM], { cwd: ROOT });
+            let stdout = "";
+            let stderr = "";
+            p.stdout.on("data", (d) => (stdout += d));
+            p.stderr.on("data", (d) => (stderr += d));
+            p.on("error", reject);
+            p.on("close", (status) => resolve({ status, stdout, stderr }));
         });
         expect(r.status, r.stderr).toBe(1);
         const lines = r.stdout.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as { policy: string; level: string; urn: string });
         const web = lines.filter((l) => l.level === "mandatory" && l.urn.endsWith("docker:index/container:Container::web"));
         expect(web.map((l) => l.policy).sort()).toEqual(["app-reaches-only-pooler", "db-only-network-members"]);
-    });
+    }, 120_000);
 });
 
 /** Hand-built records: what a program looks like to the policies when a name is missing. */

@@ -7,7 +7,7 @@
  * repository reachable: no import leaves the pack, and module resolution from the temporary
  * directory cannot walk up into the repository's node_modules.
  */
-import { ChildProcess, spawn, spawnSync } from "node:child_process";
+import { ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -29,8 +29,21 @@ let pack: string;
 let server: ChildProcess | undefined;
 let client: any;
 
-function sh(cmd: string, args: string[], cwd: string): string {
-    const r = spawnSync(cmd, args, { cwd, encoding: "utf8", env: { ...process.env, NODE_PATH: "" }, timeout: 400_000 });
+/** Runs a command asynchronously (the test worker must keep answering vitest meanwhile). */
+function run(cmd: string, args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
+    return new Promise((resolve, reject) => {
+        const p = spawn(cmd, args, { cwd, env: { ...process.env, NODE_PATH: "" } });
+        let stdout = "";
+        let stderr = "";
+        p.stdout.on("data", (d) => (stdout += d));
+        p.stderr.on("data", (d) => (stderr += d));
+        p.on("error", reject);
+        p.on("close", (status) => resolve({ status, stdout, stderr }));
+    });
+}
+
+async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
+    const r = await run(cmd, args, cwd);
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
     return r.stdout;
 }
@@ -61,11 +74,11 @@ beforeAll(async () => {
     // The release's asset: a tarball of policy/ without node_modules (npm pack would drop the
     // lockfile), made the same way here and unpacked.
     const tarball = path.join(work, "db-tier-policy.tgz");
-    sh("tar", ["-czf", tarball, "--exclude=./node_modules", "-C", POLICY, "."], work);
+    await sh("tar", ["-czf", tarball, "--exclude=./node_modules", "-C", POLICY, "."], work);
     pack = path.join(work, "package");
     fs.mkdirSync(pack);
-    sh("tar", ["-xzf", tarball, "-C", pack], work);
-    sh("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"], pack);
+    await sh("tar", ["-xzf", tarball, "-C", pack], work);
+    await sh("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"], pack);
 }, 420_000);
 
 afterAll(() => {
@@ -95,12 +108,12 @@ describe("the policy pack, packed and installed outside the repository", () => {
         }
     });
 
-    it("resolves its dependencies inside the temporary directory, never in the repository", () => {
+    it("resolves its dependencies inside the temporary directory, never in the repository", async () => {
         for (const m of ["@pulumi/policy", "@pulumi/pulumi", "typescript", "js-yaml"]) {
-            const resolved = sh(process.execPath, ["-p", `require.resolve(${JSON.stringify(m)})`], pack).trim();
+            const resolved = (await sh(process.execPath, ["-p", `require.resolve(${JSON.stringify(m)})`], pack)).trim();
             expect(resolved.startsWith(pack + path.sep), `${m} -> ${resolved}`).toBe(true);
         }
-        const root = spawnSync(process.execPath, ["-p", 'require.resolve("vitest")'], { cwd: pack, encoding: "utf8" });
+        const root = await run(process.execPath, ["-p", 'require.resolve("vitest")'], pack);
         expect(root.status, "a root-only package must not be reachable from the pack").not.toBe(0);
     });
 
