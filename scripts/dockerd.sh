@@ -35,7 +35,7 @@ DOCKER_HOST_URL="unix://$SOCK"
 DOCKERD="${DBTIER_DOCKERD:-/usr/sbin/dockerd}"
 
 log() { printf 'dockerd.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit "${2:-1}"; }
+die() { log "ERROR: $1"; exit "${2:-1}"; }
 
 # The docker CLI: /usr/local/bin's static 28.x or docker.io's /usr/bin/docker, whichever is on PATH.
 cli() { DOCKER_HOST="$DOCKER_HOST_URL" docker "$@"; }
