@@ -43,17 +43,29 @@ function writeSecretFile(relative: string, text: string): void {
     if (!cleanupInstalled) {
         cleanupInstalled = true;
         // The provider has read every file by the time the program exits: the engine answers a
-        // registration only after the resource's create or update is done.
-        process.once("exit", () => {
-            for (const f of written) fs.rmSync(f, { force: true });
-            for (const dir of [path.resolve(SECRET_FILES_DIR), path.dirname(path.resolve(SECRET_FILES_DIR))]) {
-                try {
-                    fs.rmdirSync(dir); // only when empty: another run's files stay
-                } catch {
-                    break;
-                }
-            }
-        });
+        // registration only after the resource's create or update is done. A run cut short by a
+        // signal removes them too, then dies of that signal as it would have.
+        process.once("exit", removeSecretFiles);
+        for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+            const onSignal = () => {
+                removeSecretFiles();
+                process.removeListener(signal, onSignal);
+                if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+            };
+            process.on(signal, onSignal);
+        }
+    }
+}
+
+function removeSecretFiles(): void {
+    for (const f of written) fs.rmSync(f, { force: true });
+    written.clear();
+    for (const dir of [path.resolve(SECRET_FILES_DIR), path.dirname(path.resolve(SECRET_FILES_DIR))]) {
+        try {
+            fs.rmdirSync(dir); // only when empty: another run's files stay
+        } catch {
+            break;
+        }
     }
 }
 

@@ -199,6 +199,30 @@ describe("secret files on the deploying machine", () => {
         for (const s of report.sources) expect(fs.existsSync(path.join(dir, s)), s).toBe(false);
     }, 180_000);
 
+    it("a run cut short by SIGTERM or SIGINT removes them too, and still dies of that signal", async () => {
+        for (const signal of ["SIGTERM", "SIGINT"] as const) {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "previews-signal-"));
+            const p = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(__dirname, "support", "secret-files-child.ts"), "up", "wait"], { cwd: dir });
+            let stdout = "";
+            const report = await new Promise<{ sources: string[]; existing: string[] }>((resolve, reject) => {
+                p.stdout.on("data", (d) => {
+                    stdout += d;
+                    if (stdout.includes("\n")) resolve(JSON.parse(stdout.trim().split("\n").pop()!));
+                });
+                p.on("error", reject);
+                p.on("close", (code) => reject(new Error(`child exited ${code} before reporting`)));
+            });
+            expect(report.existing.length, signal).toBeGreaterThan(4);
+            for (const s of report.existing) expect(fs.existsSync(path.join(dir, s)), s).toBe(true);
+            // tsx forwards the signal to the program's process and exits as it does.
+            const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.on("exit", (code, sig) => resolve({ code, signal: sig })));
+            p.kill(signal);
+            const how = await ended;
+            expect(how.signal === signal || how.code === 128 + (signal === "SIGTERM" ? 15 : 2), `${signal}: ${JSON.stringify(how)}`).toBe(true);
+            for (const s of report.existing) expect(fs.existsSync(path.join(dir, s)), `${signal} left ${s}`).toBe(false);
+        }
+    }, 300_000);
+
     it("a preview writes none (the provider reads them only to create or update)", async () => {
         const { dir, report } = await run(true);
         expect(report.existing).toEqual([]);
