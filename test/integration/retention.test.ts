@@ -67,11 +67,12 @@ describe.skipIf(toolsMissing().length > 0)("retention with real WAL-G (compresse
         await sleep(1100);
         await insert("after-target");
 
-        // A compressed "day" placed so that the PITR anchor is b3: the last run then needs both
-        // kinds of delete (b2 before the anchor, b4 and b5 after it) and must spare b1, which
-        // is permanent and older than the cut.
+        // A compressed "day" placed so that the PITR anchor is b3 (the newest backup that
+        // finished by the horizon): the last run then needs both kinds of delete (b2 before the
+        // anchor, b5 after it) and must spare b1, which is permanent and older than the cut,
+        // and b4, tomorrow's anchor.
         const now = new Date();
-        const horizon = (Date.parse(b3.start_time) + Date.parse(b4.start_time)) / 2;
+        const horizon = (Date.parse(b3.finish_time) + Date.parse(b4.start_time)) / 2;
         const policy: RetentionPolicy = { daily: 1, weekly: 0, walDays: 1, dayMs: Math.round(now.getTime() - horizon) };
         const walBefore = await t.listKeys(WAL);
 
@@ -80,18 +81,22 @@ describe.skipIf(toolsMissing().length > 0)("retention with real WAL-G (compresse
         const b6 = after.find((b) => b.backup_name === rec.backup_name)!;
         const plan = planRetention([...marked, b6].map(toBackupInfo), now, policy);
 
-        expect(plan.keep).toEqual([
-            { name: b1.backup_name, reasons: ["permanent"] },
-            { name: b3.backup_name, reasons: ["pitr-anchor"] },
-            { name: b6.backup_name, reasons: ["daily", "newest"] },
-        ]);
+        const reasons = new Map(plan.keep.map((k) => [k.name, k.reasons]));
+        expect(reasons.get(b1.backup_name)).toEqual(["permanent"]);
+        expect(reasons.get(b3.backup_name)).toEqual(["pitr-anchor"]);
+        expect(reasons.get(b4.backup_name)).toEqual(["anchor-successor"]);
+        expect(reasons.get(b6.backup_name)).toEqual(["daily", "newest"]);
+        expect(reasons.has(b2.backup_name)).toBe(false);
+        // b5 is a successor only when a compressed ISO week starts between b4 and b5.
+        expect(plan.keep).toHaveLength(reasons.has(b5.backup_name) ? 5 : 4);
         expect(plan.deleteBefore).toBe(b3.backup_name);
         expect(plan.deletedByBefore).toEqual([b2.backup_name]);
-        expect(plan.deleteTargets).toEqual([b4.backup_name, b5.backup_name]);
+        expect(plan.deleteTargets).toEqual(reasons.has(b5.backup_name) ? [] : [b5.backup_name]);
         expect(after.map((b) => b.backup_name)).toEqual(plan.keep.map((k) => k.name));
-        expect(rec.retention.kept).toEqual([b1.backup_name, b3.backup_name, b6.backup_name].sort());
-        expect(rec.retention.deleted).toEqual([b2.backup_name, b4.backup_name, b5.backup_name]);
+        expect(rec.retention.kept).toEqual(plan.keep.map((k) => k.name).sort());
+        expect(rec.retention.deleted).toEqual([b2.backup_name, ...plan.deleteTargets]);
         expect(rec.retention.delete_before).toBe(b3.backup_name);
+        expect(rec.window.anchor).toBe(b3.backup_name);
         expect(rec.wal_verify?.integrity?.status).toBe("OK");
 
         // WAL: only segments older than the anchor's went, except the permanent backup's own;
@@ -105,12 +110,12 @@ describe.skipIf(toolsMissing().length > 0)("retention with real WAL-G (compresse
         expect([...walAfter].some((k) => segmentOf(k) === b1.wal_file_name), "the permanent backup's WAL").toBe(true);
         expect(gone.some((k) => segmentOf(k) === b2.wal_file_name)).toBe(true);
 
-        // Restore from the oldest kept non-permanent backup (b3) to the target: WAL across the
-        // range of the deleted b4 and b5.
+        // Restore to the target from the newest kept backup that finished before it (b4, the
+        // successor, or b5 when it is one too): when b5 was deleted, WAL across its range.
         const d = await t.cli(["drill", "--target-time", target.toISOString()]);
         const evidence = JSON.parse(readFileSync(lastLine(d.stdout), "utf8"));
         expect(d.code, JSON.stringify(evidence)).toBe(0);
-        expect(evidence.backup_name).toBe(b3.backup_name);
+        expect(evidence.backup_name).toBe(reasons.has(b5.backup_name) ? b5.backup_name : b4.backup_name);
         expect(Date.parse(evidence.recovered_to)).toBeLessThanOrEqual(target.getTime());
-    });
+    }, 420_000);
 });
