@@ -52,7 +52,12 @@ export interface CopyContext {
     readonly log: TextLog;
     readonly checks: DrillCheck[];
     readonly findings: Finding[];
+    /** The RTO deadline (ms since the epoch): checks are bounded by what is left of it, at least a minute. */
+    readonly deadline: number;
 }
+
+/** What is left of the RTO budget for one check, at least a minute (a check still gets to say why it failed). */
+export const budgetMs = (c: CopyContext): number => Math.max(60_000, c.deadline - Date.now());
 
 /**
  * Root's part, before any check: disable event triggers (they would run at the setup's DDL),
@@ -110,7 +115,7 @@ async function countDatabase(c: CopyContext, db: string, tables: readonly TableF
     const risky = tables.filter((t) => t.expressions);
     for (let i = 0; i < plain.length; i += COUNT_BATCH) {
         const batch = plain.slice(i, i + COUNT_BATCH);
-        const r = await pg.psql(c.spec, DRILL_ROLE, db, renderCountQuery(batch), { readOnly: true, timeoutMs: 3_600_000 });
+        const r = await pg.psql(c.spec, DRILL_ROLE, db, renderCountQuery(batch), { readOnly: true, timeoutMs: budgetMs(c) });
         const got = r.code === 0 ? parseCounts(r.stdout) : new Map<number, number>();
         if (r.code !== 0) errors.push(`${db}: ${pg.psqlError(r)}`);
         batch.forEach((t, j) => {
@@ -119,7 +124,7 @@ async function countDatabase(c: CopyContext, db: string, tables: readonly TableF
     }
     if (risky.length > 0) {
         const script = risky.flatMap((t, i) => (/[\n\r]/.test(t.schema + t.table) ? [] : [`\\echo '#' ${i}`, ...renderCopyCount(t), "\\echo '#' :ERROR"]));
-        const r = await pg.psql(c.spec, DRILL_ROLE, db, script.join("\n"), { readOnly: true, stopOnError: false, timeoutMs: 3_600_000 });
+        const r = await pg.psql(c.spec, DRILL_ROLE, db, script.join("\n"), { readOnly: true, stopOnError: false, timeoutMs: budgetMs(c) });
         // Lines: "# i", the count, "# false|true".
         const lines = r.stdout.split("\n");
         const got = new Map<number, number>();
@@ -226,11 +231,11 @@ export async function schemaVersion(c: CopyContext, schemaQuery: string | undefi
  * index expressions as the table's owner inside a security-restricted operation (PostgreSQL's
  * fix of CVE-2022-1552), so even that runs no application code with more than its owner's rights.
  */
-export async function runAmcheck(c: CopyContext, mode: AmcheckMode, timeoutMs: number): Promise<DrillCheck> {
+export async function runAmcheck(c: CopyContext, mode: AmcheckMode): Promise<DrillCheck> {
     return timed(c.checks, "amcheck", DRILL_ROLE, async () => {
         if (mode === "off") return { status: "skipped", detail: "disabled by drill.amcheck = off" };
         const args = ["-h", c.spec.scratchDir, "-p", String(pg.port(c.spec)), "-U", DRILL_ROLE, "--all", "--jobs", "2", ...(mode === "heapallindexed" ? ["--heapallindexed"] : [])];
-        const r = await run(join(c.spec.pgBinDir, "pg_amcheck"), args, { env: pg.clientEnv(c.spec, true), timeoutMs });
+        const r = await run(join(c.spec.pgBinDir, "pg_amcheck"), args, { env: pg.clientEnv(c.spec, true), timeoutMs: budgetMs(c) });
         const out = `${r.stdout}\n${r.stderr}`.trim();
         if (out !== "") c.log.addBlock("[pg_amcheck]", out.split("\n").slice(0, 200).join("\n"));
         if (r.code === 0) return { status: "passed", detail: `pg_amcheck --all${mode === "heapallindexed" ? " --heapallindexed" : ""}: no corruption in heap tables and B-tree indexes` };

@@ -56,6 +56,8 @@ export interface Evidence {
     schema_version: unknown;
     row_counts: Record<string, number | null>;
     checks: DrillCheck[];
+    /** Restore plus checks, in seconds: the checks share the RTO budget (each is bounded by what is left of it). */
+    drill_duration_seconds: number | null;
     /** The role the data checks ran as (created on the restored copy only). */
     drill_role: string;
     findings: Finding[];
