@@ -152,6 +152,18 @@ export function resetCostMarkdown(r: { meta: Meta; data: ResetCost } | undefined
         ...c.runs.map((r) => `| ${r.mode} | ${r.reset ? "on" : "off"} | ${r.rep} | ${r.tps.toFixed(0)} | ${r.latency_avg_ms ?? "–"} | ${r.failed_transactions} | ${r.loadavg1} | ${r.error ? r.error.replace(/\|/g, "/") : ""} |`),
         "",
     ];
+    const by = (m: Mode) => c.summary.find((s) => s.mode === m);
+    const verdict = (m: Mode): string => {
+        const s = by(m);
+        if (!s || s.cost_pct === null) return `${m}: not measured`;
+        return `${m} ×${s.ratio!.toFixed(2)} (${s.cost_pct.toFixed(0)} % fewer TPS: ${s.cost_pct <= 10 ? "within" : "outside"} the 10 % target)`;
+    };
+    L.push(
+        `**Reading**: the reset is one more statement (DISCARD ALL) on the server connection after every transaction, so its cost is relative to what a transaction does: ${verdict("select-only")} — one SELECT per transaction, so the server handles twice the statements; ${verdict("tpcb-like")} — seven statements per transaction. ` +
+            "A workload of single-statement transactions pays the most; the more statements a transaction runs, the less the one extra statement weighs. The machine was far from idle (load above), so absolute TPS are well below an idle run and the ratios carry that noise; ABBA alternation spreads it over both settings. " +
+            "Turning the reset off is safe only if no client ever sets session state (docs/SECURITY.md, \"Tenant safety of the pool\").",
+        "",
+    );
     return L;
 }
 
