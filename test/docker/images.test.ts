@@ -221,6 +221,12 @@ describe("pgbouncer image", () => {
 });
 
 describe("minio image", () => {
+    it("runs the MinIO binary the tests run (same bytes as the tools cache's)", async () => {
+        const inImage = (await ok(["run", "--rm", "--entrypoint", "sha256sum", IMAGES.minio, "/usr/local/bin/minio"])).split(/\s+/)[0];
+        const host = createHash("sha256").update(fs.readFileSync(path.join(toolsBin(), "minio"))).digest("hex");
+        expect(inImage).toBe(host);
+    });
+
     it("serves S3 with the credentials from its uploaded files, refuses others, and is healthy by the components' check", async () => {
         const [port] = await freePorts(1);
         const user = randomBytes(16).toString("hex");
