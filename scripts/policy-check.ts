@@ -128,6 +128,11 @@ async function main(): Promise<number> {
             recordProgram(program, { project: stack.project, stack: stack.stack, config: stack.config, secretKeys: stack.secretKeys, preview: args.preview }),
         );
     } catch (e) {
+        if (e instanceof ProgramError && (e.original as Error | undefined)?.name === "ConfigError") {
+            // The tier's validation refused the stack's config: say so plainly, by the stack file.
+            const file = ["yaml", "yml"].map((x) => `Pulumi.${args.stack}.${x}`).find((f) => fs.existsSync(path.join(ROOT, f))) ?? `Pulumi.${args.stack}.yaml`;
+            return fail(`stack ${args.stack}: the configuration in ${file} is invalid; fix these keys:\n${(e.original as Error).message}`);
+        }
         if (e instanceof ProgramError) return fail(`the program ${args.program} failed under the mock runtime with the config of Pulumi.${args.stack}.yaml:\n${e.message}`);
         throw e;
     }

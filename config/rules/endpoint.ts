@@ -34,7 +34,10 @@ export function isLoopbackHost(host: string): boolean {
 
 /** What the user wrote, safe to print: userinfo replaced by `***`. */
 export function shown(value: string): string {
-    return value.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, "$1***@");
+    const at = value.lastIndexOf("@");
+    if (at < 0) return value;
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(value)?.[0] ?? "";
+    return `${scheme}***${value.slice(at)}`;
 }
 
 /** Shape problems of an endpoint URL (any provider); undefined when fine. */
@@ -49,7 +52,8 @@ export function endpointShapeProblem(value: string): string | undefined {
         return "must not carry credentials (user:secret@); set them with pulumi config set --secret db-tier:storageAccessKeyId and db-tier:storageSecretAccessKey";
     }
     if (!["http:", "https:"].includes(url.protocol) || !url.hostname || url.pathname.replace(/\/$/, "") !== "" || url.search || url.hash) {
-        return `must be an http(s) URL like https://host[:port] with no path (got "${value}")`;
+        // A query string can carry a token (presigned URLs): it is not echoed either.
+        return `must be an http(s) URL like https://host[:port] with no path (got "${value.replace(/[?#].*$/, "?…")}")`;
     }
     return undefined;
 }

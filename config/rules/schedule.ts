@@ -11,8 +11,10 @@ export function shortestGapMinutes(s: CronSchedule): number {
     let shortest = Number.POSITIVE_INFINITY;
     for (let i = 1; i < times.length; i++) shortest = Math.min(shortest, times[i] - times[i - 1]);
     // Consecutive run days (every day, or two adjacent days of month/week) join last and first.
-    const everyDay = !s.domRestricted && !s.dowRestricted && s.months.size === 12;
-    const adjacentDays = [...s.daysOfWeek].some((d) => s.daysOfWeek.has((d + 1) % 7)) || [...s.daysOfMonth].some((d) => s.daysOfMonth.has(d + 1));
+    const everyDay = !s.domRestricted && !s.dowRestricted;
+    const adjacentDays =
+        (s.dowRestricted && [...s.daysOfWeek].some((d) => s.daysOfWeek.has((d + 1) % 7))) ||
+        (s.domRestricted && [...s.daysOfMonth].some((d) => s.daysOfMonth.has(d + 1)));
     if (everyDay || adjacentDays) shortest = Math.min(shortest, times[0] + 1440 - times[times.length - 1]);
     return shortest;
 }
