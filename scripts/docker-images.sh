@@ -91,6 +91,13 @@ if [ "${1:-}" = stage ]; then
 fi
 [ "$#" -eq 0 ] || [ "$1" = ensure ] || { echo "usage: $0 [ensure|stage]" >&2; exit 2; }
 
+# One run at a time per cache (two would rebuild the same contexts under each other).
+mkdir -p "$IMAGES_CACHE"
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$IMAGES_CACHE/.lock"
+  flock 9
+fi
+
 # --- engine -------------------------------------------------------------------------------------
 
 T0=$SECONDS
@@ -173,7 +180,7 @@ ensure_base() {
 
 # What the job runner is compiled from; a change to any of these recompiles it (else the
 # cached output is reused: tsc takes tens of seconds on a busy 2-core machine).
-JOB_RUNNER_SOURCES=(jobs render config vocabulary.ts tsconfig.json tsconfig.build.json node_modules/typescript/package.json)
+JOB_RUNNER_SOURCES=(jobs render vocabulary.ts tsconfig.json tsconfig.build.json node_modules/typescript/package.json)
 
 # The job runner, compiled from this checkout into the build context (never into the shared
 # bin/: compiling only jobs/ and what it imports, so an unrelated file mid-edit cannot break it).
@@ -197,7 +204,7 @@ EOF
     rm -f "$cfg"
     # Every compiled file must come from JOB_RUNNER_SOURCES, or the cache key would miss it.
     local stray
-    stray="$(cd "$cached.tmp" && find . -name '*.js' | grep -v -E '^\./(jobs|render|config)/|^\./vocabulary\.js$' || true)"
+    stray="$(cd "$cached.tmp" && find . -name '*.js' | grep -v -E '^\./(jobs|render)/|^\./vocabulary\.js$' || true)"
     [ -z "$stray" ] || die "the job runner imports files outside JOB_RUNNER_SOURCES: $stray"
     mv "$cached.tmp" "$cached"
   fi
