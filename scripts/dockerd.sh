@@ -68,6 +68,15 @@ route_conflicts() {
     grep -v -E "dev ($BRIDGE|br-[0-9a-f]{12})( |$)" || true
 }
 
+close_inherited_fds() {
+  local fd
+  for fd in $(ls "/proc/$BASHPID/fd"); do
+    # 0-2 are redirected by the caller; 255 is bash's own handle on this script.
+    [ "$fd" -gt 2 ] 2>/dev/null && [ "$fd" != 255 ] || continue
+    eval "exec $fd>&-" 2>/dev/null || true
+  done
+}
+
 ensure_bridge() {
   if ! ip link show "$BRIDGE" >/dev/null 2>&1; then
     ip link add "$BRIDGE" type bridge
@@ -103,7 +112,11 @@ start() {
   ensure_bridge
   log "starting dockerd (data root $DATA_ROOT, socket $SOCK, bridge $BRIDGE $BRIDGE_CIDR)"
   # setsid: the daemon outlives the shell that started it (the test runner stops it explicitly).
-  setsid "$DOCKERD" \
+  # Every descriptor above 2 is closed for it: an inherited pipe (a caller's `$(…)`) or lock
+  # (flock in docker-images.sh, install-tools.sh) would otherwise stay open as long as it runs.
+  (
+  close_inherited_fds
+  exec setsid "$DOCKERD" \
     --config-file "$RUN_DIR/daemon.json" \
     --data-root "$DATA_ROOT" \
     --exec-root "$RUN_DIR/exec" \
@@ -115,7 +128,8 @@ start() {
     --default-address-pool "base=$POOL,size=24" \
     --ip 127.0.0.1 \
     --log-level warn \
-    </dev/null >>"$LOG" 2>&1 &
+    </dev/null >>"$LOG" 2>&1
+  ) &
   local i
   for i in $(seq 90); do
     answers && break
