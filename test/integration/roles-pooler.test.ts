@@ -69,7 +69,9 @@ describe.skipIf(toolsMissing().length > 0)("roles, RLS and pgBouncer", () => {
         expect(await ok(v.DATABASE_SERVICE_URL, "SELECT count(*) FROM notes")).toBe("5");
         expect(await ok(v.DATABASE_URL, "SELECT count(*) FROM notes")).toBe("0"); // no tenant: fail closed
         expect(await ok(v.DATABASE_URL, "SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")).toBe("f");
-        const off = await t.psql(v.DATABASE_URL, ["SET row_security = off", "SELECT count(*) FROM notes"]);
+        // In one transaction: pgBouncer resets the server connection after each one, so a
+        // SET in a transaction of its own would be gone before the SELECT.
+        const off = await t.psql(v.DATABASE_URL, ["BEGIN", "SET LOCAL row_security = off", "SELECT count(*) FROM notes", "COMMIT"]);
         expect(off.code).not.toBe(0);
         expect(off.stderr).toMatch(/row-level security/);
         const forged = await t.psql(v.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", "INSERT INTO notes (owner, body) VALUES ('bob', 'forged')", "COMMIT"]);
