@@ -86,6 +86,9 @@ export async function productionStack(engine: Engine): Promise<ProductionStack> 
         engineHost: engine.host,
         dockerHosts: { "ssh://deploy@db-1.internal": engine.host },
         s3Endpoints: { [B2_STANDIN_ENDPOINT]: s3Endpoint },
+        // MinIO rejects a rule whose only action is AbortIncompleteMultipartUpload and drops
+        // it from one with others (B2 takes it): sent without it, each omission noted.
+        lifecycleFieldsTheStoreLacks: ["abortIncompleteMultipartUpload"],
         standIns: [{ container: B2_STANDIN_NAME, networkLabel: "backup-egress", aliases: [new URL(B2_STANDIN_ENDPOINT).hostname] }],
         prebuiltImages: prebuiltImages(),
     }, config);
