@@ -13,8 +13,11 @@
  *   --reps N                restore: timed runs per cell (median reported; default 3, quick 1);
  *                           pool-reset: runs per script and setting (default 3, quick 1)
  *   --lzma-max-scale N      restore: largest scale with an lzma backup (default: all)
- *   --skip pgbackrest,lzma  restore: leave these out
- *   --trials N              rpo: trials (default 5; quick 2)
+ *   --skip pgbackrest,lzma  restore, codecs: leave these out
+ *   --lzma-reps N           codecs: repetitions of the lzma pass (default 1)
+ *   --trials N              rpo: trials per option (default 5; quick 2)
+ *   --rpo-idle-only         rpo: only the bucket bytes per idle hour of each option
+ *   --rpo-options a,b       rpo: only the options starting with these (archive_timeout 60, archive_timeout 10, streaming)
  *   --clients 50,200,1000   pooling: client counts; pool-reset: the first one (default 200)
  *   --seconds N             pooling: seconds per pgbench run (default 60; quick 10);
  *                           archive-lag: run length (default 300; quick 30);
@@ -28,6 +31,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { tools } from "../local/settings";
 import { archiveLagBench, archiveLagSummary } from "./parts/archive-lag";
+import { codecsBench, codecsSummary } from "./parts/codecs";
 import { poolResetBench, poolResetSummary } from "./parts/pool-reset";
 import { poolingBench, poolingSummary } from "./parts/pooling";
 import { restoreBench, restoreSummary } from "./parts/restore";
@@ -51,14 +55,14 @@ function parseArgs(argv: string[]): Args {
         const k = argv[i];
         if (!k.startsWith("--")) throw new Error(`unexpected argument ${k}`);
         const name = k.slice(2);
-        if (["quick", "report-only"].includes(name)) a[name] = true;
+        if (["quick", "report-only", "rpo-idle-only"].includes(name)) a[name] = true;
         else {
             const val = argv[++i];
             if (val === undefined) throw new Error(`${k} needs a value`);
             a[name] = val;
         }
     }
-    const known = ["quick", "report-only", "only", "out", "docs", "scales", "concurrency", "reps", "lzma-max-scale", "skip", "trials", "clients", "seconds"];
+    const known = ["quick", "report-only", "only", "out", "docs", "scales", "concurrency", "reps", "lzma-max-scale", "lzma-reps", "rpo-options", "rpo-idle-only", "skip", "trials", "clients", "seconds"];
     for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
     const nums = (s: string | boolean | undefined): number[] | undefined =>
         typeof s === "string" ? s.split(",").map((x) => {
@@ -82,6 +86,9 @@ function parseArgs(argv: string[]): Args {
         concurrencies: nums(a.concurrency),
         reps: num(a.reps),
         lzmaMaxScale: num(a["lzma-max-scale"]),
+        lzmaReps: num(a["lzma-reps"]),
+        rpoIdleOnly: a["rpo-idle-only"] === true,
+        rpoOptions: typeof a["rpo-options"] === "string" ? a["rpo-options"].split(",") : undefined,
         skip: typeof a.skip === "string" ? new Set(a.skip.split(",")) : undefined,
         trials: num(a.trials),
         clients: nums(a.clients),
@@ -93,6 +100,7 @@ type Runner = (ctx: PartContext, o: BenchOptions) => Promise<unknown>;
 const RUNNERS: Record<PartName, { run: Runner; summary: (d: never) => string[] }> = {
     rpo: { run: rpoBench, summary: rpoSummary as (d: never) => string[] },
     restore: { run: restoreBench, summary: restoreSummary as (d: never) => string[] },
+    codecs: { run: codecsBench, summary: codecsSummary as (d: never) => string[] },
     pooling: { run: poolingBench, summary: poolingSummary as (d: never) => string[] },
     "pool-reset": { run: poolResetBench, summary: poolResetSummary as (d: never) => string[] },
     "archive-lag": { run: archiveLagBench, summary: archiveLagSummary as (d: never) => string[] },

@@ -30,7 +30,7 @@ export interface BackupArgs {
     readonly rpoSeconds?: number;
     /** Bound on one wal-push in seconds. Default 120. */
     readonly archivePushTimeoutSeconds?: number;
-    /** lz4 (default), zstd or lzma: the codecs of the pinned WAL-G v3.0.9 build. */
+    /** zstd (default), lz4 or lzma: the codecs of the pinned WAL-G v3.0.9 build (figures: docs/benchmarks.md). */
     readonly compression?: "lz4" | "zstd" | "lzma";
     /**
      * Stream WAL with `wal-g wal-receive` (its own container, replication role and slot) on top

@@ -20,6 +20,11 @@ export interface WalgEnvInput {
     readonly downloadConcurrency: number;
 }
 
+/** The suffix WAL-G gives every object it compressed with `method` (wal_005/<segment><suffix>). */
+export function walgFileExtension(method: WalgEnvInput["compression"]): string {
+    return { lz4: ".lz4", zstd: ".zst", lzma: ".lzma" }[method];
+}
+
 /** The backup prefix of one cluster in one environment. */
 export function walgPrefix(bucket: string, environment: string, cluster: string): string {
     return `s3://${bucket}/${environment}/${cluster}`;

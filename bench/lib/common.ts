@@ -22,6 +22,12 @@ export interface BenchOptions {
     readonly concurrencies?: number[];
     readonly reps?: number;
     readonly lzmaMaxScale?: number;
+    /** codecs: repetitions of the (slow) lzma pass. */
+    readonly lzmaReps?: number;
+    /** rpo: run only the options whose names start with these ("archive_timeout 10", "streaming"). */
+    readonly rpoOptions?: string[];
+    /** rpo: only the bucket-bytes-per-idle-hour measurement, no kill trials. */
+    readonly rpoIdleOnly?: boolean;
     readonly skip?: Set<string>;
 }
 

@@ -6,8 +6,8 @@ import { join } from "node:path";
 import { loadInfo } from "./proc";
 import { REPO } from "./tier";
 
-export type PartName = "rpo" | "restore" | "pooling" | "pool-reset" | "archive-lag";
-export const PARTS: readonly PartName[] = ["rpo", "restore", "pooling", "pool-reset", "archive-lag"];
+export type PartName = "rpo" | "restore" | "codecs" | "pooling" | "pool-reset" | "archive-lag";
+export const PARTS: readonly PartName[] = ["rpo", "restore", "codecs", "pooling", "pool-reset", "archive-lag"];
 
 export interface Meta {
     readonly part: PartName;

@@ -4,7 +4,7 @@
  *     the physical limit of this machine for the same bytes;
  *   - WAL-G through the restore drill's own code (jobs/restore-drill runDrill): backup-fetch,
  *     WAL replay to the end of the archive, promotion, and the check (count of
- *     pgbench_accounts at least scale x 100000) — lz4 and lzma backups, two download
+ *     pgbench_accounts at least scale x 100000) — lz4, zstd and lzma backups, two download
  *     concurrencies, over the tier's plain-HTTP MinIO and over the TLS front pgBackRest needs;
  *   - pgBackRest (Debian) backing up the same cluster to the same MinIO (through the TLS front,
  *     its own WAL archive via a second archive_command), restoring into the same scratch
@@ -40,7 +40,7 @@ export interface RestoreRow {
     readonly scale: number;
     readonly method: "copy" | "walg" | "pgbackrest";
     readonly transport: "disk" | "http" | "tls";
-    readonly compression: "none" | "lz4" | "lzma" | "zst";
+    readonly compression: "none" | "lz4" | "zstd" | "lzma" | "zst";
     /** WALG_DOWNLOAD_CONCURRENCY or pgBackRest process-max; null for the copy. */
     readonly concurrency: number | null;
     readonly runs: RestoreRun[];
@@ -145,12 +145,12 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
         rmSync(copyDir, { recursive: true, force: true });
         add({ scale, method: "copy", transport: "disk", compression: "none", concurrency: null, runs: copyRuns, stored_bytes: null, backup_s: null });
 
-        // 2. WAL-G through the drill: lzma first, then lz4 (the drill restores the newest backup).
-        const walgPass = async (compression: "lz4" | "lzma"): Promise<void> => {
+        // 2. WAL-G through the drill: lzma first, then zstd, then lz4 (the drill restores the newest backup).
+        const walgPass = async (compression: "lz4" | "zstd" | "lzma"): Promise<void> => {
             const push = await walgPush(t, compression);
             ctx.log(`scale ${scale}: wal-g backup-push ${compression}: ${push.seconds.toFixed(1)} s, ${(push.stored / 1e6).toFixed(0)} MB stored`);
             const variants: { transport: "http" | "tls"; conc: number }[] = concurrencies.map((conc) => ({ transport: "http" as const, conc }));
-            if (compression === "lz4" && usePgbackrest) variants.push({ transport: "tls", conc: Math.max(...concurrencies) });
+            if (compression !== "lzma" && usePgbackrest) variants.push({ transport: "tls", conc: Math.max(...concurrencies) });
             for (const { transport, conc } of variants) {
                 const env = walgEnvVariant(t, `${transport}-c${conc}`, {
                     WALG_DOWNLOAD_CONCURRENCY: String(conc),
@@ -163,8 +163,11 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
             }
         };
         if (scale <= lzmaMax && !skip.has("lzma")) await walgPass("lzma");
-        else notRun.push(`WAL-G lzma at scale ${scale} (lzma compresses at a few MB/s in WAL-G v1.1.1's pure-Go codec; run with --lzma-max-scale ${scale})`);
-        await walgPass("lz4");
+        else notRun.push(`WAL-G lzma at scale ${scale} (lzma compresses at a few MB/s in WAL-G's pure-Go codec; run with --lzma-max-scale ${scale})`);
+        if (!skip.has("zstd")) await walgPass("zstd");
+        else notRun.push(`WAL-G zstd at scale ${scale} (--skip zstd)`);
+        if (!skip.has("lz4")) await walgPass("lz4");
+        else notRun.push(`WAL-G lz4 at scale ${scale} (--skip lz4)`);
 
         // 3. pgBackRest, same data, same MinIO (through the TLS front), same scratch directory.
         if (br) {
@@ -188,7 +191,7 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-async function walgPush(t: BenchTier, compression: "lz4" | "lzma"): Promise<{ seconds: number; stored: number; name: string }> {
+async function walgPush(t: BenchTier, compression: "lz4" | "zstd" | "lzma"): Promise<{ seconds: number; stored: number; name: string }> {
     const t0 = Date.now();
     const r = await t.walg(["backup-push", t.l.pgData], { pg: true, overrides: { WALG_COMPRESSION_METHOD: compression }, timeoutSeconds: 7200 });
     const seconds = (Date.now() - t0) / 1000;

@@ -33,8 +33,8 @@ describe("the backup job killed mid-push", () => {
     it("lists no incomplete backup after the kill; the drill restores the last complete one; the next run succeeds", async () => {
         expect(await listedBackups(t)).toEqual([first]);
         const root = await t.root("postgres");
-        // WAL-G's backup session: from pg_start_backup() to pg_stop_backup() it holds a connection
-        // to the compat database; nothing else connects there during the test.
+        // WAL-G's backup session: from pg_backup_start() to pg_backup_stop() it holds a connection
+        // to database postgres (the backup job's); nothing else connects there during the test.
         const backupSessions = async (): Promise<number> =>
             Number(await t.value(root, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'postgres' AND pid <> pg_backend_pid()"));
 

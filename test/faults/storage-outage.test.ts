@@ -7,7 +7,8 @@
  * markers committed up to that point.
  *
  * 75 s outage in `npm test`, 2 minutes with DBTIER_FAULTS_LONG=1 (scripts/faults.sh). Not shorter:
- * WAL-G v1.1.1's wal-push keeps retrying a refused connection (silently, for minutes), so the
+ * WAL-G v3.0.9 keeps retrying a refused connection (silently, for minutes; measured for wal-fetch
+ * in test/integration/walg-exit-codes.test.ts, as v1.1.1 did for wal-push), so the
  * first failure Postgres sees is the archive_command's own timeout (60 s, pushTimeoutSeconds).
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";

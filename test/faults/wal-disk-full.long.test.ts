@@ -1,8 +1,8 @@
 /**
  * Fault: the WAL volume fills up. A 128 MB tmpfs is mounted on the data directory's pg_wal
  * (a volume of its own, still a real directory) and a writer commits 1 MB transactions until
- * Postgres cannot write WAL. (Not a symlinked pg_wal as `initdb -X` makes it: the pinned WAL-G
- * v1.1.1's backup-fetch does not restore that symlink, and a restored copy stops with
+ * Postgres cannot write WAL. (Not a symlinked pg_wal as `initdb -X` makes it: WAL-G v1.1.1's
+ * backup-fetch did not restore that symlink (not rechecked with v3.0.9), and a restored copy stops with
  * 'required WAL directory "pg_wal" does not exist' — found by this test's first version.) Asserted: the failure is reported clearly (the client gets "No space left on
  * device" with the file, the server log a PANIC, `npm run local -- up` refuses to start and
  * points at the log); after the volume is enlarged `up` starts the server again; nothing

@@ -8,10 +8,16 @@ import { join } from "node:path";
 import { GetBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderLifecycleRules } from "../../render/lifecycle";
+import { walgFileExtension } from "../../render/walg-env";
+import { compression } from "../../local/postgres";
 import { readPid } from "../../local/fsutil";
 import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
 
-const LZ4_FRAME_MAGIC = Buffer.from([0x04, 0x22, 0x4d, 0x18]);
+/** The tier's codec (the config default, as the local tier renders it) and its object suffix. */
+const CODEC = compression();
+const EXT = walgFileExtension(CODEC);
+/** The magic number a bare frame of that codec starts with: an encrypted object must not. */
+const FRAME_MAGIC = { lz4: Buffer.from([0x04, 0x22, 0x4d, 0x18]), zstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), lzma: Buffer.from([0xfd, 0x37, 0x7a, 0x58]) }[CODEC];
 const MARKER = "DBTIER-PLAINTEXT-MARKER-7f3a";
 
 describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", () => {
@@ -34,12 +40,12 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
         expect(w.stderr).toBe("");
         const segment = await switchAndWaitArchived(t, v.DATABASE_ROOT_URL);
         const keys = await t.listKeys("local/app/wal_005/");
-        expect(keys).toContain(`local/app/wal_005/${segment}.lz4`);
+        expect(keys).toContain(`local/app/wal_005/${segment}${EXT}`);
         expect(keys.every((k) => k.startsWith("local/app/wal_005/"))).toBe(true);
 
-        const stored = (await t.getObject(`local/app/wal_005/${segment}.lz4`))!;
+        const stored = (await t.getObject(`local/app/wal_005/${segment}${EXT}`))!;
         expect(stored.length).toBeGreaterThan(0);
-        expect(stored.subarray(0, 4).equals(LZ4_FRAME_MAGIC)).toBe(false); // not a bare lz4 frame
+        expect(stored.subarray(0, 4).equals(FRAME_MAGIC)).toBe(false); // not a bare frame: encrypted
         expect(stored.includes(Buffer.from(MARKER))).toBe(false);
 
         const out = join(t.dir, "fetched-segment");

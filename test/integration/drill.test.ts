@@ -4,6 +4,8 @@
  * restore.log land in the bucket; failed checks (minRows, a bad schema query) fail the drill
  * with evidence uploaded; Drizzle's migrations table gives the schema version by default.
  */
+import { walgFileExtension } from "../../render/walg-env";
+import { compression } from "../../local/postgres";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evidenceKeyPrefix } from "../../render/job-config";
@@ -245,7 +247,7 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
 
         const c = t.s3();
         const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
-        await c.send(new DeleteObjectCommand({ Bucket: "db-tier-local", Key: `local/app/wal_005/${lostSegment}.lz4` }));
+        await c.send(new DeleteObjectCommand({ Bucket: "db-tier-local", Key: `local/app/wal_005/${lostSegment}${walgFileExtension(compression())}` }));
         c.destroy();
 
         const show = await t.walg(["wal-show", "--detailed-json"]);
