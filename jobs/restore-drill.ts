@@ -192,7 +192,6 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         log.add(`schema version: ${JSON.stringify(ev.schema_version)}`);
         await runAmcheck(cc, config.amcheck ?? "heapallindexed");
         for (const f of findings) log.add(`finding: ${f.kind} ${f.database}.${f.object}: ${f.detail}`);
-        if (spec.keepPort) await pg.openKeptPort(spec);
     } catch (e) {
         failures.push(msg(e));
         log.add(`ERROR: ${msg(e)}`);
@@ -206,6 +205,11 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
 
     if (existsSync(pg.serverLog(spec))) log.addBlock("[postgres]", readFileSync(pg.serverLog(spec), "utf8"));
     if (opts.keepPort && pg.runningPid(spec) !== undefined) {
+        // Only now, with every check done (or failed), may the primary's roles log in.
+        await pg.openKeptPort(spec).catch((e) => {
+            failures.push(`opening the kept port: ${msg(e)}`);
+            log.add(`ERROR: opening the kept port: ${msg(e)}`);
+        });
         log.add(`the restored instance stays up on 127.0.0.1:${opts.keepPort} (data: ${pg.dataDir(spec)}); SCRAM logins with the primary's roles`);
     } else {
         try {
