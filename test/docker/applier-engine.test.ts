@@ -11,7 +11,8 @@ import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
 import type { StackState } from "./apply/types";
-import { docker, freePorts, PGBOUNCER_IMAGE, requireEngine, ROOT, setupOnce } from "./harness";
+import { docker, freePorts, PGBOUNCER_IMAGE, requireEngine, ROOT } from "./harness";
+import { setupOnce } from "./setup-once";
 
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
 let engine: Engine;

@@ -5,7 +5,8 @@
  */
 import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
-import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client, setupOnce } from "./harness";
+import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { setupOnce } from "./setup-once";
 import { devStack, DevStack } from "./stacks";
 import * as checks from "./tier-checks";
 

@@ -20,7 +20,6 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
-import { beforeAll, beforeEach } from "vitest";
 import { freePorts } from "../../local/net";
 import { Engine, runCli } from "./apply/engine";
 import type { ResourceState, StackState, Targets } from "./apply/types";
@@ -47,24 +46,6 @@ export async function requireEngine(images: readonly string[] = [POSTGRES_IMAGE,
         if (!(await engine.exists("images", image))) throw new Error(`image ${image} is not on the test engine: run scripts/docker-images.sh`);
     }
     return engine;
-}
-
-/**
- * beforeAll that, when it fails (no engine, no image, a failed apply), fails every test of
- * the file with its error instead of leaving them skipped: a missing engine is a failure.
- */
-export function setupOnce(fn: () => Promise<void>, timeoutMs: number): void {
-    let error: unknown;
-    beforeAll(async () => {
-        try {
-            await fn();
-        } catch (e) {
-            error = e;
-        }
-    }, timeoutMs);
-    beforeEach(() => {
-        if (error) throw error;
-    });
 }
 
 export interface ApplyReport {

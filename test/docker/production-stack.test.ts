@@ -9,7 +9,8 @@
 import { GetBucketLifecycleConfigurationCommand, GetBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
-import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client, setupOnce } from "./harness";
+import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { setupOnce } from "./setup-once";
 import { B2_STANDIN_ENDPOINT, B2_STANDIN_NAME, productionStack, ProductionStack } from "./stacks";
 import * as checks from "./tier-checks";
 

@@ -71,10 +71,12 @@ export async function productionStack(engine: Engine): Promise<ProductionStack> 
     const started = await docker(engine, ["start", B2_STANDIN_NAME]);
     if (started.code !== 0) throw new Error(`starting the B2 stand-in failed: ${started.stderr}`);
     const s3Endpoint = `http://127.0.0.1:${port}`;
-    await waitFor("the B2 stand-in", 60_000, async () => ((await fetch(`${s3Endpoint}/minio/health/live`).catch(() => undefined))?.ok ? true : undefined));
+    await waitFor("the B2 stand-in", 60_000, async () => ((await fetch(`${s3Endpoint}/minio/health/live`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined))?.ok ? true : undefined));
+    process.stderr.write(`stacks: B2 stand-in ${B2_STANDIN_NAME} up on ${s3Endpoint}\n`);
     const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "production-tls-"));
     const tls = selfSignedPair(tlsDir);
     fs.rmSync(tlsDir, { recursive: true, force: true });
+    process.stderr.write("stacks: TLS pair made\n");
     const config = {
         "db-tier:storage": { ...stackValue("production", "db-tier:storage"), endpoint: B2_STANDIN_ENDPOINT },
         "db-tier:storageAccessKeyId": accessKeyId,
