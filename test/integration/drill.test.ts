@@ -188,7 +188,7 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
         expect(byName.amcheck).toMatchObject({ status: "passed", role: "dbtier_drill" });
         expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by row-counts, schema, amcheck" });
-    });
+    }, 600_000); // a backup and a drill: over 3 minutes when the 2-core machine is shared
 
     it("--point oldest restores the oldest backup: to its own end while the cluster is younger than the window", async () => {
         const list = await t.walg(["backup-list", "--json"]);
