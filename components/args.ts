@@ -79,7 +79,7 @@ export interface PgbouncerArgs {
 export interface PostgresArgs {
     /** Image reference instead of building images/postgres. */
     readonly image?: string;
-    /** Default 100. */
+    /** Default 200; must hold every pgBouncer pool plus 10 (config/rules/pool-budget.ts). */
     readonly maxConnections?: number;
     /** Default `128MB`. */
     readonly sharedBuffers?: string;

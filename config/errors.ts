@@ -22,8 +22,11 @@ function describe(issue: z.ZodIssue): string {
             if (issue.received === "null") return `is empty (a YAML key with no value, or ~/null); ${issue.message.startsWith("must") ? issue.message : `write ${yamlType(issue.expected)}`}`;
             if (issue.expected === "integer" && issue.received === "float") return "must be a whole number";
             return issue.message.startsWith("must") ? `${issue.message} (got ${yamlType(issue.received)})` : `must be ${yamlType(issue.expected)} (got ${yamlType(issue.received)})`;
-        case z.ZodIssueCode.invalid_enum_value:
-            return `must be one of ${issue.options.join(", ")} (got "${String(issue.received)}")`;
+        case z.ZodIssueCode.invalid_enum_value: {
+            // `R2`, `Require`: the value is right but for its case, so say which one is meant.
+            const folded = issue.options.find((o) => String(o).toLowerCase() === String(issue.received).toLowerCase().trim());
+            return `must be one of ${issue.options.join(", ")} (got "${String(issue.received)}"${folded !== undefined ? `; write ${String(folded)}` : ""})`;
+        }
         case z.ZodIssueCode.too_small:
             if (issue.message.startsWith("must")) return issue.message;
             if (issue.type === "string") return "must not be empty";
