@@ -51,7 +51,8 @@ function expectWellFormed(r: Run): void {
     }
 }
 
-describe.concurrent("npm run policy:check", () => {
+// Each case is a whole program run (tsx, the mock runtime, 40-60 resources): generous on a busy machine.
+describe.concurrent("npm run policy:check", { timeout: 240_000 }, () => {
     it.each(["dev", "preview", "production"])("the real %s stack has no mandatory violation (exit 0)", async (stack) => {
         const r = await run(["--stack", stack]);
         expect(r.code, r.stderr).toBe(0);
