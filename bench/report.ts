@@ -109,7 +109,7 @@ export function writeReport(outDir: string, docsFile: string): string {
         );
     }
     L.push("");
-    const missing = (["rpo", "restore", "pooling", "archive-lag"] as const).filter((p) => !load(outDir, p));
+    const missing = (["rpo", "restore", "codecs", "pooling", "archive-lag"] as const).filter((p) => !load(outDir, p));
     if (missing.length) L.push(`Not measured yet: ${missing.join(", ")} (run \`npm run bench -- --only ${missing.join(",")}\`).`, "");
 
     L.push("## What was run, and what was not", "");
@@ -353,7 +353,8 @@ export function writeReport(outDir: string, docsFile: string): string {
         "```bash",
         "npm run bench                                   # everything (about 40 min on 2 cores); writes docs/benchmarks.md",
         "npm run bench -- --quick                        # everything, small (about 7 min); writes .bench/quick/",
-        "npm run bench -- --only rpo --trials 5",
+        "npm run bench -- --only rpo --trials 5          # the three options in turn; --rpo-options streaming for one",
+        "npm run bench -- --only codecs --scales 50 --reps 3 --lzma-reps 1",
         "npm run bench -- --only restore --scales 10,50,200 --concurrency 1,4 --reps 3",
         "npm run bench -- --only pooling --clients 50,200,1000 --seconds 60",
         "npm run bench -- --only archive-lag --seconds 300",
