@@ -45,6 +45,9 @@ describe("pack config", () => {
 
     it("retentionDays raises the floor of the lifecycle rules", async () => {
         const f = compliant();
+        // The tier renders no age-based rule on backup data; an engineer's 70-day rule is
+        // outside a 60-day window (with its week of margin) but inside a 90-day one.
+        f.s.get(f.bucket.lifecycle).inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 70 } });
         expect(await check(f.s.records, { "backup-bucket-lifecycle": { retentionDays: 60 } })).toEqual([]);
         expect(names(mandatory(await check(f.s.records, { "backup-bucket-lifecycle": { retentionDays: 90 } })))).toEqual(["backup-bucket-lifecycle"]);
     });

@@ -1,11 +1,12 @@
-// A safety-net rule that expires backups after 14 days, inside the retention window.
+// A careless engineer adds an age-based rule that expires backup data after 14 days, inside
+// the 30-day retention window (the tier itself renders no age-based rule on backup data).
 import { deploy, editResource } from "./tier";
 
 deploy({
     transformations: [
         editResource("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", (p) => ({
             ...p,
-            rules: p.rules.map((r: { id: string; expiration?: { days: number } }) => (r.id.startsWith("backup-safety-net") ? { ...r, expiration: { days: 14 } } : r)),
+            rules: [...p.rules, { id: "expire-old-backups", status: "Enabled", filter: { prefix: "" }, expiration: { days: 14 } }],
         })),
     ],
 });
