@@ -9,6 +9,9 @@ docker info >/dev/null 2>&1 || { echo "up:dev: no Docker engine is reachable (do
 [ -d node_modules ] || npm ci --no-audit --no-fund
 # The Postgres image ships the compiled job runner (bin/jobs), built from this checkout.
 npm run build
+# The images copy the WAL-G and MinIO binaries the test suite runs (built by
+# scripts/install-tools.sh) from images/staged/; stage them first.
+bash scripts/docker-images.sh stage
 # The dev stack has no secrets in its config; the passphrase only encrypts generated
 # secrets in the local state. Set your own to keep them from anyone who can read the state.
 export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE-}"
