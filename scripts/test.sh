@@ -37,6 +37,7 @@ suite faults vitest.faults.config.ts
 # The tier on a real Docker engine: engine started and images ensured (cached) first.
 echo "== docker engine and images"
 eval "$(bash scripts/docker-images.sh)"
+bash test/docker/reset-engine.sh
 suite docker vitest.docker.config.ts
 
 # One closing line over every suite (vitest prints one per run).

@@ -26,6 +26,7 @@ trap cleanup EXIT
 
 t0=$SECONDS
 eval "$(bash scripts/docker-images.sh)"
+bash test/docker/reset-engine.sh
 echo "== docker: engine and images ready in $((SECONDS - t0)) s"
 status=0
 npx vitest run --config vitest.docker.config.ts --reporter=default --reporter=json --outputFile.json="$results/docker.json" "$@" || status=$?
