@@ -41,13 +41,4 @@ bash test/docker/reset-engine.sh
 suite docker vitest.docker.config.ts
 
 # One closing line over every suite (vitest prints one per run).
-node -e '
-const fs = require("fs"), path = require("path");
-let passed = 0, failed = 0, skipped = 0;
-for (const f of fs.readdirSync(process.argv[1])) {
-  const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
-  passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
-}
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-if (failed > 0 || passed === 0) process.exit(1);
-' "$results"
+node scripts/closing-line.cjs "$results"

@@ -33,14 +33,5 @@ npx vitest run --config vitest.docker.config.ts --reporter=default --reporter=js
 echo "== docker: $((SECONDS - t0)) s in all"
 
 # The closing line, counted as scripts/test.sh counts it.
-node -e '
-const fs = require("fs"), path = require("path");
-let passed = 0, failed = 0, skipped = 0;
-for (const f of fs.readdirSync(process.argv[1])) {
-  const r = JSON.parse(fs.readFileSync(path.join(process.argv[1], f), "utf8"));
-  passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + r.numTodoTests;
-}
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-if (failed > 0 || passed === 0) process.exit(1);
-' "$results" || status=1
+node scripts/closing-line.cjs "$results" || status=1
 exit "$status"
