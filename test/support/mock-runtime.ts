@@ -8,6 +8,7 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
+import { uploadText } from "../../components/tier-container";
 
 export interface RecordedResource {
     readonly type: string;
@@ -109,7 +110,11 @@ export function plain<T = any>(value: unknown): T {
     return value as T;
 }
 
-/** The content of the file a container uploads at `file`. */
+/**
+ * The content of the file a container uploads at `file`: inline content, or, for a secret
+ * file uploaded by `source`, the text written there for the provider (components/tier-container).
+ */
 export function uploadAt(c: RecordedResource, file: string): string | undefined {
-    return plain<{ file: string; content: string }[]>(c.inputs.uploads ?? []).find((u) => u.file === file)?.content;
+    const upload = plain<{ file: string; content?: string; contentBase64?: string; source?: string }[]>(c.inputs.uploads ?? []).find((u) => u.file === file);
+    return upload ? uploadText(upload) : undefined;
 }
