@@ -89,7 +89,9 @@ export function writeReport(outDir: string, docsFile: string): string {
         const size = d.scales.find((s) => s.scale === top)!.dataset_bytes;
         L.push(
             `| Restore throughput, scale ${top} (${f(size / 1e9, 2)} GB), start of restore to passing check | WAL-G ${codec}: **${f(w?.mb_s)} MB/s** = **${fr(ratio(w?.mb_s, copy?.mb_s))} of the copy limit** (${f(copy?.mb_s)} MB/s)` +
-                (b ? ` and **${fr(ratio(w?.mb_s, b.mb_s))} pgBackRest** ${peerCodec} (${f(b.mb_s)} MB/s; like for like through the same TLS front: ${fr(ratio(wt?.mb_s, b.mb_s))}; download-and-unpack alone, TLS: ${fr(ratio(wt?.fetch_mb_s, b.fetch_mb_s))})` : "") +
+                (b
+                    ? ` and **${fr(ratio(w?.mb_s, b.mb_s))} pgBackRest** ${peerCodec} (${f(b.mb_s)} MB/s; like for like through the same TLS front: ${fr(ratio(wt?.mb_s, b.mb_s))}; download-and-unpack alone, TLS: ${fr(ratio(wt?.fetch_mb_s, b.fetch_mb_s))})`
+                    : "") +
                 ` | \`npm run bench -- --only restore --scales ${d.scales.map((s) => s.scale).join(",")}\` |`,
         );
     }
@@ -117,8 +119,14 @@ export function writeReport(outDir: string, docsFile: string): string {
 
     L.push("## What was run, and what was not", "");
     const ran: string[] = [];
-    if (rpo) ran.push(`RPO: ${rpoOptions(rpo.data).map((o) => `${o.option} ${o.trials.length} trials`).join(", ")}${rpo.meta.quick ? " (quick)" : ""}.`);
-    if (codecs) ran.push(`Codecs: ${codecs.data.rows.map((r) => `${r.codec} ×${r.runs.length}`).join(", ")} at scale ${codecs.data.scale}.`);
+    if (rpo)
+        ran.push(
+            `RPO: ${rpoOptions(rpo.data)
+                .map((o) => `${o.option} ${o.trials.length} trials`)
+                .join(", ")}${rpo.meta.quick ? " (quick)" : ""}.`,
+        );
+    if (codecs)
+        ran.push(`Codecs: ${codecs.data.rows.map((r) => `${r.codec} ×${r.runs.length}`).join(", ")} at scale ${codecs.data.scale}.`);
     if (restore) {
         const d = restore.data;
         ran.push(
@@ -126,7 +134,10 @@ export function writeReport(outDir: string, docsFile: string): string {
                 `pgBackRest lz4 and zst at process-max ${d.concurrencies.join(" and ")}; ${d.reps} timed run${d.reps > 1 ? "s" : ""} per cell${restore.meta.quick ? " (quick)" : ""}.`,
         );
     }
-    if (pooling) ran.push(`Pooling: select-only and tpcb-like at ${[...new Set(pooling.data.runs.map((r) => r.clients))].join(", ")} clients, pooled and direct, one ${pooling.data.seconds} s run each${pooling.meta.quick ? " (quick)" : ""}.`);
+    if (pooling)
+        ran.push(
+            `Pooling: select-only and tpcb-like at ${[...new Set(pooling.data.runs.map((r) => r.clients))].join(", ")} clients, pooled and direct, one ${pooling.data.seconds} s run each${pooling.meta.quick ? " (quick)" : ""}.`,
+        );
     if (lag) ran.push(`Archive lag: one ${lag.data.seconds} s run${lag.meta.quick ? " (quick)" : ""}.`);
     L.push(...ran.map((x) => `- Run: ${x}`));
     L.push(
@@ -144,7 +155,16 @@ export function writeReport(outDir: string, docsFile: string): string {
     // 1. RPO
     L.push("## 1. RPO, measured: the options", "");
     if (!rpo) L.push("_Not run._", "");
-    else L.push(...rpoMarkdown(rpo.data, metaLine(rpo.meta), rpo.meta.quick, chart, rpoIdle ? { data: rpoIdle.data, meta: metaLine(rpoIdle.meta) } : undefined));
+    else
+        L.push(
+            ...rpoMarkdown(
+                rpo.data,
+                metaLine(rpo.meta),
+                rpo.meta.quick,
+                chart,
+                rpoIdle ? { data: rpoIdle.data, meta: metaLine(rpoIdle.meta) } : undefined,
+            ),
+        );
 
     // 1b. Codecs
     L.push("## 1b. WAL-G codecs: size, backup time, fetch time", "");
@@ -189,7 +209,16 @@ export function writeReport(outDir: string, docsFile: string): string {
         for (const r of d.rows) {
             const copy = d.rows.find((x) => x.scale === r.scale && x.method === "copy");
             // pgBackRest counterpart: same concurrency and transport where there is one, lz4 for lz4, zst for zstd and lzma.
-            const peers = r.method === "walg" ? d.rows.filter((x) => x.scale === r.scale && x.method === "pgbackrest" && x.concurrency === r.concurrency && x.compression === (r.compression === "lz4" ? "lz4" : "zst")) : [];
+            const peers =
+                r.method === "walg"
+                    ? d.rows.filter(
+                          (x) =>
+                              x.scale === r.scale &&
+                              x.method === "pgbackrest" &&
+                              x.concurrency === r.concurrency &&
+                              x.compression === (r.compression === "lz4" ? "lz4" : "zst"),
+                      )
+                    : [];
             const peer = peers[0];
             const rec = r.runs.length ? r.median_total_s - r.median_fetch_s : null;
             L.push(
@@ -199,7 +228,8 @@ export function writeReport(outDir: string, docsFile: string): string {
         L.push("");
         if (d.reps > 1) {
             L.push("<details><summary>every run</summary>", "", "| scale | method | runs: total s (fetch s) |", "| --- | --- | --- |");
-            for (const r of d.rows) L.push(`| ${r.scale} | ${label(r)} | ${r.runs.map((x) => `${f(x.total_s)} (${f(x.fetch_s)})`).join(", ")} |`);
+            for (const r of d.rows)
+                L.push(`| ${r.scale} | ${label(r)} | ${r.runs.map((x) => `${f(x.total_s)} (${f(x.fetch_s)})`).join(", ")} |`);
             L.push("", "</details>", "");
         }
         {
@@ -207,7 +237,9 @@ export function writeReport(outDir: string, docsFile: string): string {
             const c = Math.max(...d.concurrencies);
             const lo = Math.min(...d.concurrencies);
             const pick = (m: string, tr: string, comp: string, conc: number | null): RestoreRow | undefined =>
-                d.rows.find((r) => r.scale === top && r.method === m && r.transport === tr && r.compression === comp && r.concurrency === conc);
+                d.rows.find(
+                    (r) => r.scale === top && r.method === m && r.transport === tr && r.compression === comp && r.concurrency === conc,
+                );
             const copy = pick("copy", "disk", "none", null);
             const w = pick("walg", "http", "lz4", c);
             const w1 = pick("walg", "http", "lz4", lo);
@@ -231,11 +263,19 @@ export function writeReport(outDir: string, docsFile: string): string {
                 L.push(
                     `**Reading (scale ${top})**: WAL-G lz4 at the tier's download concurrency (${c}) restores to a passing check at ${f(w.mb_s)} MB/s, ${fr(ratio(w.mb_s, copy.mb_s))} the copy limit; ` +
                         `its download-and-unpack part alone runs at ${f(w.fetch_mb_s)} MB/s (${fr(ratio(w.fetch_mb_s, copy.mb_s))} the copy), the rest is a fixed ~${f(w.median_total_s - w.median_fetch_s)} s of start, replay, promotion and the count. ` +
-                        (w1 ? `Concurrency ${lo} instead of ${c}: ${f(w1.mb_s)} MB/s (the ${f(d.scales.find((x) => x.scale === top)!.dataset_bytes / 1e9, 1)} GB backup is cut into 1 GiB tar partitions, fetched in parallel; at the smaller scales there is one partition and concurrency changes nothing). ` : "") +
+                        (w1
+                            ? `Concurrency ${lo} instead of ${c}: ${f(w1.mb_s)} MB/s (the ${f(d.scales.find((x) => x.scale === top)!.dataset_bytes / 1e9, 1)} GB backup is cut into 1 GiB tar partitions, fetched in parallel; at the smaller scales there is one partition and concurrency changes nothing). `
+                            : "") +
                         (wt ? `Through the TLS front WAL-G loses ${f((1 - wt.mb_s / w.mb_s) * 100, 0)} %. ` : "") +
-                        (b ? `pgBackRest lz4 with process-max ${c}: ${f(b.mb_s)} MB/s, so WAL-G is ${fr(ratio(w.mb_s, b.mb_s))} pgBackRest (${fr(ratio(wt?.mb_s, b.mb_s))} like for like over TLS)${b1 ? `; single-process pgBackRest manages ${f(b1.mb_s)} MB/s` : ""}. ` : "") +
-                        (wzs && bz ? `zstd on both sides: WAL-G zstd ${f(wzs.mb_s)} MB/s over HTTP${wzt ? `, ${f(wzt.mb_s)} MB/s through the TLS front` : ""}, pgBackRest zst ${f(bz.mb_s)} MB/s: WAL-G/pgBackRest = ${fr(ratio(wzt?.mb_s ?? wzs.mb_s, bz.mb_s))}${wzt ? " like for like" : ""}. ` : "") +
-                        (wz ? `WAL-G lzma: ${f(wz.mb_s)} MB/s (pure-Go decompression; smallest backup, by far the slowest backup-push). ` : ""),
+                        (b
+                            ? `pgBackRest lz4 with process-max ${c}: ${f(b.mb_s)} MB/s, so WAL-G is ${fr(ratio(w.mb_s, b.mb_s))} pgBackRest (${fr(ratio(wt?.mb_s, b.mb_s))} like for like over TLS)${b1 ? `; single-process pgBackRest manages ${f(b1.mb_s)} MB/s` : ""}. `
+                            : "") +
+                        (wzs && bz
+                            ? `zstd on both sides: WAL-G zstd ${f(wzs.mb_s)} MB/s over HTTP${wzt ? `, ${f(wzt.mb_s)} MB/s through the TLS front` : ""}, pgBackRest zst ${f(bz.mb_s)} MB/s: WAL-G/pgBackRest = ${fr(ratio(wzt?.mb_s ?? wzs.mb_s, bz.mb_s))}${wzt ? " like for like" : ""}. `
+                            : "") +
+                        (wz
+                            ? `WAL-G lzma: ${f(wz.mb_s)} MB/s (pure-Go decompression; smallest backup, by far the slowest backup-push). `
+                            : ""),
                     "",
                 );
             }
@@ -245,13 +285,65 @@ export function writeReport(outDir: string, docsFile: string): string {
         const c = Math.max(...d.concurrencies);
         const series: { name: string; pick: (s: number) => RestoreRow | undefined }[] = [
             { name: "copy (limit)", pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "copy") },
-            { name: `WAL-G lz4 c${c} HTTP`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "lz4" && r.transport === "http" && r.concurrency === c) },
-            { name: `WAL-G lz4 c${c} TLS`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "lz4" && r.transport === "tls" && r.concurrency === c) },
-            { name: `WAL-G zstd c${c} HTTP`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "zstd" && r.transport === "http" && r.concurrency === c) },
-            { name: `WAL-G zstd c${c} TLS`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "zstd" && r.transport === "tls" && r.concurrency === c) },
-            { name: `WAL-G lzma c${c} HTTP`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "lzma" && r.concurrency === c) },
-            { name: `pgBackRest lz4 p${c}`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "pgbackrest" && r.compression === "lz4" && r.concurrency === c) },
-            { name: `pgBackRest zst p${c}`, pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "pgbackrest" && r.compression === "zst" && r.concurrency === c) },
+            {
+                name: `WAL-G lz4 c${c} HTTP`,
+                pick: (s: number) =>
+                    d.rows.find(
+                        (r) =>
+                            r.scale === s &&
+                            r.method === "walg" &&
+                            r.compression === "lz4" &&
+                            r.transport === "http" &&
+                            r.concurrency === c,
+                    ),
+            },
+            {
+                name: `WAL-G lz4 c${c} TLS`,
+                pick: (s: number) =>
+                    d.rows.find(
+                        (r) =>
+                            r.scale === s && r.method === "walg" && r.compression === "lz4" && r.transport === "tls" && r.concurrency === c,
+                    ),
+            },
+            {
+                name: `WAL-G zstd c${c} HTTP`,
+                pick: (s: number) =>
+                    d.rows.find(
+                        (r) =>
+                            r.scale === s &&
+                            r.method === "walg" &&
+                            r.compression === "zstd" &&
+                            r.transport === "http" &&
+                            r.concurrency === c,
+                    ),
+            },
+            {
+                name: `WAL-G zstd c${c} TLS`,
+                pick: (s: number) =>
+                    d.rows.find(
+                        (r) =>
+                            r.scale === s &&
+                            r.method === "walg" &&
+                            r.compression === "zstd" &&
+                            r.transport === "tls" &&
+                            r.concurrency === c,
+                    ),
+            },
+            {
+                name: `WAL-G lzma c${c} HTTP`,
+                pick: (s: number) =>
+                    d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "lzma" && r.concurrency === c),
+            },
+            {
+                name: `pgBackRest lz4 p${c}`,
+                pick: (s: number) =>
+                    d.rows.find((r) => r.scale === s && r.method === "pgbackrest" && r.compression === "lz4" && r.concurrency === c),
+            },
+            {
+                name: `pgBackRest zst p${c}`,
+                pick: (s: number) =>
+                    d.rows.find((r) => r.scale === s && r.method === "pgbackrest" && r.compression === "zst" && r.concurrency === c),
+            },
         ].filter((s) => d.scales.some((sc) => s.pick(sc.scale)));
         L.push(
             chart(
@@ -260,7 +352,10 @@ export function writeReport(outDir: string, docsFile: string): string {
                     title: "Restore to a passing check vs a plain copy",
                     yLabel: "MB/s (dataset bytes / wall time)",
                     series: series.map((s) => s.name),
-                    groups: d.scales.map((s) => ({ label: `scale ${s.scale} (${f(s.dataset_bytes / 1e6, 0)} MB)`, values: series.map((x) => x.pick(s.scale)?.mb_s ?? null) })),
+                    groups: d.scales.map((s) => ({
+                        label: `scale ${s.scale} (${f(s.dataset_bytes / 1e6, 0)} MB)`,
+                        values: series.map((x) => x.pick(s.scale)?.mb_s ?? null),
+                    })),
                     valueLabels: true,
                 }),
             ),
@@ -284,14 +379,22 @@ export function writeReport(outDir: string, docsFile: string): string {
                 `"connection errors" counts refused logins in the server logs during the run (Postgres "sorry, too many clients already" or "remaining connection slots are reserved for non-replication superuser connections", pgBouncer "no more connections allowed"); pgbench stops at the first refused connection, so for the direct runs above \`max_connections\` the capacity probe below gives the full count.`,
             "",
         );
-        L.push("| script | path | clients | TPS | latency avg (ms) | stddev (ms) | transactions | failed | connection errors | note |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        L.push(
+            "| script | path | clients | TPS | latency avg (ms) | stddev (ms) | transactions | failed | connection errors | note |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        );
         for (const r of d.runs) {
             L.push(
                 `| ${r.mode} | ${r.path} | ${r.clients} | **${f(r.tps, 0)}** | ${f(r.latency_avg_ms, 1)} | ${f(r.latency_stddev_ms, 1)} | ${r.transactions} | ${r.failed_transactions + r.aborted_clients} | ${r.connection_errors} | ${r.error ? r.error.replace(/\|/g, "/") : ""} |`,
             );
         }
         L.push("");
-        L.push("Connection capacity (N simultaneous logins, each then running `SELECT 1`):", "", "| path | attempted | accepted | refused | first error |", "| --- | --- | --- | --- | --- |");
+        L.push(
+            "Connection capacity (N simultaneous logins, each then running `SELECT 1`):",
+            "",
+            "| path | attempted | accepted | refused | first error |",
+            "| --- | --- | --- | --- | --- |",
+        );
         for (const c of d.capacity) L.push(`| ${c.path} | ${c.attempted} | ${c.connected} | ${c.refused} | ${c.sample_error ?? ""} |`);
         L.push("");
         {
@@ -314,7 +417,10 @@ export function writeReport(outDir: string, docsFile: string): string {
             );
         }
         for (const h of d.headline) {
-            L.push(`**Headline (${h.mode})**: pooled TPS at ${h.pooled_clients} clients / direct TPS at ${h.direct_clients} clients = ${f(h.pooled_tps, 0)} / ${f(h.direct_tps, 0)} = **${h.ratio === null ? "n/a" : h.ratio.toFixed(2)}**.`, "");
+            L.push(
+                `**Headline (${h.mode})**: pooled TPS at ${h.pooled_clients} clients / direct TPS at ${h.direct_clients} clients = ${f(h.pooled_tps, 0)} / ${f(h.direct_tps, 0)} = **${h.ratio === null ? "n/a" : h.ratio.toFixed(2)}**.`,
+                "",
+            );
         }
         const xs = [...new Set(d.runs.map((r) => r.clients))].sort((a, b) => a - b);
         L.push(
@@ -350,8 +456,14 @@ export function writeReport(outDir: string, docsFile: string): string {
                 "Lag in segments = completed segments not yet archived (current segment − `last_archived_wal` − 1); lag in seconds = age of the oldest `.ready` file (how long the oldest waiting segment has waited).",
             "",
         );
-        L.push("| TPS | WAL written | WAL rate | segments archived | archive failures | largest lag (segments) | largest `.ready` count | largest lag (s) | drained after load |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-        L.push(`| ${f(d.tps, 0)} | ${f(d.wal_mb, 0)} MB | ${f(d.wal_mb_s, 2)} MB/s | ${d.segments_archived} | ${d.archive_failures} | **${d.max_lag_segments}** | ${d.max_ready_files} | **${f(d.max_lag_seconds, 1)}** | ${d.drain_s === null ? "not within 10 min" : `${f(d.drain_s, 1)} s`} |`, "");
+        L.push(
+            "| TPS | WAL written | WAL rate | segments archived | archive failures | largest lag (segments) | largest `.ready` count | largest lag (s) | drained after load |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        );
+        L.push(
+            `| ${f(d.tps, 0)} | ${f(d.wal_mb, 0)} MB | ${f(d.wal_mb_s, 2)} MB/s | ${d.segments_archived} | ${d.archive_failures} | **${d.max_lag_segments}** | ${d.max_ready_files} | **${f(d.max_lag_seconds, 1)}** | ${d.drain_s === null ? "not within 10 min" : `${f(d.drain_s, 1)} s`} |`,
+            "",
+        );
         L.push(
             `Sampling every 500 ms, the largest lag in seconds can be up to 0.5 s short of the truth. At ${f(d.wal_mb_s, 1)} MB/s of WAL a segment fills every ${f(16.777216 / d.wal_mb_s, 1)} s, and one \`wal-push\` (lz4 + libsodium + upload to MinIO) takes well under that, so the archiver keeps up: at most one completed segment ever waited. ` +
                 `\`archive_timeout\` (${d.archive_timeout_s} s) plays no part here: under this load segments fill in seconds. The lag is what bounds the RPO while writes are heavy: ` +
@@ -377,7 +489,15 @@ export function writeReport(outDir: string, docsFile: string): string {
         "",
     );
     const versions = [rpo, restore, pooling, lag].find((x): x is PartResult<never> => !!x)?.meta.versions;
-    if (versions) L.push("Versions: " + Object.entries(versions).map(([k, v]) => `${k} \`${v}\``).join(", ") + ".", "");
+    if (versions)
+        L.push(
+            "Versions: " +
+                Object.entries(versions)
+                    .map(([k, v]) => `${k} \`${v}\``)
+                    .join(", ") +
+                ".",
+            "",
+        );
     writeFileSync(docsFile, L.join("\n"));
     return docsFile;
 }

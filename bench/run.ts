@@ -62,20 +62,45 @@ function parseArgs(argv: string[]): Args {
             a[name] = val;
         }
     }
-    const known = ["quick", "report-only", "only", "out", "docs", "scales", "concurrency", "reps", "lzma-max-scale", "lzma-reps", "rpo-options", "rpo-idle-only", "skip", "trials", "clients", "seconds"];
+    const known = [
+        "quick",
+        "report-only",
+        "only",
+        "out",
+        "docs",
+        "scales",
+        "concurrency",
+        "reps",
+        "lzma-max-scale",
+        "lzma-reps",
+        "rpo-options",
+        "rpo-idle-only",
+        "skip",
+        "trials",
+        "clients",
+        "seconds",
+    ];
     for (const k of Object.keys(a)) if (!known.includes(k)) throw new Error(`unknown option --${k}`);
     const nums = (s: string | boolean | undefined): number[] | undefined =>
-        typeof s === "string" ? s.split(",").map((x) => {
-            const n = Number(x);
-            if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${x}`);
-            return n;
-        }) : undefined;
+        typeof s === "string"
+            ? s.split(",").map((x) => {
+                  const n = Number(x);
+                  if (!Number.isFinite(n) || n <= 0) throw new Error(`not a positive number: ${x}`);
+                  return n;
+              })
+            : undefined;
     const num = (s: string | boolean | undefined): number | undefined => nums(s)?.[0];
     const quick = a.quick === true;
     const only = typeof a.only === "string" ? (a.only.split(",") as PartName[]) : [...PARTS];
     for (const p of only) if (!PARTS.includes(p)) throw new Error(`unknown part ${p} (${PARTS.join(", ")})`);
     const out = resolve(typeof a.out === "string" ? a.out : quick ? join(REPO, ".bench", "quick") : join(REPO, "docs", "bench-results"));
-    const docs = resolve(typeof a.docs === "string" ? a.docs : quick || typeof a.out === "string" ? join(out, "benchmarks.md") : join(REPO, "docs", "benchmarks.md"));
+    const docs = resolve(
+        typeof a.docs === "string"
+            ? a.docs
+            : quick || typeof a.out === "string"
+              ? join(out, "benchmarks.md")
+              : join(REPO, "docs", "benchmarks.md"),
+    );
     return {
         quick,
         only,
@@ -118,7 +143,10 @@ async function runCleanups(log: (l: string) => void): Promise<void> {
     }
 }
 
-const USAGE = readFileSync(__filename, "utf8").split("*/")[0].replace(/^\/\*\*\n/, "").replace(/^ \* ?/gm, "");
+const USAGE = readFileSync(__filename, "utf8")
+    .split("*/")[0]
+    .replace(/^\/\*\*\n/, "")
+    .replace(/^ \* ?/gm, "");
 
 async function main(): Promise<number> {
     if (process.argv.slice(2).some((a) => a === "--help" || a === "-h")) {
@@ -142,7 +170,13 @@ async function main(): Promise<number> {
         let failed = 0;
         for (const part of args.only) {
             const log = (l: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} [${part}] ${l}\n`);
-            const ctx: PartContext = { quick: args.quick, log, defer: (what, fn) => { cleanups.push({ what, fn }); } };
+            const ctx: PartContext = {
+                quick: args.quick,
+                log,
+                defer: (what, fn) => {
+                    cleanups.push({ what, fn });
+                },
+            };
             const started = new Date();
             const loadStart = loadInfo();
             log(`start (load ${loadStart.loadavg1} on ${loadStart.cores} cores)`);
@@ -166,7 +200,9 @@ async function main(): Promise<number> {
                     },
                     data,
                 });
-                process.stdout.write(`\n== ${part} (${Math.round((finished.getTime() - started.getTime()) / 1000)} s, load ${loadStart.loadavg1} → ${loadInfo().loadavg1})\n`);
+                process.stdout.write(
+                    `\n== ${part} (${Math.round((finished.getTime() - started.getTime()) / 1000)} s, load ${loadStart.loadavg1} → ${loadInfo().loadavg1})\n`,
+                );
                 for (const line of RUNNERS[part].summary(data as never)) process.stdout.write(`${line}\n`);
                 process.stdout.write(`results: ${relative(process.cwd(), p)}\n`);
             } catch (e) {

@@ -41,7 +41,9 @@ function yAxis(max: number, ticks = 5): { y: (v: number) => string; lines: strin
     for (let i = 0; i <= ticks; i++) {
         const v = (max / ticks) * i;
         lines.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(v)}" y2="${y(v)}" stroke="#ddd"/>`);
-        lines.push(`<text x="${M.left - 6}" y="${Number(y(v)) + 4}" font-size="10" text-anchor="end">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`);
+        lines.push(
+            `<text x="${M.left - 6}" y="${Number(y(v)) + 4}" font-size="10" text-anchor="end">${Number.isInteger(v) ? v : v.toFixed(1)}</text>`,
+        );
     }
     lines.push(`<line x1="${M.left}" x2="${M.left}" y1="${M.top}" y2="${H - M.bottom}" stroke="#333"/>`);
     lines.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${H - M.bottom}" y2="${H - M.bottom}" stroke="#333"/>`);
@@ -54,7 +56,14 @@ export interface BarGroup {
 }
 
 /** Grouped bars; series names in `series`; an optional horizontal reference line. */
-export function barChart(o: { title: string; yLabel: string; series: string[]; groups: BarGroup[]; refLine?: { value: number; label: string }; valueLabels?: boolean }): string {
+export function barChart(o: {
+    title: string;
+    yLabel: string;
+    series: string[];
+    groups: BarGroup[];
+    refLine?: { value: number; label: string };
+    valueLabels?: boolean;
+}): string {
     const all = o.groups.flatMap((g) => g.values.filter((v): v is number => v !== null));
     const max = niceMax(Math.max(...all, o.refLine?.value ?? 0) * 1.05);
     const { y, lines } = yAxis(max);
@@ -67,14 +76,23 @@ export function barChart(o: { title: string; yLabel: string; series: string[]; g
         g.values.forEach((v, si) => {
             if (v === null) return;
             const top = Number(y(v));
-            body.push(`<rect x="${n(x0 + si * bw)}" y="${n(top)}" width="${n(bw - 2)}" height="${n(H - M.bottom - top)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g.label} ${o.series[si]}: ${v}`)}</title></rect>`);
-            if (o.valueLabels) body.push(`<text x="${n(x0 + si * bw + (bw - 2) / 2)}" y="${n(top - 3)}" font-size="9" text-anchor="middle">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`);
+            body.push(
+                `<rect x="${n(x0 + si * bw)}" y="${n(top)}" width="${n(bw - 2)}" height="${n(H - M.bottom - top)}" fill="${COLORS[si % COLORS.length]}"><title>${esc(`${g.label} ${o.series[si]}: ${v}`)}</title></rect>`,
+            );
+            if (o.valueLabels)
+                body.push(
+                    `<text x="${n(x0 + si * bw + (bw - 2) / 2)}" y="${n(top - 3)}" font-size="9" text-anchor="middle">${v >= 100 ? v.toFixed(0) : v.toFixed(1)}</text>`,
+                );
         });
-        body.push(`<text x="${n(M.left + gi * gw + gw / 2)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`);
+        body.push(
+            `<text x="${n(M.left + gi * gw + gw / 2)}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle">${esc(g.label)}</text>`,
+        );
     });
     const legend = o.series.map((s, i) => ({ label: s, color: COLORS[i % COLORS.length] }));
     if (o.refLine) {
-        body.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${y(o.refLine.value)}" y2="${y(o.refLine.value)}" stroke="#c00" stroke-width="2" stroke-dasharray="5,3"/>`);
+        body.push(
+            `<line x1="${M.left}" x2="${W - M.right}" y1="${y(o.refLine.value)}" y2="${y(o.refLine.value)}" stroke="#c00" stroke-width="2" stroke-dasharray="5,3"/>`,
+        );
         legend.push({ label: o.refLine.label, color: "#c00", dash: true } as never);
     }
     return frame(o.title, o.yLabel, body, legend);
@@ -98,8 +116,18 @@ export function lineChart(o: { title: string; yLabel: string; xLabel: string; xs
     o.series.forEach((s, i) => {
         const c = COLORS[i % COLORS.length];
         const pts = s.points.filter((p) => o.xs.includes(p.x));
-        body.push(`<polyline fill="none" stroke="${c}" stroke-width="2"${s.dash ? ' stroke-dasharray="6,4"' : ""} points="${pts.map((p) => `${n(x(p.x))},${y(p.y)}`).join(" ")}"/>`);
-        for (const p of pts) body.push(`<circle cx="${n(x(p.x))}" cy="${y(p.y)}" r="3.5" fill="${c}"><title>${esc(`${s.label}, ${p.x}: ${p.y}`)}</title></circle>`);
+        body.push(
+            `<polyline fill="none" stroke="${c}" stroke-width="2"${s.dash ? ' stroke-dasharray="6,4"' : ""} points="${pts.map((p) => `${n(x(p.x))},${y(p.y)}`).join(" ")}"/>`,
+        );
+        for (const p of pts)
+            body.push(
+                `<circle cx="${n(x(p.x))}" cy="${y(p.y)}" r="3.5" fill="${c}"><title>${esc(`${s.label}, ${p.x}: ${p.y}`)}</title></circle>`,
+            );
     });
-    return frame(o.title, o.yLabel, body, o.series.map((s, i) => ({ label: s.label, color: COLORS[i % COLORS.length], dash: s.dash })));
+    return frame(
+        o.title,
+        o.yLabel,
+        body,
+        o.series.map((s, i) => ({ label: s.label, color: COLORS[i % COLORS.length], dash: s.dash })),
+    );
 }

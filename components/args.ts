@@ -2,8 +2,8 @@
  * The arguments of DatabaseTier as documented interfaces (not zod aliases, so the component
  * can later be offered to other languages). config/component-args.ts validates them.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { StorageProvider } from "../render/lifecycle";
+import type * as pulumi from "@pulumi/pulumi";
+import type { StorageProvider } from "../render/lifecycle";
 
 export interface ClusterArgs {
     /** Cluster name (DNS label); part of container, network and volume names and the backup prefix. */

@@ -8,7 +8,7 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseOrThrow } from "../config/errors";
 import { backupBucketArgsSchema } from "../config/component-args";
-import { needsVersioning, renderLifecycleRules, StorageProvider } from "../render/lifecycle";
+import { needsVersioning, renderLifecycleRules, type StorageProvider } from "../render/lifecycle";
 import { typeToken } from "../vocabulary";
 
 export interface BackupBucketArgs {
@@ -39,33 +39,51 @@ export class BackupBucket extends pulumi.ComponentResource {
 
     constructor(name: string, args: BackupBucketArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before registering anything; secrets (Inputs) are not validated here.
-        const a = parseOrThrow(backupBucketArgsSchema, { ...args, accessKeyId: undefined, secretAccessKey: undefined }, `BackupBucket ${name}`);
+        const a = parseOrThrow(
+            backupBucketArgsSchema,
+            { ...args, accessKeyId: undefined, secretAccessKey: undefined },
+            `BackupBucket ${name}`,
+        );
         super(typeToken("BackupBucket"), name, {}, opts);
-        this.awsProvider = new aws.Provider(`${name}-provider`, {
-            region: a.region as aws.Region,
-            accessKey: args.accessKeyId,
-            secretKey: args.secretAccessKey,
-            endpoints: [{ s3: a.apiEndpoint }],
-            s3UsePathStyle: true,
-            // Non-AWS stores cannot answer STS, IMDS or region lookups.
-            skipCredentialsValidation: true,
-            skipRegionValidation: true,
-            skipRequestingAccountId: true,
-            skipMetadataApiCheck: true,
-        }, { parent: this });
+        this.awsProvider = new aws.Provider(
+            `${name}-provider`,
+            {
+                region: a.region as aws.Region,
+                accessKey: args.accessKeyId,
+                secretKey: args.secretAccessKey,
+                endpoints: [{ s3: a.apiEndpoint }],
+                s3UsePathStyle: true,
+                // Non-AWS stores cannot answer STS, IMDS or region lookups.
+                skipCredentialsValidation: true,
+                skipRegionValidation: true,
+                skipRequestingAccountId: true,
+                skipMetadataApiCheck: true,
+            },
+            { parent: this },
+        );
         const child = { parent: this, provider: this.awsProvider };
-        this.bucket = new aws.s3.Bucket(`${name}-bucket`, {
-            bucket: a.bucketName,
-            forceDestroy: false,
-        }, { ...child, retainOnDelete: true });
+        this.bucket = new aws.s3.Bucket(
+            `${name}-bucket`,
+            {
+                bucket: a.bucketName,
+                forceDestroy: false,
+            },
+            { ...child, retainOnDelete: true },
+        );
         this.bucketName = this.bucket.bucket;
 
         const dependsOn: pulumi.Resource[] = [];
         if (needsVersioning(a.provider)) {
-            dependsOn.push(new aws.s3.BucketVersioning(`${name}-versioning`, {
-                bucket: this.bucket.bucket,
-                versioningConfiguration: { status: "Enabled" },
-            }, child));
+            dependsOn.push(
+                new aws.s3.BucketVersioning(
+                    `${name}-versioning`,
+                    {
+                        bucket: this.bucket.bucket,
+                        versioningConfiguration: { status: "Enabled" },
+                    },
+                    child,
+                ),
+            );
         }
         const rules = renderLifecycleRules({
             provider: a.provider,
@@ -73,19 +91,25 @@ export class BackupBucket extends pulumi.ComponentResource {
             safetyNetDays: a.safetyNetDays,
             evidenceDays: a.evidenceDays,
         });
-        this.lifecycle = new aws.s3.BucketLifecycleConfiguration(`${name}-lifecycle`, {
-            bucket: this.bucket.bucket,
-            rules: rules.map((r) => ({
-                id: r.id,
-                status: "Enabled",
-                filter: { prefix: r.prefix },
-                expiration: r.expirationDays !== undefined ? { days: r.expirationDays } : undefined,
-                abortIncompleteMultipartUpload:
-                    r.abortIncompleteMultipartUploadDays !== undefined ? { daysAfterInitiation: r.abortIncompleteMultipartUploadDays } : undefined,
-                noncurrentVersionExpiration:
-                    r.noncurrentVersionExpirationDays !== undefined ? { noncurrentDays: r.noncurrentVersionExpirationDays } : undefined,
-            })),
-        }, { ...child, dependsOn });
+        this.lifecycle = new aws.s3.BucketLifecycleConfiguration(
+            `${name}-lifecycle`,
+            {
+                bucket: this.bucket.bucket,
+                rules: rules.map((r) => ({
+                    id: r.id,
+                    status: "Enabled",
+                    filter: { prefix: r.prefix },
+                    expiration: r.expirationDays !== undefined ? { days: r.expirationDays } : undefined,
+                    abortIncompleteMultipartUpload:
+                        r.abortIncompleteMultipartUploadDays !== undefined
+                            ? { daysAfterInitiation: r.abortIncompleteMultipartUploadDays }
+                            : undefined,
+                    noncurrentVersionExpiration:
+                        r.noncurrentVersionExpirationDays !== undefined ? { noncurrentDays: r.noncurrentVersionExpirationDays } : undefined,
+                })),
+            },
+            { ...child, dependsOn },
+        );
         this.registerOutputs({ bucketName: this.bucketName });
     }
 }

@@ -6,10 +6,10 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { BackupJobConfig, renderJobConfig, RetentionPolicy } from "../render/job-config";
+import { type BackupJobConfig, renderJobConfig, type RetentionPolicy } from "../render/job-config";
 import { CONTAINER_PATHS, POSTGRES_PORT, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { secretUpload, TierContainerArgs } from "./tier-container";
+import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 /** Where the image keeps the compiled job runner. */
 export const JOB_RUNNER = "/opt/db-tier/bin/jobs/scheduler.js";
@@ -40,29 +40,39 @@ export class BackupJob extends pulumi.ComponentResource {
             walgBinary: CONTAINER_PATHS.walg,
             walgEnvFile: CONTAINER_PATHS.walgEnv,
             pgData: `${CONTAINER_PATHS.pgData}/pgdata`,
-            postgres: { host: "postgres", port: POSTGRES_PORT, user: args.rootUser, passfile: CONTAINER_PATHS.pgpass, database: "postgres" },
+            postgres: {
+                host: "postgres",
+                port: POSTGRES_PORT,
+                user: args.rootUser,
+                passfile: CONTAINER_PATHS.pgpass,
+                database: "postgres",
+            },
             retention: args.retention,
             pushTimeoutSeconds: 6 * 3600,
         };
         const pgpass = pulumi.secret(pulumi.output(args.rootPassword).apply((p) => `postgres:${POSTGRES_PORT}:*:${args.rootUser}:${p}\n`));
-                this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image,
-            user: "postgres",
-            command: ["node", JOB_RUNNER, "backup", CONTAINER_PATHS.backupConfig],
-            envs: [`${SCHEDULE_ENV.backup}=${args.schedule}`],
-            uploads: [
-                { file: CONTAINER_PATHS.backupConfig, content: renderJobConfig(this.config) },
-                secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
-                secretUpload(CONTAINER_PATHS.pgpass, pgpass),
-            ],
-            // WAL-G reads the data directory; it never needs to write it.
-            volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
-            networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
-            restart: "unless-stopped",
-            labels: roleLabels("backup", args.cluster),
-        // Fixed container name: delete before replacing (the provider creates first otherwise).
-        }, { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true });
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image,
+                user: "postgres",
+                command: ["node", JOB_RUNNER, "backup", CONTAINER_PATHS.backupConfig],
+                envs: [`${SCHEDULE_ENV.backup}=${args.schedule}`],
+                uploads: [
+                    { file: CONTAINER_PATHS.backupConfig, content: renderJobConfig(this.config) },
+                    secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                    secretUpload(CONTAINER_PATHS.pgpass, pgpass),
+                ],
+                // WAL-G reads the data directory; it never needs to write it.
+                volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
+                networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
+                restart: "unless-stopped",
+                labels: roleLabels("backup", args.cluster),
+                // Fixed container name: delete before replacing (the provider creates first otherwise).
+            },
+            { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true },
+        );
         this.registerOutputs({});
     }
 }

@@ -1,5 +1,5 @@
 /** Docker labels of the contract, built in one place so every component spells them alike. */
-import { ContainerRole, NETWORK_LABEL, NetworkKind, ROLE_LABEL } from "../vocabulary";
+import { type ContainerRole, NETWORK_LABEL, type NetworkKind, ROLE_LABEL } from "../vocabulary";
 
 export function roleLabels(role: ContainerRole, cluster?: string): { label: string; value: string }[] {
     const labels: { label: string; value: string }[] = [{ label: ROLE_LABEL, value: role }];

@@ -42,9 +42,10 @@ const SECRET_FILE = { owner: MINIO_UID, group: MINIO_UID, permissions: "0400" } 
  * the server's own liveness endpoint.
  */
 function healthcheck(image: string | undefined): docker.types.input.ContainerHealthcheck {
-    const tests = image === MINIO_RELEASE_IMAGE
-        ? ["CMD", "mc", "ready", "local"]
-        : ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${OBJECT_STORE_PORT}/minio/health/live`];
+    const tests =
+        image === MINIO_RELEASE_IMAGE
+            ? ["CMD", "mc", "ready", "local"]
+            : ["CMD", "curl", "-fsS", "-o", "/dev/null", `http://127.0.0.1:${OBJECT_STORE_PORT}/minio/health/live`];
     return { tests, interval: "10s", timeout: "5s", retries: 6 };
 }
 
@@ -65,25 +66,33 @@ export class ObjectStore extends pulumi.ComponentResource {
         this.secretAccessKey = pulumi.secret(password.result);
         // An IPv6 bind address (::1) goes in brackets inside a URL (config/rules/bind-address.ts).
         this.apiEndpoint = `http://${urlHost(args.hostBindAddress)}:${args.hostPort}`;
-        const data = new docker.Volume(`${name}-data`, { name: `${args.containerName}-data`, labels: roleLabels("object-store") }, { parent: this, retainOnDelete: true });
-        this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image ?? localImage(name, "minio", this),
-            command: ["server", "/data", "--address", `:${OBJECT_STORE_PORT}`, "--console-address", "127.0.0.1:9001"],
-            envs: ["MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user", "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password"],
-            uploads: [
-                { file: "/run/secrets/minio-root-user", content: this.accessKeyId, ...SECRET_FILE },
-                { file: "/run/secrets/minio-root-password", content: this.secretAccessKey, ...SECRET_FILE },
-            ],
-            volumes: [{ volumeName: data.name, containerPath: "/data" }],
-            networksAdvanced: args.networks.map((n) => ({ name: n.name, aliases: [OBJECT_STORE_ALIAS] })),
-            ports: [{ internal: OBJECT_STORE_PORT, external: args.hostPort, ip: args.hostBindAddress }],
-            healthcheck: healthcheck(args.image),
-            restart: "unless-stopped",
-            wait: true,
-            labels: roleLabels("object-store"),
-        // Fixed container name and published port: delete before replacing (the provider creates first otherwise).
-        }, { parent: this, deleteBeforeReplace: true });
+        const data = new docker.Volume(
+            `${name}-data`,
+            { name: `${args.containerName}-data`, labels: roleLabels("object-store") },
+            { parent: this, retainOnDelete: true },
+        );
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image ?? localImage(name, "minio", this),
+                command: ["server", "/data", "--address", `:${OBJECT_STORE_PORT}`, "--console-address", "127.0.0.1:9001"],
+                envs: ["MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user", "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password"],
+                uploads: [
+                    { file: "/run/secrets/minio-root-user", content: this.accessKeyId, ...SECRET_FILE },
+                    { file: "/run/secrets/minio-root-password", content: this.secretAccessKey, ...SECRET_FILE },
+                ],
+                volumes: [{ volumeName: data.name, containerPath: "/data" }],
+                networksAdvanced: args.networks.map((n) => ({ name: n.name, aliases: [OBJECT_STORE_ALIAS] })),
+                ports: [{ internal: OBJECT_STORE_PORT, external: args.hostPort, ip: args.hostBindAddress }],
+                healthcheck: healthcheck(args.image),
+                restart: "unless-stopped",
+                wait: true,
+                labels: roleLabels("object-store"),
+                // Fixed container name and published port: delete before replacing (the provider creates first otherwise).
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
         this.registerOutputs({});
     }
 }

@@ -5,10 +5,10 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AuthFileEntry, renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
+import { type AuthFileEntry, renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
 import { CONTAINER_PATHS, PGBOUNCER_PORT, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { secretUpload, TierContainerArgs } from "./tier-container";
+import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface PgBouncerTlsArgs {
     readonly sslmode: string;
@@ -59,42 +59,49 @@ export class PgBouncer extends pulumi.ComponentResource {
             clientTls: args.tls ? { sslmode: args.tls.sslmode, certFile: TLS_CERT, keyFile: TLS_KEY } : undefined,
         });
         const authFile = pulumi.secret(
-            pulumi.all(args.users.map((u) => pulumi.all([u.user, u.verifier]))).apply((pairs) =>
-                renderPgbouncerAuthFile(pairs.map(([user, verifier]): AuthFileEntry => ({ user, verifier }))),
-            ),
+            pulumi
+                .all(args.users.map((u) => pulumi.all([u.user, u.verifier])))
+                .apply((pairs) => renderPgbouncerAuthFile(pairs.map(([user, verifier]): AuthFileEntry => ({ user, verifier })))),
         );
-                const uploads: docker.types.input.ContainerUpload[] = [
+        const uploads: docker.types.input.ContainerUpload[] = [
             { file: CONTAINER_PATHS.pgbouncerIni, content: this.ini },
             secretUpload(CONTAINER_PATHS.pgbouncerAuthFile, authFile),
         ];
         if (args.tls) {
             // A certificate is public (it may come from secret config): readable in the diff.
-            uploads.push({ file: TLS_CERT, content: pulumi.unsecret(pulumi.output(args.tls.certPem)) }, secretUpload(TLS_KEY, args.tls.keyPem));
+            uploads.push(
+                { file: TLS_CERT, content: pulumi.unsecret(pulumi.output(args.tls.certPem)) },
+                secretUpload(TLS_KEY, args.tls.keyPem),
+            );
         }
-        this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image,
-            command: ["pgbouncer", CONTAINER_PATHS.pgbouncerIni],
-            user: "postgres",
-            uploads,
-            networksAdvanced: [
-                { name: args.networks.app.name, aliases: [this.host] },
-                { name: args.networks.dbOnly.name, aliases: [this.host] },
-            ],
-            ports: args.publish ? [{ internal: PGBOUNCER_PORT, external: args.publish.port, ip: args.publish.ip }] : [],
-            healthcheck: {
-                tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${PGBOUNCER_PORT}`],
-                interval: "10s",
-                timeout: "5s",
-                retries: 6,
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image,
+                command: ["pgbouncer", CONTAINER_PATHS.pgbouncerIni],
+                user: "postgres",
+                uploads,
+                networksAdvanced: [
+                    { name: args.networks.app.name, aliases: [this.host] },
+                    { name: args.networks.dbOnly.name, aliases: [this.host] },
+                ],
+                ports: args.publish ? [{ internal: PGBOUNCER_PORT, external: args.publish.port, ip: args.publish.ip }] : [],
+                healthcheck: {
+                    tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${PGBOUNCER_PORT}`],
+                    interval: "10s",
+                    timeout: "5s",
+                    retries: 6,
+                },
+                // A descriptor per client and per server connection, plus slack.
+                ulimits: [{ name: "nofile", soft: 2 * args.maxClientConn + 1024, hard: 2 * args.maxClientConn + 1024 }],
+                restart: "unless-stopped",
+                labels: roleLabels("pgbouncer", args.cluster),
+                // Fixed container name (and published port): the Docker provider creates a replacement
+                // before deleting the old one, which would collide, so delete first.
             },
-            // A descriptor per client and per server connection, plus slack.
-            ulimits: [{ name: "nofile", soft: 2 * args.maxClientConn + 1024, hard: 2 * args.maxClientConn + 1024 }],
-            restart: "unless-stopped",
-            labels: roleLabels("pgbouncer", args.cluster),
-        // Fixed container name (and published port): the Docker provider creates a replacement
-        // before deleting the old one, which would collide, so delete first.
-        }, { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true });
+            { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true },
+        );
         this.registerOutputs({});
     }
 }

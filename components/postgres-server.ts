@@ -10,7 +10,7 @@ import { renderPgHba, renderPgIdent } from "../render/pg-hba";
 import { renderPostgresqlConf } from "../render/postgresql-conf";
 import { CONTAINER_PATHS, PEER_MAP, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { POSTGRES_UID, secretUpload, TierContainerArgs } from "./tier-container";
+import { POSTGRES_UID, secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface PostgresServerArgs extends TierContainerArgs {
     readonly rootUser: string;
@@ -30,7 +30,6 @@ export interface PostgresServerArgs extends TierContainerArgs {
 
 const TLS_CERT = "/etc/postgresql/tls.crt";
 const TLS_KEY = "/etc/postgresql/tls.key";
-
 
 export class PostgresServer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
@@ -63,65 +62,87 @@ export class PostgresServer extends pulumi.ComponentResource {
             extra: args.tls ? { ssl: "on", ssl_cert_file: TLS_CERT, ssl_key_file: TLS_KEY } : undefined,
         });
         // Kept on `pulumi destroy` and on replacement of the container: it is the data.
-        this.dataVolume = new docker.Volume(`${name}-data`, {
-            name: `${args.containerName}-data`,
-            labels: roleLabels("postgres", args.cluster),
-        }, { parent: this, retainOnDelete: true });
-        this.socketVolume = new docker.Volume(`${name}-socket`, {
-            name: `${args.containerName}-socket`,
-            labels: roleLabels("postgres", args.cluster),
-        }, { parent: this });
-                const tlsUploads = args.tls
+        this.dataVolume = new docker.Volume(
+            `${name}-data`,
+            {
+                name: `${args.containerName}-data`,
+                labels: roleLabels("postgres", args.cluster),
+            },
+            { parent: this, retainOnDelete: true },
+        );
+        this.socketVolume = new docker.Volume(
+            `${name}-socket`,
+            {
+                name: `${args.containerName}-socket`,
+                labels: roleLabels("postgres", args.cluster),
+            },
+            { parent: this },
+        );
+        const tlsUploads = args.tls
             ? [
                   // A certificate is public (it may come from secret config): readable in the diff.
-                  { file: TLS_CERT, content: pulumi.unsecret(pulumi.output(args.tls.certPem)), owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0444" },
+                  {
+                      file: TLS_CERT,
+                      content: pulumi.unsecret(pulumi.output(args.tls.certPem)),
+                      owner: POSTGRES_UID,
+                      group: POSTGRES_UID,
+                      permissions: "0444",
+                  },
                   secretUpload(TLS_KEY, args.tls.keyPem),
               ]
             : [];
-        this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image,
-            command: ["postgres", "-c", `config_file=${CONTAINER_PATHS.postgresConf}`],
-            envs: [
-                `POSTGRES_USER=${args.rootUser}`,
-                `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
-                `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
-                "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer --data-checksums",
-            ],
-            uploads: [
-                { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
-                { file: CONTAINER_PATHS.pgHba, content: renderPgHba({ localPeer: true, peerMap: PEER_MAP, ...(args.replicationRole ? { replicationRole: args.replicationRole } : {}) }) },
-                {
-                    file: CONTAINER_PATHS.pgIdent,
-                    content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image,
+                command: ["postgres", "-c", `config_file=${CONTAINER_PATHS.postgresConf}`],
+                envs: [
+                    `POSTGRES_USER=${args.rootUser}`,
+                    `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
+                    `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
+                    "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer --data-checksums",
+                ],
+                uploads: [
+                    { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
+                    {
+                        file: CONTAINER_PATHS.pgHba,
+                        content: renderPgHba({
+                            localPeer: true,
+                            peerMap: PEER_MAP,
+                            ...(args.replicationRole ? { replicationRole: args.replicationRole } : {}),
+                        }),
+                    },
+                    {
+                        file: CONTAINER_PATHS.pgIdent,
+                        content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),
+                    },
+                    secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                    secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword),
+                    ...tlsUploads,
+                ],
+                volumes: [
+                    { volumeName: this.dataVolume.name, containerPath: CONTAINER_PATHS.pgData },
+                    { volumeName: this.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir },
+                ],
+                networksAdvanced: [{ name: args.networks.dbOnly.name, aliases: [this.host] }, { name: args.networks.backupEgress.name }],
+                healthcheck: {
+                    tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U ${args.rootUser} -d postgres`],
+                    interval: "10s",
+                    timeout: "5s",
+                    retries: 6,
+                    startPeriod: "60s",
                 },
-                secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
-                secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword),
-                ...tlsUploads,
-            ],
-            volumes: [
-                { volumeName: this.dataVolume.name, containerPath: CONTAINER_PATHS.pgData },
-                { volumeName: this.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir },
-            ],
-            networksAdvanced: [
-                { name: args.networks.dbOnly.name, aliases: [this.host] },
-                { name: args.networks.backupEgress.name },
-            ],
-            healthcheck: {
-                tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U ${args.rootUser} -d postgres`],
-                interval: "10s",
-                timeout: "5s",
-                retries: 6,
-                startPeriod: "60s",
+                restart: "unless-stopped",
+                // Postgres flushes and archives on SIGINT ("fast" shutdown); give it time.
+                stopSignal: "SIGINT",
+                stopTimeout: 120,
+                wait: true,
+                waitTimeout: 300,
+                labels: roleLabels("postgres", args.cluster),
             },
-            restart: "unless-stopped",
-            // Postgres flushes and archives on SIGINT ("fast" shutdown); give it time.
-            stopSignal: "SIGINT",
-            stopTimeout: 120,
-            wait: true,
-            waitTimeout: 300,
-            labels: roleLabels("postgres", args.cluster),
-        }, { parent: this, deleteBeforeReplace: true });
+            { parent: this, deleteBeforeReplace: true },
+        );
         this.registerOutputs({});
     }
 }

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { renderProvisionSql } from "../render/provision-sql";
 import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { secretUpload, TierContainerArgs } from "./tier-container";
+import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface ProvisionerArgs extends TierContainerArgs {
     readonly rootUser: string;
@@ -39,11 +39,20 @@ export class Provisioner extends pulumi.ComponentResource {
     constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
         super(typeToken("Provisioner"), name, {}, opts);
         this.sql = pulumi.secret(
-            pulumi.all([args.rootVerifier, args.appUserVerifier, args.appServiceVerifier, args.walReceiverVerifier]).apply(([rootVerifier, appUserVerifier, appServiceVerifier, walReceiverVerifier]) =>
-                renderProvisionSql({ rootUser: args.rootUser, rootVerifier, appUserVerifier, appServiceVerifier, databases: args.databases, ...(walReceiverVerifier ? { walReceiverVerifier } : {}) }),
-            ),
+            pulumi
+                .all([args.rootVerifier, args.appUserVerifier, args.appServiceVerifier, args.walReceiverVerifier])
+                .apply(([rootVerifier, appUserVerifier, appServiceVerifier, walReceiverVerifier]) =>
+                    renderProvisionSql({
+                        rootUser: args.rootUser,
+                        rootVerifier,
+                        appUserVerifier,
+                        appServiceVerifier,
+                        databases: args.databases,
+                        ...(walReceiverVerifier ? { walReceiverVerifier } : {}),
+                    }),
+                ),
         );
-                const envs: pulumi.Input<string>[] = [
+        const envs: pulumi.Input<string>[] = [
             `PGHOST=${CONTAINER_PATHS.socketDir}`,
             `PGPORT=${POSTGRES_PORT}`,
             `PGUSER=${args.rootUser}`,
@@ -55,25 +64,29 @@ export class Provisioner extends pulumi.ComponentResource {
             pulumi.interpolate`DBTIER_POSTGRES_ID=${args.postgres.id}`,
         ];
         if (args.convergeEveryUp) envs.push(`DBTIER_CONVERGE_AT=${new Date().toISOString()}`);
-        this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image,
-            user: "postgres",
-            command: [
-                "sh",
-                "-c",
-                `for i in $(seq 60); do pg_isready -q && break; sleep 2; done; exec psql -X -q -At -v ON_ERROR_STOP=1 -f ${CONTAINER_PATHS.provisionSql}`,
-            ],
-            envs,
-            uploads: [secretUpload(CONTAINER_PATHS.provisionSql, this.sql)],
-            volumes: [{ volumeName: args.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir }],
-            networksAdvanced: [{ name: args.networks.dbOnly.name }],
-            restart: "no",
-            mustRun: false,
-            attach: true,
-            logs: true,
-            labels: roleLabels("provisioner", args.cluster),
-        }, { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true });
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image,
+                user: "postgres",
+                command: [
+                    "sh",
+                    "-c",
+                    `for i in $(seq 60); do pg_isready -q && break; sleep 2; done; exec psql -X -q -At -v ON_ERROR_STOP=1 -f ${CONTAINER_PATHS.provisionSql}`,
+                ],
+                envs,
+                uploads: [secretUpload(CONTAINER_PATHS.provisionSql, this.sql)],
+                volumes: [{ volumeName: args.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir }],
+                networksAdvanced: [{ name: args.networks.dbOnly.name }],
+                restart: "no",
+                mustRun: false,
+                attach: true,
+                logs: true,
+                labels: roleLabels("provisioner", args.cluster),
+            },
+            { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true },
+        );
         this.registerOutputs({});
     }
 }

@@ -7,11 +7,11 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { AmcheckMode, DrillJobConfig, renderJobConfig } from "../render/job-config";
+import { type AmcheckMode, type DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
 import { roleLabels } from "./labels";
-import { secretUpload, TierContainerArgs } from "./tier-container";
+import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface RestoreDrillArgs extends TierContainerArgs {
     readonly environment: string;
@@ -41,45 +41,55 @@ export class RestoreDrill extends pulumi.ComponentResource {
 
     constructor(name: string, args: RestoreDrillArgs, opts?: pulumi.ComponentResourceOptions) {
         super(typeToken("RestoreDrill"), name, {}, opts);
-        this.scratchVolume = new docker.Volume(`${name}-scratch`, {
-            name: `${args.containerName}-scratch`,
-            labels: roleLabels("restore-drill", args.cluster),
-        }, { parent: this });
-        const config = pulumi.output(args.bucketName).apply((bucket): DrillJobConfig => ({
-            environment: args.environment,
-            cluster: args.cluster,
-            schedule: args.schedule,
-            oldestSchedule: args.oldestSchedule,
-            windowSeconds: args.windowSeconds,
-            walgBinary: CONTAINER_PATHS.walg,
-            walgEnvFile: CONTAINER_PATHS.walgEnv,
-            pgBinDir: "/usr/lib/postgresql/15/bin",
-            scratchDir: SCRATCH,
-            rtoSeconds: args.rtoSeconds,
-            database: args.database,
-            schemaQuery: args.schemaQuery,
-            tables: args.tables,
-            minRows: args.minRows,
-            amcheck: args.amcheck,
-            evidenceBucket: bucket,
-            superuser: args.superuser,
-        }));
-        this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image,
-            user: "postgres",
-            command: ["node", JOB_RUNNER, "drill", CONTAINER_PATHS.drillConfig],
-            envs: [`${SCHEDULE_ENV.drill}=${args.schedule}`],
-            uploads: [
-                { file: CONTAINER_PATHS.drillConfig, content: config.apply(renderJobConfig) },
-                secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
-            ],
-            volumes: [{ volumeName: this.scratchVolume.name, containerPath: SCRATCH }],
-            networksAdvanced: [{ name: args.networks.backupEgress.name }],
-            restart: "unless-stopped",
-            labels: roleLabels("restore-drill", args.cluster),
-        // Fixed container name: delete before replacing (the provider creates first otherwise).
-        }, { parent: this, deleteBeforeReplace: true });
+        this.scratchVolume = new docker.Volume(
+            `${name}-scratch`,
+            {
+                name: `${args.containerName}-scratch`,
+                labels: roleLabels("restore-drill", args.cluster),
+            },
+            { parent: this },
+        );
+        const config = pulumi.output(args.bucketName).apply(
+            (bucket): DrillJobConfig => ({
+                environment: args.environment,
+                cluster: args.cluster,
+                schedule: args.schedule,
+                oldestSchedule: args.oldestSchedule,
+                windowSeconds: args.windowSeconds,
+                walgBinary: CONTAINER_PATHS.walg,
+                walgEnvFile: CONTAINER_PATHS.walgEnv,
+                pgBinDir: "/usr/lib/postgresql/15/bin",
+                scratchDir: SCRATCH,
+                rtoSeconds: args.rtoSeconds,
+                database: args.database,
+                schemaQuery: args.schemaQuery,
+                tables: args.tables,
+                minRows: args.minRows,
+                amcheck: args.amcheck,
+                evidenceBucket: bucket,
+                superuser: args.superuser,
+            }),
+        );
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image,
+                user: "postgres",
+                command: ["node", JOB_RUNNER, "drill", CONTAINER_PATHS.drillConfig],
+                envs: [`${SCHEDULE_ENV.drill}=${args.schedule}`],
+                uploads: [
+                    { file: CONTAINER_PATHS.drillConfig, content: config.apply(renderJobConfig) },
+                    secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                ],
+                volumes: [{ volumeName: this.scratchVolume.name, containerPath: SCRATCH }],
+                networksAdvanced: [{ name: args.networks.backupEgress.name }],
+                restart: "unless-stopped",
+                labels: roleLabels("restore-drill", args.cluster),
+                // Fixed container name: delete before replacing (the provider creates first otherwise).
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
         this.registerOutputs({});
     }
 }

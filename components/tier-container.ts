@@ -1,10 +1,10 @@
 /** What every tier container's arguments share, and how secret files are uploaded. */
-import * as docker from "@pulumi/docker";
+import type * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { TierNetworks } from "./tier-networks";
+import type { TierNetworks } from "./tier-networks";
 
 export interface TierContainerArgs {
     /** Docker container name, unique on the host (e.g. `production-app-postgres`). */
@@ -82,7 +82,11 @@ function removeSecretFiles(): void {
  * contents are generated or supplied secrets of high entropy, so the hash reveals nothing
  * usable; a changed secret changes the hash, which shows as a replacement in the preview.
  */
-export function secretUpload(file: string, content: pulumi.Input<string>, attributes: { owner?: string; group?: string; permissions?: string } = SECRET_FILE): docker.types.input.ContainerUpload {
+export function secretUpload(
+    file: string,
+    content: pulumi.Input<string>,
+    attributes: { owner?: string; group?: string; permissions?: string } = SECRET_FILE,
+): docker.types.input.ContainerUpload {
     const placed = pulumi.output(content).apply((text) => {
         const hash = createHash("sha256").update(`db-tier secret file\0${file}\0`).update(text).digest("hex");
         const relative = `${SECRET_FILES_DIR}/${hash}`;
@@ -102,6 +106,7 @@ export function secretUpload(file: string, content: pulumi.Input<string>, attrib
 export function uploadText(upload: { content?: string; contentBase64?: string; source?: string }): string | undefined {
     if (typeof upload.content === "string") return upload.content;
     if (typeof upload.contentBase64 === "string") return Buffer.from(upload.contentBase64, "base64").toString("utf8");
-    if (typeof upload.source === "string" && fs.existsSync(path.resolve(upload.source))) return fs.readFileSync(path.resolve(upload.source), "utf8");
+    if (typeof upload.source === "string" && fs.existsSync(path.resolve(upload.source)))
+        return fs.readFileSync(path.resolve(upload.source), "utf8");
     return undefined;
 }

@@ -48,16 +48,20 @@ export function packageRoot(from = __dirname): string {
  */
 export function localImage(name: string, which: LocalImageName, parent: pulumi.Resource): pulumi.Output<string> {
     const root = packageRoot();
-    const image = new docker.Image(`${name}-${which}`, {
-        imageName: localImageTag(which),
-        build: {
-            context: root,
-            dockerfile: path.join(root, "images", which, "Dockerfile"),
-            platform: "linux/amd64",
+    const image = new docker.Image(
+        `${name}-${which}`,
+        {
+            imageName: localImageTag(which),
+            build: {
+                context: root,
+                dockerfile: path.join(root, "images", which, "Dockerfile"),
+                platform: "linux/amd64",
+            },
+            skipPush: true,
+            buildOnPreview: false,
         },
-        skipPush: true,
-        buildOnPreview: false,
-    }, { parent });
+        { parent },
+    );
     return pulumi.all([image.repoDigest, image.imageName]).apply(([digest, imageName]) => digest || imageName);
 }
 

@@ -23,26 +23,38 @@ export class TierNetworks extends pulumi.ComponentResource {
 
     constructor(name: string, args: TierNetworksArgs, opts?: pulumi.ComponentResourceOptions) {
         super(typeToken("TierNetworks"), name, {}, opts);
-        this.dbOnly = new docker.Network(`${name}-db-only`, {
-            name: `${args.namePrefix}-db-only`,
-            driver: "bridge",
-            internal: true,
-            labels: networkLabels("db-only", args.cluster),
-        }, { parent: this });
-        this.app = new docker.Network(`${name}-app`, {
-            name: `${args.namePrefix}-app`,
-            driver: "bridge",
-            internal: false,
-            labels: networkLabels("app", args.cluster),
-        }, { parent: this });
-        this.backupEgress = new docker.Network(`${name}-backup-egress`, {
-            name: `${args.namePrefix}-backup-egress`,
-            driver: "bridge",
-            // Not internal: R2 and B2 are on the internet, and an embedded MinIO publishes
-            // its API to the host through this network (internal networks publish nothing).
-            internal: false,
-            labels: networkLabels("backup-egress", args.cluster),
-        }, { parent: this });
+        this.dbOnly = new docker.Network(
+            `${name}-db-only`,
+            {
+                name: `${args.namePrefix}-db-only`,
+                driver: "bridge",
+                internal: true,
+                labels: networkLabels("db-only", args.cluster),
+            },
+            { parent: this },
+        );
+        this.app = new docker.Network(
+            `${name}-app`,
+            {
+                name: `${args.namePrefix}-app`,
+                driver: "bridge",
+                internal: false,
+                labels: networkLabels("app", args.cluster),
+            },
+            { parent: this },
+        );
+        this.backupEgress = new docker.Network(
+            `${name}-backup-egress`,
+            {
+                name: `${args.namePrefix}-backup-egress`,
+                driver: "bridge",
+                // Not internal: R2 and B2 are on the internet, and an embedded MinIO publishes
+                // its API to the host through this network (internal networks publish nothing).
+                internal: false,
+                labels: networkLabels("backup-egress", args.cluster),
+            },
+            { parent: this },
+        );
         this.registerOutputs({});
     }
 }

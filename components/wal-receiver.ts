@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { WAL_RECEIVER_ROLE, walReceiverPgpass, walReceiveScript } from "../render/wal-receive";
 import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { SECRET_FILE, TierContainerArgs } from "./tier-container";
+import { SECRET_FILE, type TierContainerArgs } from "./tier-container";
 
 /** Label that tells the receiver from the other `backup` containers. */
 export const JOB_LABEL = "db-tier.job";
@@ -47,22 +47,26 @@ export class WalReceiver extends pulumi.ComponentResource {
             port: POSTGRES_PORT,
             passfile: WAL_RECEIVER_PGPASS,
         });
-        this.container = new docker.Container(`${name}-container`, {
-            name: args.containerName,
-            image: args.image,
-            user: "postgres",
-            command: ["sh", "-c", script],
-            uploads: [
-                { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
-                { file: WAL_RECEIVER_PGPASS, content: pgpass, ...SECRET_FILE },
-            ],
-            networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
-            restart: "unless-stopped",
-            // The loop exits on SIGTERM after stopping wal-receive.
-            stopSignal: "SIGTERM",
-            stopTimeout: 30,
-            labels: [...roleLabels("backup", args.cluster), { label: JOB_LABEL, value: WAL_RECEIVE_JOB }],
-        }, { parent: this, dependsOn: args.dependsOn });
+        this.container = new docker.Container(
+            `${name}-container`,
+            {
+                name: args.containerName,
+                image: args.image,
+                user: "postgres",
+                command: ["sh", "-c", script],
+                uploads: [
+                    { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
+                    { file: WAL_RECEIVER_PGPASS, content: pgpass, ...SECRET_FILE },
+                ],
+                networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
+                restart: "unless-stopped",
+                // The loop exits on SIGTERM after stopping wal-receive.
+                stopSignal: "SIGTERM",
+                stopTimeout: 30,
+                labels: [...roleLabels("backup", args.cluster), { label: JOB_LABEL, value: WAL_RECEIVE_JOB }],
+            },
+            { parent: this, dependsOn: args.dependsOn },
+        );
         this.registerOutputs({});
     }
 }

@@ -44,7 +44,12 @@ export const backupBucketArgsSchema = z
         checkBucketName(ctx, a.provider, a.bucketName, ["bucketName"]);
         checkRegion(ctx, a.provider, a.region, a.apiEndpoint, ["region"]);
         a.backupPrefixes.forEach((p, i) => {
-            if (a.backupPrefixes.indexOf(p) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backupPrefixes", i], message: `"${p}" is listed twice; clusters would share a backup prefix` });
+            if (a.backupPrefixes.indexOf(p) !== i)
+                ctx.addIssue({
+                    code: z.ZodIssueCode.custom,
+                    path: ["backupPrefixes", i],
+                    message: `"${p}" is listed twice; clusters would share a backup prefix`,
+                });
         });
     });
 
@@ -75,7 +80,14 @@ export const databaseTierArgsSchema = z
         postgres: postgresSchema,
         sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
         passwordLength: z.number().int().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`).max(128).default(40),
-        hostBindAddress: z.preprocess(normaliseBindAddress, z.string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" }).superRefine(refineWith(bindAddressProblem))).default("127.0.0.1"),
+        hostBindAddress: z
+            .preprocess(
+                normaliseBindAddress,
+                z
+                    .string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" })
+                    .superRefine(refineWith(bindAddressProblem)),
+            )
+            .default("127.0.0.1"),
         networks: z.any().optional(),
         tls: z.object({ certPem: z.any(), keyPem: z.any() }).strict().optional(),
         convergeEveryUp: z.boolean().default(true),
@@ -83,10 +95,18 @@ export const databaseTierArgsSchema = z
     .strict()
     .superRefine((a, ctx) => {
         if (a.sslmode !== "disable" && !a.tls) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tls"], message: `is required (certPem and keyPem) when sslmode is ${a.sslmode}` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["tls"],
+                message: `is required (certPem and keyPem) when sslmode is ${a.sslmode}`,
+            });
         }
         if (a.drill.database && !a.cluster.databases.includes(a.drill.database)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "database"], message: `must be one of the cluster's databases: ${a.cluster.databases.join(", ")}` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["drill", "database"],
+                message: `must be one of the cluster's databases: ${a.cluster.databases.join(", ")}`,
+            });
         }
         const budget = poolBudget(a.cluster.databases.length, a.pgbouncer.defaultPoolSize, a.postgres.maxConnections);
         if (budget.wanted > budget.available) {

@@ -19,9 +19,12 @@ function describe(issue: z.ZodIssue): string {
     switch (issue.code) {
         case z.ZodIssueCode.invalid_type:
             if (issue.received === "undefined") return "is required";
-            if (issue.received === "null") return `is empty (a YAML key with no value, or ~/null); ${issue.message.startsWith("must") ? issue.message : `write ${yamlType(issue.expected)}`}`;
+            if (issue.received === "null")
+                return `is empty (a YAML key with no value, or ~/null); ${issue.message.startsWith("must") ? issue.message : `write ${yamlType(issue.expected)}`}`;
             if (issue.expected === "integer" && issue.received === "float") return "must be a whole number";
-            return issue.message.startsWith("must") ? `${issue.message} (got ${yamlType(issue.received)})` : `must be ${yamlType(issue.expected)} (got ${yamlType(issue.received)})`;
+            return issue.message.startsWith("must")
+                ? `${issue.message} (got ${yamlType(issue.received)})`
+                : `must be ${yamlType(issue.expected)} (got ${yamlType(issue.received)})`;
         case z.ZodIssueCode.invalid_enum_value: {
             // `R2`, `Require`: the value is right but for its case, so say which one is meant.
             const folded = issue.options.find((o) => String(o).toLowerCase() === String(issue.received).toLowerCase().trim());
@@ -45,13 +48,24 @@ function article(type: string): string {
 
 /** zod's type names in the words of a YAML stack file. */
 function yamlType(type: string): string {
-    const words: Record<string, string> = { array: "a list", object: "a mapping", string: "a string", number: "a number", boolean: "true or false", integer: "a whole number", float: "a fractional number" };
+    const words: Record<string, string> = {
+        array: "a list",
+        object: "a mapping",
+        string: "a string",
+        number: "a number",
+        boolean: "true or false",
+        integer: "a whole number",
+        float: "a fractional number",
+    };
     return words[type] ?? article(type);
 }
 
 /** `prefix` names where the value came from, e.g. "db-tier" for stack config keys. */
 export function formatPath(prefix: string, path: (string | number)[]): string {
-    const dotted = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("").replace(/^\./, "");
+    const dotted = path
+        .map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`))
+        .join("")
+        .replace(/^\./, "");
     return prefix ? `${prefix}:${dotted}` : dotted;
 }
 
@@ -91,7 +105,11 @@ function describeIssues(schema: z.ZodTypeAny, issues: z.ZodIssue[], keyPrefix: s
                 // Say plainly that the key is not one of ours, and which one it probably is,
                 // so the message cannot be read as confirming the path.
                 const near = suggest(k, allowed);
-                const where = issue.path.length ? `under ${formatPath(keyPrefix, issue.path)}` : keyPrefix ? `in the ${keyPrefix} namespace` : "here";
+                const where = issue.path.length
+                    ? `under ${formatPath(keyPrefix, issue.path)}`
+                    : keyPrefix
+                      ? `in the ${keyPrefix} namespace`
+                      : "here";
                 return `${formatPath(keyPrefix, [...issue.path, k])}: "${k}" is not a key ${where}${near ? `; did you mean ${near}?` : ""} (allowed: ${allowed.join(", ")})`;
             });
         }

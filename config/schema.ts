@@ -37,10 +37,14 @@ export const sqlName = z
     .superRefine(refineWith(identifierProblem));
 
 /** An application database (config/rules/postgres-names.ts: reserved names, alias length). */
-export const databaseName = z.string({ required_error: "is required", invalid_type_error: "must be a string" }).superRefine(refineWith(databaseNameProblem));
+export const databaseName = z
+    .string({ required_error: "is required", invalid_type_error: "must be a string" })
+    .superRefine(refineWith(databaseNameProblem));
 
 /** A role the tier creates (config/rules/postgres-names.ts: pg_ prefix, reserved words). */
-export const roleName = z.string({ required_error: "is required", invalid_type_error: "must be a string" }).superRefine(refineWith(roleNameProblem));
+export const roleName = z
+    .string({ required_error: "is required", invalid_type_error: "must be a string" })
+    .superRefine(refineWith(roleNameProblem));
 
 /** A zod refinement from a rule that returns its problem (or undefined). */
 export function refineWith(rule: (value: string) => string | undefined): (value: string, ctx: z.RefinementCtx) => void {
@@ -81,12 +85,23 @@ export function checkBucketName(ctx: z.RefinementCtx, provider: string, name: st
 }
 
 /** Region against provider and endpoint: R2 is always auto, B2 is the endpoint's region. */
-export function checkRegion(ctx: z.RefinementCtx, provider: string, region: string | undefined, endpoint: string | undefined, path: (string | number)[]): void {
+export function checkRegion(
+    ctx: z.RefinementCtx,
+    provider: string,
+    region: string | undefined,
+    endpoint: string | undefined,
+    path: (string | number)[],
+): void {
     if (region === undefined) return;
-    if (provider === "r2" && region !== "auto") ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `must be auto for provider r2 (got "${region}")` });
+    if (provider === "r2" && region !== "auto")
+        ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `must be auto for provider r2 (got "${region}")` });
     const b2Region = provider === "b2" && endpoint ? b2EndpointRegion(endpoint) : undefined;
     if (b2Region !== undefined && region !== b2Region) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, path, message: `is "${region}" but the endpoint is in ${b2Region}; for provider b2 the region is the endpoint's (write ${b2Region}, or leave region out)` });
+        ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path,
+            message: `is "${region}" but the endpoint is in ${b2Region}; for provider b2 the region is the endpoint's (write ${b2Region}, or leave region out)`,
+        });
     }
 }
 
@@ -151,9 +166,18 @@ export const drillSchema = z
         /** Schema-version query; by default Drizzle's migrations table when it exists. */
         schemaQuery: z.string().min(1).optional(),
         /** Tables whose row counts the evidence records (schema.table or table). */
-        tables: z.array(z.string({ invalid_type_error: "must be a table name such as public.orders" }).superRefine(refineWith(tableNameProblem))).default([]),
+        tables: z
+            .array(z.string({ invalid_type_error: "must be a table name such as public.orders" }).superRefine(refineWith(tableNameProblem)))
+            .default([]),
         /** Optional lower bounds on row counts, table name to minimum. */
-        minRows: z.record(z.number({ invalid_type_error: "must be a number of rows" }).int("must be a whole number of rows").min(0, "must be at least 0 rows")).default({}),
+        minRows: z
+            .record(
+                z
+                    .number({ invalid_type_error: "must be a number of rows" })
+                    .int("must be a whole number of rows")
+                    .min(0, "must be at least 0 rows"),
+            )
+            .default({}),
         /** pg_amcheck over the restored copy: off, heap-and-btree, or heapallindexed (also proves every row is in its indexes). */
         amcheck: z.enum(["off", "heap-and-btree", "heapallindexed"]).default("heapallindexed"),
         /** When the oldest-point drill runs (restores the oldest point backup.retention.walDays promises); 5-field cron, UTC. */
@@ -162,7 +186,8 @@ export const drillSchema = z
     .strict()
     .superRefine((d, ctx) => {
         d.tables.forEach((t, i) => {
-            if (d.tables.indexOf(t) !== i) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tables", i], message: `"${t}" is listed twice` });
+            if (d.tables.indexOf(t) !== i)
+                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["tables", i], message: `"${t}" is listed twice` });
         });
         // A bound on a table the drill does not list is almost always a typo or a case slip
         // (`Orders`, `order`, `orders` for `public.orders`): the drill would count a table
@@ -172,8 +197,14 @@ export const drillSchema = z
             if (shape) {
                 ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["minRows", key], message: `key ${shape}` });
             } else if (d.tables.length > 0 && !d.tables.includes(key)) {
-                const near = d.tables.find((t) => t.toLowerCase() === key.toLowerCase() || t.split(".").pop() === key || key.split(".").pop() === t);
-                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["minRows", key], message: `names a table that drill.tables does not list${near ? `; did you mean ${near}?` : ""} (tables: ${d.tables.join(", ")})` });
+                const near = d.tables.find(
+                    (t) => t.toLowerCase() === key.toLowerCase() || t.split(".").pop() === key || key.split(".").pop() === t,
+                );
+                ctx.addIssue({
+                    code: z.ZodIssueCode.custom,
+                    path: ["minRows", key],
+                    message: `names a table that drill.tables does not list${near ? `; did you mean ${near}?` : ""} (tables: ${d.tables.join(", ")})`,
+                });
             }
         }
     })
@@ -203,14 +234,20 @@ export const pgbouncerSchema = z
 export const postgresSchema = z
     .object({
         /** Image reference; by default the image built from images/postgres. */
-        image: z.string({ invalid_type_error: "must be an image reference string" }).superRefine(refineWith(postgresImageProblem)).optional(),
+        image: z
+            .string({ invalid_type_error: "must be an image reference string" })
+            .superRefine(refineWith(postgresImageProblem))
+            .optional(),
         /**
          * 200 by default: two pooled users x (<db> + <db>_migrate) x default_pool_size 20 for
          * two databases is 160 server connections, plus the tier's headroom (rules/pool-budget.ts).
          */
         maxConnections: z.number().int().min(10).max(10_000).default(200),
         /** PostgreSQL memory syntax (rules/memory.ts): 128MB, 2GB; at least 128kB. */
-        sharedBuffers: z.string({ invalid_type_error: "must be a memory size string such as 128MB" }).superRefine(refineWith(sharedBuffersProblem)).default("128MB"),
+        sharedBuffers: z
+            .string({ invalid_type_error: "must be a memory size string such as 128MB" })
+            .superRefine(refineWith(sharedBuffersProblem))
+            .default("128MB"),
     })
     .strict()
     .default({});
@@ -220,7 +257,10 @@ export const clusterSchema = z
         /** Cluster name; part of every container, volume, network name and backup prefix. */
         name: dnsLabel,
         /** Databases to create; the first is the application database. */
-        databases: z.array(databaseName, { invalid_type_error: "must be a list of database names, e.g. [app]" }).min(1, "must name at least one database").default(["app"]),
+        databases: z
+            .array(databaseName, { invalid_type_error: "must be a list of database names, e.g. [app]" })
+            .min(1, "must name at least one database")
+            .default(["app"]),
         /** Root (superuser) role name; provisioning only, never in an application DSN. */
         rootUser: roleName.default("postgres"),
     })
@@ -236,7 +276,10 @@ export const storageSchema = z
         endpoint: httpUrl.optional(),
         /** S3 endpoint Pulumi uses to manage the bucket, when it differs from `endpoint`. */
         apiEndpoint: httpUrl.optional(),
-        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004").optional(),
+        region: z
+            .string()
+            .regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004")
+            .optional(),
         /** minio only: run MinIO as the tier's object-store container. */
         embedded: z.boolean().default(false),
         /** Host port of the embedded MinIO's S3 API, bound to hostBindAddress. */
@@ -248,10 +291,18 @@ export const storageSchema = z
             ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["embedded"], message: "is only allowed with provider minio" });
         }
         if (!s.embedded && !s.endpoint) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["endpoint"], message: `is required for provider ${s.provider} unless embedded` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["endpoint"],
+                message: `is required for provider ${s.provider} unless embedded`,
+            });
         }
         if (s.embedded && s.endpoint) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["endpoint"], message: "is set by the tier for the embedded MinIO; remove it, or set embedded: false to use your own MinIO" });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["endpoint"],
+                message: "is set by the tier for the embedded MinIO; remove it, or set embedded: false to use your own MinIO",
+            });
         }
         for (const key of ["endpoint", "apiEndpoint"] as const) {
             const value = s[key];
@@ -265,7 +316,11 @@ export const storageSchema = z
         const apiRegion = s.provider === "b2" && s.apiEndpoint ? b2EndpointRegion(s.apiEndpoint) : undefined;
         const region = s.region ?? (s.endpoint ? b2EndpointRegion(s.endpoint) : undefined);
         if (apiRegion !== undefined && region !== undefined && apiRegion !== region) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["apiEndpoint"], message: `is in ${apiRegion} but the bucket's region is ${region}; a B2 bucket has one region: use https://s3.${region}.backblazeb2.com` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["apiEndpoint"],
+                message: `is in ${apiRegion} but the bucket's region is ${region}; a B2 bucket has one region: use https://s3.${region}.backblazeb2.com`,
+            });
         }
     });
 
@@ -278,7 +333,14 @@ export const tierConfigSchema = z
         /** Directory with ca.pem, cert.pem, key.pem: required for a tcp:// dockerHost (rules/docker-host.ts). */
         dockerCertPath: z.string({ invalid_type_error: "must be a directory path" }).min(1, "must be a directory path").optional(),
         /** The only host address a published port may bind to (IPv4 or IPv6; `[::1]` is read as `::1`). */
-        hostBindAddress: z.preprocess(normaliseBindAddress, z.string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" }).superRefine(refineWith(bindAddressProblem))).default("127.0.0.1"),
+        hostBindAddress: z
+            .preprocess(
+                normaliseBindAddress,
+                z
+                    .string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" })
+                    .superRefine(refineWith(bindAddressProblem)),
+            )
+            .default("127.0.0.1"),
         sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
         storage: storageSchema,
         clusters: z
@@ -297,7 +359,11 @@ export const tierConfigSchema = z
         const names = c.clusters.map((k) => k.name);
         names.forEach((n, i) => {
             if (names.indexOf(n) !== i) {
-                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["clusters", i, "name"], message: `"${n}" is used by two clusters; names must be unique` });
+                ctx.addIssue({
+                    code: z.ZodIssueCode.custom,
+                    path: ["clusters", i, "name"],
+                    message: `"${n}" is used by two clusters; names must be unique`,
+                });
             }
         });
         c.clusters.forEach((k, i) => {
@@ -308,7 +374,11 @@ export const tierConfigSchema = z
             });
             // One drill setting serves every cluster, so its database must exist in each.
             if (c.drill.database !== undefined && !k.databases.includes(c.drill.database)) {
-                ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "database"], message: `"${c.drill.database}" is not a database of cluster ${k.name} (${k.databases.join(", ")}); drill.database applies to every cluster, so name one they all have or leave it out (default: each cluster's first database)` });
+                ctx.addIssue({
+                    code: z.ZodIssueCode.custom,
+                    path: ["drill", "database"],
+                    message: `"${c.drill.database}" is not a database of cluster ${k.name} (${k.databases.join(", ")}); drill.database applies to every cluster, so name one they all have or leave it out (default: each cluster's first database)`,
+                });
             }
             const budget = poolBudget(k.databases.length, c.pgbouncer.defaultPoolSize, c.postgres.maxConnections);
             if (budget.wanted > budget.available) {
@@ -328,7 +398,11 @@ export const tierConfigSchema = z
             if (problem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["dockerHost"], message: problem });
         }
         if (c.dockerCertPath !== undefined && !c.dockerHost?.toLowerCase().startsWith("tcp://")) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["dockerCertPath"], message: "is only used with a tcp:// dockerHost; remove it" });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["dockerCertPath"],
+                message: "is only used with a tcp:// dockerHost; remove it",
+            });
         }
         // The embedded MinIO keeps the backups on the database's own Docker host: losing that
         // host loses both. It exists for local development only.
@@ -344,40 +418,80 @@ export const tierConfigSchema = z
         if (c.pgbouncer.publishPort !== undefined) published.push(["pgbouncer.publishPort", c.pgbouncer.publishPort]);
         if (c.storage.embedded) published.push(["storage.embeddedPort", c.storage.embeddedPort]);
         if (c.pgbouncer.publishPort !== undefined && c.clusters.length > 1) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["pgbouncer", "publishPort"], message: `would be published by the pgBouncer of each of the ${c.clusters.length} clusters (${names.join(", ")}), and one host port ${c.hostBindAddress}:${c.pgbouncer.publishPort} holds one; remove it (apps on the app network need no published port) or use one cluster per stack` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["pgbouncer", "publishPort"],
+                message: `would be published by the pgBouncer of each of the ${c.clusters.length} clusters (${names.join(", ")}), and one host port ${c.hostBindAddress}:${c.pgbouncer.publishPort} holds one; remove it (apps on the app network need no published port) or use one cluster per stack`,
+            });
         }
         if (c.pgbouncer.publishPort !== undefined && c.storage.embedded && c.pgbouncer.publishPort === c.storage.embeddedPort) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["pgbouncer", "publishPort"], message: `is ${c.pgbouncer.publishPort}, the host port storage.embeddedPort already publishes for the embedded MinIO; choose another (e.g. 16432)` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["pgbouncer", "publishPort"],
+                message: `is ${c.pgbouncer.publishPort}, the host port storage.embeddedPort already publishes for the embedded MinIO; choose another (e.g. 16432)`,
+            });
         }
         const { retention, safetyNetDays, evidenceDays, schedule } = c.backup;
         // The oldest kept backup can be a week older than the WAL window (weekly cadence).
         const needed = Math.max(retention.walDays + 7, retention.weekly * 7 + 7, retention.daily + 1);
         if (safetyNetDays <= needed) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "safetyNetDays"], message: `must be more than ${needed} days, or the lifecycle rule would expire backups the retention policy still needs` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["backup", "safetyNetDays"],
+                message: `must be more than ${needed} days, or the lifecycle rule would expire backups the retention policy still needs`,
+            });
         }
         const drillGap = longestGapDaysSafe(c.drill.schedule);
         if (drillGap !== undefined && drillGap > 31) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "schedule"], message: `must run at least monthly (longest gap would be ${Math.round(drillGap)} days)` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["drill", "schedule"],
+                message: `must run at least monthly (longest gap would be ${Math.round(drillGap)} days)`,
+            });
         }
         if (evidenceDays < retention.walDays) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "evidenceDays"], message: `must be at least backup.retention.walDays (${retention.walDays}): evidence of the restores must outlive the backups it vouches for` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["backup", "evidenceDays"],
+                message: `must be at least backup.retention.walDays (${retention.walDays}): evidence of the restores must outlive the backups it vouches for`,
+            });
         } else if (drillGap !== undefined && evidenceDays < drillGap) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "evidenceDays"], message: `must be at least the drill period (${Math.round(drillGap)} days), or no evidence would exist between drills` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["backup", "evidenceDays"],
+                message: `must be at least the drill period (${Math.round(drillGap)} days), or no evidence would exist between drills`,
+            });
         }
         const backupGap = longestGapDaysSafe(schedule);
         if (backupGap !== undefined && backupGap > 1) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "schedule"], message: `must run at least daily to keep ${retention.daily} daily backups (longest gap would be ${Math.round(backupGap)} days)` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["backup", "schedule"],
+                message: `must run at least daily to keep ${retention.daily} daily backups (longest gap would be ${Math.round(backupGap)} days)`,
+            });
         }
         if (published.length > 0 && isWildcardAddress(c.hostBindAddress)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["hostBindAddress"], message: `must not be ${c.hostBindAddress} (every interface) while ${published.map(([k, p]) => `${k} ${p}`).join(" and ")} is published; name one host address (e.g. 127.0.0.1, ::1 or a private address)` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["hostBindAddress"],
+                message: `must not be ${c.hostBindAddress} (every interface) while ${published.map(([k, p]) => `${k} ${p}`).join(" and ")} is published; name one host address (e.g. 127.0.0.1, ::1 or a private address)`,
+            });
         }
         const backupCadence = shortestGapMinutesSafe(schedule);
         if (backupCadence !== undefined && backupCadence < MIN_BACKUP_GAP_MINUTES) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["backup", "schedule"], message: `runs a base backup every ${backupCadence} minute(s); at most hourly (WAL archiving already covers the minutes between), e.g. "0 2 * * *"` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["backup", "schedule"],
+                message: `runs a base backup every ${backupCadence} minute(s); at most hourly (WAL archiving already covers the minutes between), e.g. "0 2 * * *"`,
+            });
         }
         const drillCadence = shortestGapMinutesSafe(c.drill.schedule);
         if (drillCadence !== undefined && drillCadence * 60 < Math.max(3600, c.drill.rtoSeconds)) {
-            ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["drill", "schedule"], message: `starts a restore drill every ${drillCadence} minute(s), before one may have finished (drill.rtoSeconds ${c.drill.rtoSeconds}); run it at most every ${Math.ceil(Math.max(3600, c.drill.rtoSeconds) / 60)} minutes, e.g. "0 4 * * 0"` });
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["drill", "schedule"],
+                message: `starts a restore drill every ${drillCadence} minute(s), before one may have finished (drill.rtoSeconds ${c.drill.rtoSeconds}); run it at most every ${Math.ceil(Math.max(3600, c.drill.rtoSeconds) / 60)} minutes, e.g. "0 4 * * 0"`,
+            });
         }
     });
 

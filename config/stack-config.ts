@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, parseOrThrow, problemsOf } from "./errors";
 import { editDistance } from "./rules/suggest";
-import { dnsLabel, TierConfig, TierConfigInput, tierConfigSchema } from "./schema";
+import { dnsLabel, type TierConfig, type TierConfigInput, tierConfigSchema } from "./schema";
 
 /** Values that come from `pulumi config set --secret`. */
 export interface StackSecrets {
@@ -67,7 +67,11 @@ export function environmentProblem(environment: unknown, stack: string): string 
  * problems found before the schema runs: near-miss namespaces, dotted keys, secret keys in
  * plain text, an environment that names another stack. Pure, for the tests.
  */
-export function stackValues(all: Readonly<Record<string, string>>, stack: string, isSecret: (fullKey: string) => boolean): { values: Record<string, unknown>; problems: string[] } {
+export function stackValues(
+    all: Readonly<Record<string, string>>,
+    stack: string,
+    isSecret: (fullKey: string) => boolean,
+): { values: Record<string, unknown>; problems: string[] } {
     const values: Record<string, unknown> = {};
     const problems: string[] = [];
     for (const [fullKey, raw] of Object.entries(all)) {
@@ -75,7 +79,9 @@ export function stackValues(all: Readonly<Record<string, string>>, stack: string
         const [ns, key] = colon < 0 ? [fullKey, undefined] : [fullKey.slice(0, colon), fullKey.slice(colon + 1)];
         if (ns !== NAMESPACE || key === undefined) {
             if (isNearMissNamespace(ns)) {
-                problems.push(`${fullKey}: "${ns}" is not the tier's namespace, so this key would be ignored; write ${NAMESPACE}:${key ?? ""}`);
+                problems.push(
+                    `${fullKey}: "${ns}" is not the tier's namespace, so this key would be ignored; write ${NAMESPACE}:${key ?? ""}`,
+                );
             }
             continue;
         }
@@ -87,7 +93,9 @@ export function stackValues(all: Readonly<Record<string, string>>, stack: string
         // not a path; only `pulumi config set --path` turns a dotted path into nesting.
         if (/[.[]/.test(key)) {
             const [head, ...rest] = key.split(".");
-            problems.push(`${fullKey}: is a dotted key, not a path; nest it instead: ${NAMESPACE}:${head}: {${rest.join(".")}: ...} (or pulumi config set --path '${NAMESPACE}:${key}' VALUE)`);
+            problems.push(
+                `${fullKey}: is a dotted key, not a path; nest it instead: ${NAMESPACE}:${head}: {${rest.join(".")}: ...} (or pulumi config set --path '${NAMESPACE}:${key}' VALUE)`,
+            );
             continue;
         }
         values[key] = parseValue(raw);
@@ -113,7 +121,11 @@ export function readStackConfig(): { values: TierConfigInput; secrets: StackSecr
  * Everything readStackConfig and deployStack check about the plain values, in one call and
  * without the Pulumi runtime: what `pulumi up` would refuse, for the tests and the docs.
  */
-export function validateStack(all: Readonly<Record<string, string>>, stack: string, isSecret: (fullKey: string) => boolean = () => true): TierConfig {
+export function validateStack(
+    all: Readonly<Record<string, string>>,
+    stack: string,
+    isSecret: (fullKey: string) => boolean = () => true,
+): TierConfig {
     const { values, problems } = stackValues(all, stack, isSecret);
     if (problems.length) throw new ConfigError("db-tier stack config", [...problems, ...problemsOf(tierConfigSchema, values, NAMESPACE)]);
     return parseOrThrow(tierConfigSchema, values, "db-tier stack config", NAMESPACE);

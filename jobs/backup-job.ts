@@ -106,8 +106,15 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         record.size_bytes = pushed.compressed_size;
 
         // What storage holds, dated by storage's clock.
-        const [sentinels, walObjects] = await Promise.all([listStorage(inv, "basebackups_005/", LIST_TIMEOUT_S), listStorage(inv, "wal_005/", LIST_TIMEOUT_S)]);
-        const storedAt = new Map(sentinels.filter((o) => o.name.endsWith("_backup_stop_sentinel.json")).map((o) => [o.name.replace(/_backup_stop_sentinel\.json$/, ""), o.modified]));
+        const [sentinels, walObjects] = await Promise.all([
+            listStorage(inv, "basebackups_005/", LIST_TIMEOUT_S),
+            listStorage(inv, "wal_005/", LIST_TIMEOUT_S),
+        ]);
+        const storedAt = new Map(
+            sentinels
+                .filter((o) => o.name.endsWith("_backup_stop_sentinel.json"))
+                .map((o) => [o.name.replace(/_backup_stop_sentinel\.json$/, ""), o.modified]),
+        );
         const wal: WalSegment[] = [];
         for (const o of walObjects) {
             const seg = segmentFileName(o.name);
@@ -122,7 +129,8 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
             const scratch = mkdtempSync(join(tmpdir(), "db-tier-history-"));
             try {
                 const text = await fetchHistoryFile(inv, currentTimeline, join(scratch, "history"), LIST_TIMEOUT_S);
-                if (text === null) record.window.notes.push(`no history file for timeline ${currentTimeline}: only its own backups count as its history`);
+                if (text === null)
+                    record.window.notes.push(`no history file for timeline ${currentTimeline}: only its own backups count as its history`);
                 else history = parseTimelineHistory(text);
             } finally {
                 rmSync(scratch, { recursive: true, force: true });
@@ -151,7 +159,10 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         record.retention.delete_before = plan.deleteBefore;
         const deleted: string[] = [];
         if (plan.deleteBefore) {
-            const r = await walg(inv, ["delete", "before", "FIND_FULL", plan.deleteBefore, "--confirm"], { timeoutSeconds: DELETE_TIMEOUT_S, onLine: progress });
+            const r = await walg(inv, ["delete", "before", "FIND_FULL", plan.deleteBefore, "--confirm"], {
+                timeoutSeconds: DELETE_TIMEOUT_S,
+                onLine: progress,
+            });
             if (r.code !== 0) throw new Error(describeFailure(`wal-g delete before ${plan.deleteBefore}`, r));
             deleted.push(...plan.deletedByBefore);
         }

@@ -8,10 +8,28 @@
 import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import {
-    DATABASE_FACTS_SQL, DATABASES_SQL, DRILL_ROLE, drillRoleFactsSql, ENABLED_EVENT_TRIGGERS_SQL, MIGRATIONS_FACTS_SQL,
-    MIGRATIONS_VERSION_SQL, type MigrationsFacts, migrationsRefusal, parseCounts, parseDatabaseFacts, parseTableFacts,
-    renderCopyCount, renderCountQuery, renderCreateDrillRole, renderDatabaseSetup, renderDisableEventTriggers, renderSchemaQuery,
-    roleExistsSql, rowCountKey, type TableFacts, TABLE_FACTS_SQL,
+    DATABASE_FACTS_SQL,
+    DATABASES_SQL,
+    DRILL_ROLE,
+    drillRoleFactsSql,
+    ENABLED_EVENT_TRIGGERS_SQL,
+    MIGRATIONS_FACTS_SQL,
+    MIGRATIONS_VERSION_SQL,
+    type MigrationsFacts,
+    migrationsRefusal,
+    parseCounts,
+    parseDatabaseFacts,
+    parseTableFacts,
+    renderCopyCount,
+    renderCountQuery,
+    renderCreateDrillRole,
+    renderDatabaseSetup,
+    renderDisableEventTriggers,
+    renderSchemaQuery,
+    roleExistsSql,
+    rowCountKey,
+    type TableFacts,
+    TABLE_FACTS_SQL,
 } from "../render/drill-sql";
 import type { AmcheckMode } from "../render/job-config";
 import { type CheckStatus, type DrillCheck, DRILL_JOB, type Finding } from "./evidence";
@@ -70,7 +88,9 @@ export async function prepareCopy(c: CopyContext, amcheck: AmcheckMode): Promise
     const check = await timed(c.checks, "drill-role-setup", su, async () => {
         databases = await pg.queryLines(c.spec, su, c.mainDatabase, DATABASES_SQL);
         if (Number(await pg.queryValue(c.spec, su, c.mainDatabase, roleExistsSql(DRILL_ROLE))) !== 0) {
-            throw new Error(`a role named ${DRILL_ROLE} already exists in the backup: refusing to run checks as a role someone else defined`);
+            throw new Error(
+                `a role named ${DRILL_ROLE} already exists in the backup: refusing to run checks as a role someone else defined`,
+            );
         }
         await pg.queryLines(c.spec, su, c.mainDatabase, renderCreateDrillRole(DRILL_ROLE, databases));
         const disabled: string[] = [];
@@ -80,7 +100,12 @@ export async function prepareCopy(c: CopyContext, amcheck: AmcheckMode): Promise
                 await pg.queryLines(c.spec, su, db, renderDisableEventTriggers(triggers));
                 for (const t of triggers) {
                     disabled.push(`${db}.${t}`);
-                    c.findings.push({ kind: "event-trigger-disabled", database: db, object: t, detail: "disabled on the restored copy before the drill's setup DDL, so it could not run as root" });
+                    c.findings.push({
+                        kind: "event-trigger-disabled",
+                        database: db,
+                        object: t,
+                        detail: "disabled on the restored copy before the drill's setup DDL, so it could not run as root",
+                    });
                 }
             }
             const facts = parseDatabaseFacts(await pg.queryValue(c.spec, su, db, DATABASE_FACTS_SQL));
@@ -123,7 +148,9 @@ async function countDatabase(c: CopyContext, db: string, tables: readonly TableF
         });
     }
     if (risky.length > 0) {
-        const script = risky.flatMap((t, i) => (/[\n\r]/.test(t.schema + t.table) ? [] : [`\\echo '#' ${i}`, ...renderCopyCount(t), "\\echo '#' :ERROR"]));
+        const script = risky.flatMap((t, i) =>
+            /[\n\r]/.test(t.schema + t.table) ? [] : [`\\echo '#' ${i}`, ...renderCopyCount(t), "\\echo '#' :ERROR"],
+        );
         const r = await pg.psql(c.spec, DRILL_ROLE, db, script.join("\n"), { readOnly: true, stopOnError: false, timeoutMs: budgetMs(c) });
         // Lines: "# i", the count, "# false|true".
         const lines = r.stdout.split("\n");
@@ -134,14 +161,26 @@ async function countDatabase(c: CopyContext, db: string, tables: readonly TableF
         }
         risky.forEach((t, i) => {
             counts[key(t)] = got.get(i) ?? null;
-            if (!got.has(i)) errors.push(`${key(t)}: ${r.stderr.trim().split("\n").find((l) => l.includes(t.table)) ?? pg.psqlError(r)}`);
+            if (!got.has(i))
+                errors.push(
+                    `${key(t)}: ${
+                        r.stderr
+                            .trim()
+                            .split("\n")
+                            .find((l) => l.includes(t.table)) ?? pg.psqlError(r)
+                    }`,
+                );
         });
     }
     return { counts, errors, viaCopy: risky.length, tables: tables.length };
 }
 
 /** Row counts of every user table in every database, and the RLS findings, as the drill role. */
-export async function countAllRows(c: CopyContext, databases: readonly string[], rowCounts: Record<string, number | null>): Promise<DrillCheck> {
+export async function countAllRows(
+    c: CopyContext,
+    databases: readonly string[],
+    rowCounts: Record<string, number | null>,
+): Promise<DrillCheck> {
     return timed(c.checks, "row-counts", DRILL_ROLE, async () => {
         let tables = 0;
         let viaCopy = 0;
@@ -168,7 +207,8 @@ export async function countAllRows(c: CopyContext, databases: readonly string[],
             tables += r.tables;
             viaCopy += r.viaCopy;
         }
-        if (errors.length > 0) return { status: "failed", detail: `${errors.length} table(s) or database(s) not counted: ${errors.slice(0, 5).join("; ")}` };
+        if (errors.length > 0)
+            return { status: "failed", detail: `${errors.length} table(s) or database(s) not counted: ${errors.slice(0, 5).join("; ")}` };
         if (tables === 0) return { status: "skipped", detail: `no user tables in ${databases.join(", ")}` };
         return {
             status: "passed",
@@ -183,7 +223,12 @@ export function configTableKey(name: string): string {
 }
 
 /** Checks of the configured tables and their minimum row counts, against the counts already taken. */
-export function checkConfiguredTables(c: CopyContext, tables: readonly string[], minRows: Readonly<Record<string, number>>, rowCounts: Record<string, number | null>): void {
+export function checkConfiguredTables(
+    c: CopyContext,
+    tables: readonly string[],
+    minRows: Readonly<Record<string, number>>,
+    rowCounts: Record<string, number | null>,
+): void {
     for (const name of [...new Set([...tables, ...Object.keys(minRows)])]) {
         const key = configTableKey(name);
         const n = rowCounts[key];
@@ -210,7 +255,8 @@ export async function schemaVersion(c: CopyContext, schemaQuery: string | undefi
             source = "the configured schemaQuery";
         } else {
             const factsText = await pg.queryValue(c.spec, DRILL_ROLE, c.mainDatabase, MIGRATIONS_FACTS_SQL, { readOnly: true });
-            if (factsText === "") return { status: "skipped", detail: "no schemaQuery configured and no drizzle.__drizzle_migrations table" };
+            if (factsText === "")
+                return { status: "skipped", detail: "no schemaQuery configured and no drizzle.__drizzle_migrations table" };
             const facts = JSON.parse(factsText) as MigrationsFacts;
             const refusal = migrationsRefusal(facts);
             if (refusal) return { status: "failed", detail: refusal };
@@ -234,12 +280,31 @@ export async function schemaVersion(c: CopyContext, schemaQuery: string | undefi
 export async function runAmcheck(c: CopyContext, mode: AmcheckMode): Promise<DrillCheck> {
     return timed(c.checks, "amcheck", DRILL_ROLE, async () => {
         if (mode === "off") return { status: "skipped", detail: "disabled by drill.amcheck = off" };
-        const args = ["-h", c.spec.scratchDir, "-p", String(pg.port(c.spec)), "-U", DRILL_ROLE, "--all", "--jobs", "2", ...(mode === "heapallindexed" ? ["--heapallindexed"] : [])];
+        const args = [
+            "-h",
+            c.spec.scratchDir,
+            "-p",
+            String(pg.port(c.spec)),
+            "-U",
+            DRILL_ROLE,
+            "--all",
+            "--jobs",
+            "2",
+            ...(mode === "heapallindexed" ? ["--heapallindexed"] : []),
+        ];
         const r = await run(join(c.spec.pgBinDir, "pg_amcheck"), args, { env: pg.clientEnv(c.spec, true), timeoutMs: budgetMs(c) });
         const out = `${r.stdout}\n${r.stderr}`.trim();
         if (out !== "") c.log.addBlock("[pg_amcheck]", out.split("\n").slice(0, 200).join("\n"));
-        if (r.code === 0) return { status: "passed", detail: `pg_amcheck --all${mode === "heapallindexed" ? " --heapallindexed" : ""}: no corruption in heap tables and B-tree indexes` };
-        const first = out.split("\n").filter((l) => l.trim() !== "").slice(0, 3).join(" | ");
+        if (r.code === 0)
+            return {
+                status: "passed",
+                detail: `pg_amcheck --all${mode === "heapallindexed" ? " --heapallindexed" : ""}: no corruption in heap tables and B-tree indexes`,
+            };
+        const first = out
+            .split("\n")
+            .filter((l) => l.trim() !== "")
+            .slice(0, 3)
+            .join(" | ");
         return { status: "failed", detail: `pg_amcheck ${r.timedOut ? "timed out" : `exit ${r.code}`}: ${first}` };
     });
 }
@@ -252,7 +317,13 @@ export function dataGate(checks: DrillCheck[]): DrillCheck {
     const passed = data.filter((k) => k.status === "passed").map((k) => k.name);
     const check: DrillCheck =
         passed.length > 0
-            ? { name: "data-verified", status: "passed", role: DRILL_JOB, duration_seconds: 0, detail: `data verified by ${passed.join(", ")}` }
+            ? {
+                  name: "data-verified",
+                  status: "passed",
+                  role: DRILL_JOB,
+                  duration_seconds: 0,
+                  detail: `data verified by ${passed.join(", ")}`,
+              }
             : {
                   name: "data-verified",
                   status: "failed",

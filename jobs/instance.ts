@@ -82,9 +82,20 @@ export function renderRecoveryConf(s: InstanceSpec, target?: RecoveryTarget): st
  * role can change the copy between the drill's catalog reads and its checks.
  */
 export function renderRecoveryHba(s: InstanceSpec, opts: { tcp?: boolean } = {}): string {
-    const tcp = s.keepPort && opts.tcp ? renderPgHba({ localPeer: false }).split("\n").filter((l) => l.startsWith("host ")) : [];
+    const tcp =
+        s.keepPort && opts.tcp
+            ? renderPgHba({ localPeer: false })
+                  .split("\n")
+                  .filter((l) => l.startsWith("host "))
+            : [];
     const closed = s.keepPort && !opts.tcp ? ["host all all 0.0.0.0/0 reject", "host all all ::/0 reject"] : [];
-    return ["# Rendered by db-tier for a restore drill: the scratch socket only (plus SCRAM on 127.0.0.1 once kept).", "local all all trust", ...tcp, ...closed, ""].join("\n");
+    return [
+        "# Rendered by db-tier for a restore drill: the scratch socket only (plus SCRAM on 127.0.0.1 once kept).",
+        "local all all trust",
+        ...tcp,
+        ...closed,
+        "",
+    ].join("\n");
 }
 
 export function configFiles(s: InstanceSpec, target?: RecoveryTarget): Record<string, string> {
@@ -97,8 +108,15 @@ export function configFiles(s: InstanceSpec, target?: RecoveryTarget): Record<st
 
 export async function start(s: InstanceSpec): Promise<void> {
     const [cmd, args] = asServerUser(s, [
-        join(s.pgBinDir, "pg_ctl"), "start", "-W", "-D", dataDir(s), "-l", serverLog(s),
-        "-o", `-c config_file=${shellQuote(confPath(s))}`,
+        join(s.pgBinDir, "pg_ctl"),
+        "start",
+        "-W",
+        "-D",
+        dataDir(s),
+        "-l",
+        serverLog(s),
+        "-o",
+        `-c config_file=${shellQuote(confPath(s))}`,
     ]);
     const r = await run(cmd, args, { timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(describeFailure("pg_ctl start", r));
@@ -132,23 +150,54 @@ export interface SessionOpts {
  * environment but PATH; the session settings go in the startup packet (see sessionOptions).
  */
 export function clientEnv(s: InstanceSpec, readOnly: boolean): NodeJS.ProcessEnv {
-    return { PATH: process.env.PATH ?? "/usr/bin:/bin", PGCONNECT_TIMEOUT: "5", PGPASSFILE: join(s.scratchDir, "no-pgpass"), PGOPTIONS: sessionOptions(readOnly) };
+    return {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        PGCONNECT_TIMEOUT: "5",
+        PGPASSFILE: join(s.scratchDir, "no-pgpass"),
+        PGOPTIONS: sessionOptions(readOnly),
+    };
 }
 
 /** Runs a psql script (on stdin) as `user` over the scratch socket. */
 export async function psql(s: InstanceSpec, user: string, database: string, sql: string, opts: SessionOpts = {}): Promise<RunResult> {
     const stop = opts.stopOnError ?? true;
-    return run(join(s.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", `ON_ERROR_STOP=${stop ? 1 : 0}`, "-h", s.scratchDir, "-p", String(port(s)), "-U", user, "-d", database, "-f", "-"], {
-        timeoutMs: opts.timeoutMs ?? 120_000,
-        input: `${sql}\n`,
-        env: clientEnv(s, opts.readOnly ?? false),
-    });
+    return run(
+        join(s.pgBinDir, "psql"),
+        [
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            `ON_ERROR_STOP=${stop ? 1 : 0}`,
+            "-h",
+            s.scratchDir,
+            "-p",
+            String(port(s)),
+            "-U",
+            user,
+            "-d",
+            database,
+            "-f",
+            "-",
+        ],
+        {
+            timeoutMs: opts.timeoutMs ?? 120_000,
+            input: `${sql}\n`,
+            env: clientEnv(s, opts.readOnly ?? false),
+        },
+    );
 }
 
 /** psql's error line, for messages. */
 export function psqlError(r: RunResult): string {
     const lines = r.stderr.trim().split("\n");
-    return lines.find((l) => /ERROR:|FATAL:|error:/.test(l))?.replace(/^psql:\S*\s*/, "").trim() ?? (lines[0] || `psql exit ${r.code}`);
+    return (
+        lines
+            .find((l) => /ERROR:|FATAL:|error:/.test(l))
+            ?.replace(/^psql:\S*\s*/, "")
+            .trim() ??
+        (lines[0] || `psql exit ${r.code}`)
+    );
 }
 
 /** The script's output lines, or throws with psql's error. */
@@ -194,7 +243,9 @@ const CONNECTION_REFUSAL = /the database system is (not accepting connections|st
 /** The server log's last FATAL or PANIC message, which says why the server stopped. */
 export function fatalLine(s: InstanceSpec): string | undefined {
     try {
-        const lines = readFileSync(serverLog(s), "utf8").split("\n").filter((l) => /\b(FATAL|PANIC):/.test(l));
+        const lines = readFileSync(serverLog(s), "utf8")
+            .split("\n")
+            .filter((l) => /\b(FATAL|PANIC):/.test(l));
         const cause = lines.filter((l) => !CONNECTION_REFUSAL.test(l)).pop() ?? lines.pop();
         return cause?.replace(/^.*?\b(FATAL|PANIC):\s*/, "$1: ");
     } catch {
@@ -220,7 +271,10 @@ export async function openKeptPort(s: InstanceSpec): Promise<void> {
 
 /** The cluster's system identifier from pg_control: its high 32 bits are initdb's Unix time. */
 export async function initdbTime(s: InstanceSpec): Promise<Date | undefined> {
-    const r = await run(join(s.pgBinDir, "pg_controldata"), [dataDir(s)], { env: { PATH: process.env.PATH, LC_ALL: "C" }, timeoutMs: 30_000 });
+    const r = await run(join(s.pgBinDir, "pg_controldata"), [dataDir(s)], {
+        env: { PATH: process.env.PATH, LC_ALL: "C" },
+        timeoutMs: 30_000,
+    });
     const m = /Database system identifier:\s+(\d+)/.exec(r.stdout);
     return m ? new Date(Number(BigInt(m[1]) >> 32n) * 1000) : undefined;
 }

@@ -17,8 +17,26 @@ import { join } from "node:path";
 import { type AnchorBackup, chooseAnchor, oldestTarget, type TimelineInfo } from "../render/drill-anchor";
 import { DRILL_ROLE } from "../render/drill-sql";
 import { type DrillJobConfig, evidenceKeyPrefix } from "../render/job-config";
-import { checkConfiguredTables, countAllRows, type CopyContext, dataGate, prepareCopy, runAmcheck, schemaVersion, timed } from "./drill-checks";
-import { type DrillCheck, DRILL_JOB, type DrillPoint, type Evidence, evidenceLocation, type Finding, uploadEvidence, writeEvidence } from "./evidence";
+import {
+    checkConfiguredTables,
+    countAllRows,
+    type CopyContext,
+    dataGate,
+    prepareCopy,
+    runAmcheck,
+    schemaVersion,
+    timed,
+} from "./drill-checks";
+import {
+    type DrillCheck,
+    DRILL_JOB,
+    type DrillPoint,
+    type Evidence,
+    evidenceLocation,
+    type Finding,
+    uploadEvidence,
+    writeEvidence,
+} from "./evidence";
 import * as pg from "./instance";
 import { jsonLine, secretValuesOf, TextLog } from "./log";
 import { describeFailure, run } from "./proc";
@@ -76,11 +94,22 @@ interface Chosen {
     readonly why: string;
 }
 
-async function choose(inv: { walgBinary: string; walgEnvFile: string }, backups: WalgBackupDetail[], point: DrillPoint, config: DrillJobConfig, opts: DrillOptions, now: Date): Promise<Chosen> {
+async function choose(
+    inv: { walgBinary: string; walgEnvFile: string },
+    backups: WalgBackupDetail[],
+    point: DrillPoint,
+    config: DrillJobConfig,
+    opts: DrillOptions,
+    now: Date,
+): Promise<Chosen> {
     if (point === "newest") {
         const b = chooseBackup(backups, opts.targetTime);
         if (!b) throw new Error(opts.targetTime ? `no backup finished at or before ${opts.targetTime.toISOString()}` : "no backup exists");
-        return { backup: b, target: opts.targetTime ? { time: opts.targetTime } : undefined, why: opts.targetTime ? "the newest backup before the target" : "the newest backup" };
+        return {
+            backup: b,
+            target: opts.targetTime ? { time: opts.targetTime } : undefined,
+            why: opts.targetTime ? "the newest backup before the target" : "the newest backup",
+        };
     }
     if (backups.length === 0) throw new Error("no backup exists");
     const anchor = chooseAnchor(backups as AnchorBackup[], await listTimelines(inv));
@@ -91,7 +120,9 @@ async function choose(inv: { walgBinary: string; walgEnvFile: string }, backups:
     const why =
         `the oldest backup on the history of timeline ${anchor.currentTimeline} (its own timeline ${anchor.timeline}` +
         `${anchor.offHistory.length > 0 ? `; off that history: ${anchor.offHistory.join(", ")}` : ""}), replayed to ` +
-        ("time" in target ? `the start of the ${windowSeconds}s window, ${target.time.toISOString()}` : "its own end (it is younger than the window)");
+        ("time" in target
+            ? `the start of the ${windowSeconds}s window, ${target.time.toISOString()}`
+            : "its own end (it is younger than the window)");
     return { backup: b, target, why };
 }
 export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}): Promise<DrillResult> {
@@ -99,7 +130,13 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
     const point: DrillPoint = opts.point ?? "newest";
     const log = new TextLog(secretValuesOf(config.walgEnvFile), opts.echo);
     const inv = { walgBinary: config.walgBinary, walgEnvFile: config.walgEnvFile };
-    const spec: pg.InstanceSpec = { ...inv, pgBinDir: config.pgBinDir, scratchDir: config.scratchDir, runAsUser: config.runAsUser, keepPort: opts.keepPort };
+    const spec: pg.InstanceSpec = {
+        ...inv,
+        pgBinDir: config.pgBinDir,
+        scratchDir: config.scratchDir,
+        runAsUser: config.runAsUser,
+        keepPort: opts.keepPort,
+    };
     const superuser = config.superuser ?? "postgres";
     const started = now();
     const checks: DrillCheck[] = [];
@@ -130,7 +167,9 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         evidence_location: evidenceLocation(config.evidenceBucket, started, config.environment, config.cluster),
     };
     const deadline = started.getTime() + config.rtoSeconds * 1000;
-    log.add(`restore drill: point=${point} environment=${config.environment} cluster=${config.cluster} database=${config.database} target_time=${ev.target_time ?? "none (latest)"} rto=${config.rtoSeconds}s`);
+    log.add(
+        `restore drill: point=${point} environment=${config.environment} cluster=${config.cluster} database=${config.database} target_time=${ev.target_time ?? "none (latest)"} rto=${config.rtoSeconds}s`,
+    );
 
     try {
         if (pg.runningPid(spec) !== undefined) {
@@ -145,11 +184,16 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         ev.backup_name = chosen.backup.backup_name;
         ev.backup_start_time = new Date(chosen.backup.start_time).toISOString();
         ev.backup_finish_time = new Date(chosen.backup.finish_time).toISOString();
-        log.add(`restoring ${chosen.backup.backup_name} (started ${ev.backup_start_time}, finished ${ev.backup_finish_time}): ${chosen.why}`);
+        log.add(
+            `restoring ${chosen.backup.backup_name} (started ${ev.backup_start_time}, finished ${ev.backup_finish_time}): ${chosen.why}`,
+        );
 
         const data = pg.dataDir(spec);
         const remaining = Math.max(1, Math.ceil((deadline - Date.now()) / 1000));
-        const fetch = await walg(inv, ["backup-fetch", data, chosen.backup.backup_name], { timeoutSeconds: remaining, onLine: (l) => log.add(`[wal-g] ${l}`) });
+        const fetch = await walg(inv, ["backup-fetch", data, chosen.backup.backup_name], {
+            timeoutSeconds: remaining,
+            onLine: (l) => log.add(`[wal-g] ${l}`),
+        });
         // `timeout` exits 124 (137 when it had to SIGKILL) once the RTO budget ran out during the fetch: say so, not just "failed".
         if (fetch.code !== 0 && Date.now() >= deadline - 1000) {
             throw new Error(`restore did not finish within the RTO of ${config.rtoSeconds}s (wal-g backup-fetch timed out)`);
@@ -166,7 +210,9 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         }
         await run("chmod", ["0700", data, config.scratchDir]);
 
-        log.add(`starting the throwaway instance (socket in ${config.scratchDir}${spec.keepPort ? `; 127.0.0.1:${spec.keepPort} refuses logins until the checks are done` : ""}); replaying WAL`);
+        log.add(
+            `starting the throwaway instance (socket in ${config.scratchDir}${spec.keepPort ? `; 127.0.0.1:${spec.keepPort} refuses logins until the checks are done` : ""}); replaying WAL`,
+        );
         await pg.start(spec);
         await pg.waitPromoted(spec, superuser, config.database, deadline);
         const finished = now();
@@ -210,7 +256,9 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
             failures.push(`opening the kept port: ${msg(e)}`);
             log.add(`ERROR: opening the kept port: ${msg(e)}`);
         });
-        log.add(`the restored instance stays up on 127.0.0.1:${opts.keepPort} (data: ${pg.dataDir(spec)}); SCRAM logins with the primary's roles`);
+        log.add(
+            `the restored instance stays up on 127.0.0.1:${opts.keepPort} (data: ${pg.dataDir(spec)}); SCRAM logins with the primary's roles`,
+        );
     } else {
         try {
             await pg.stop(spec);
@@ -238,23 +286,54 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         log.add(`ERROR: evidence upload failed: ${msg(e)}`);
         paths = writeEvidence(outDir, ev, log.text());
     }
-    return { evidence: ev, evidencePath: paths.evidence, logPath: paths.log, uploaded, exitCode: ev.status === "passed" && uploaded ? 0 : 1 };
+    return {
+        evidence: ev,
+        evidencePath: paths.evidence,
+        logPath: paths.log,
+        uploaded,
+        exitCode: ev.status === "passed" && uploaded ? 0 : 1,
+    };
 }
 
 /** Where recovery stopped (as the drill role), and the target-time check when there was a target. */
 async function recoveredTo(cc: CopyContext, ev: Evidence, target: pg.RecoveryTarget, log: TextLog): Promise<void> {
     const epoch = await pg
-        .queryValue(cc.spec, DRILL_ROLE, cc.mainDatabase, "SELECT pg_catalog.date_part('epoch', pg_catalog.pg_last_xact_replay_timestamp())", { readOnly: true })
+        .queryValue(
+            cc.spec,
+            DRILL_ROLE,
+            cc.mainDatabase,
+            "SELECT pg_catalog.date_part('epoch', pg_catalog.pg_last_xact_replay_timestamp())",
+            { readOnly: true },
+        )
         .catch(() => "");
     const fromLog = /last completed transaction was at log time (.+)$/m.exec(safeRead(pg.serverLog(cc.spec)))?.[1];
-    const fromLogIso = fromLog ? new Date(fromLog.trim().replace(" ", "T").replace(/([+-]\d\d)$/, "$1:00")) : undefined;
+    const fromLogIso = fromLog
+        ? new Date(
+              fromLog
+                  .trim()
+                  .replace(" ", "T")
+                  .replace(/([+-]\d\d)$/, "$1:00"),
+          )
+        : undefined;
     // No transaction replayed after the backup: the data is the backup's consistent state.
     ev.recovered_to =
-        epoch.trim() !== "" ? new Date(Number(epoch) * 1000).toISOString() : fromLogIso && !Number.isNaN(fromLogIso.getTime()) ? fromLogIso.toISOString() : ev.backup_finish_time;
-    log.add(`recovered to ${ev.recovered_to ?? "unknown"}${epoch.trim() === "" && !fromLog ? " (no transaction after the backup; its finish time)" : ""}`);
+        epoch.trim() !== ""
+            ? new Date(Number(epoch) * 1000).toISOString()
+            : fromLogIso && !Number.isNaN(fromLogIso.getTime())
+              ? fromLogIso.toISOString()
+              : ev.backup_finish_time;
+    log.add(
+        `recovered to ${ev.recovered_to ?? "unknown"}${epoch.trim() === "" && !fromLog ? " (no transaction after the backup; its finish time)" : ""}`,
+    );
     if (target && "time" in target) {
         const ok = ev.recovered_to !== null && Date.parse(ev.recovered_to) <= target.time.getTime();
-        cc.checks.push({ name: "target-time", status: ok ? "passed" : "failed", role: DRILL_ROLE, duration_seconds: 0, detail: `recovered to ${ev.recovered_to ?? "unknown"}, target ${target.time.toISOString()}` });
+        cc.checks.push({
+            name: "target-time",
+            status: ok ? "passed" : "failed",
+            role: DRILL_ROLE,
+            duration_seconds: 0,
+            detail: `recovered to ${ev.recovered_to ?? "unknown"}, target ${target.time.toISOString()}`,
+        });
     }
 }
 
@@ -268,10 +347,17 @@ async function windowCheck(cc: CopyContext, ev: Evidence, config: DrillJobConfig
         const oldest = Date.parse(ev.backup_finish_time ?? "");
         const back = Math.round((now.getTime() - oldest) / 1000);
         const windowStart = now.getTime() - windowSeconds * 1000;
-        if (oldest <= windowStart) return { status: "passed", detail: `the oldest backup on the current history ends ${back}s back; restored to the window's start (${windowSeconds}s back)` };
+        if (oldest <= windowStart)
+            return {
+                status: "passed",
+                detail: `the oldest backup on the current history ends ${back}s back; restored to the window's start (${windowSeconds}s back)`,
+            };
         const born = await pg.initdbTime(cc.spec);
         if (born && born.getTime() > windowStart) {
-            return { status: "skipped", detail: `the cluster was initialized ${Math.round((now.getTime() - born.getTime()) / 1000)}s ago, less than the ${windowSeconds}s window; its oldest restorable point is ${back}s back` };
+            return {
+                status: "skipped",
+                detail: `the cluster was initialized ${Math.round((now.getTime() - born.getTime()) / 1000)}s ago, less than the ${windowSeconds}s window; its oldest restorable point is ${back}s back`,
+            };
         }
         return { status: "failed", detail: `the oldest restorable point is ${back}s back, the window promises ${windowSeconds}s` };
     });
@@ -327,7 +413,9 @@ if (require.main === module) {
     (async () => {
         const config = JSON.parse(readFileSync(file, "utf8")) as DrillJobConfig;
         const r = await runDrill(config, parseDrillArgs(rest));
-        process.stdout.write(`${jsonLine({ event: "db-tier.restore-drill", point: r.evidence.point, status: r.evidence.status, backup_name: r.evidence.backup_name, duration_seconds: r.evidence.duration_seconds, evidence: r.evidence.evidence_location, uploaded: r.uploaded, error: r.evidence.error })}\n`);
+        process.stdout.write(
+            `${jsonLine({ event: "db-tier.restore-drill", point: r.evidence.point, status: r.evidence.status, backup_name: r.evidence.backup_name, duration_seconds: r.evidence.duration_seconds, evidence: r.evidence.evidence_location, uploaded: r.uploaded, error: r.evidence.error })}\n`,
+        );
         process.exit(r.exitCode);
     })().catch((e) => {
         process.stderr.write(`restore-drill: ${e instanceof Error ? e.stack : String(e)}\n`);

@@ -61,7 +61,8 @@ export async function runSchedules(jobs: readonly ScheduledJob[], deps: Omit<Loo
         const dues = jobs.map((_, i) => dueOf(i));
         const due = new Date(Math.min(...dues.map((d) => d.getTime())));
         for (let i = 0; i < jobs.length; i++) {
-            if (dues[i].getTime() === due.getTime()) deps.log({ event: "db-tier.scheduler", job: jobs[i].job, schedule: jobs[i].schedule, next_run: due.toISOString() });
+            if (dues[i].getTime() === due.getTime())
+                deps.log({ event: "db-tier.scheduler", job: jobs[i].job, schedule: jobs[i].schedule, next_run: due.toISOString() });
         }
         for (let wait = due.getTime() - deps.now().getTime(); wait > 0; wait = due.getTime() - deps.now().getTime()) {
             if (deps.stopped?.()) return;
@@ -81,7 +82,13 @@ export async function runSchedules(jobs: readonly ScheduledJob[], deps: Omit<Loo
             }
             const finishedAt = deps.now();
             after[i] = finishedAt.getTime() > startedAt.getTime() ? finishedAt : startedAt;
-            deps.log({ event: "db-tier.scheduler", job: jobs[i].job, run_started_at: startedAt.toISOString(), run_finished_at: finishedAt.toISOString(), ok });
+            deps.log({
+                event: "db-tier.scheduler",
+                job: jobs[i].job,
+                run_started_at: startedAt.toISOString(),
+                run_finished_at: finishedAt.toISOString(),
+                ok,
+            });
         }
     }
 }
@@ -92,7 +99,9 @@ function drillJob(job: string, config: DrillJobConfig, schedule: string, point: 
         schedule,
         runOnce: async () => {
             const r = await runDrill(config, { point });
-            process.stdout.write(`${jsonLine({ event: "db-tier.restore-drill", point, status: r.evidence.status, backup_name: r.evidence.backup_name, evidence: r.evidence.evidence_location, uploaded: r.uploaded, error: r.evidence.error })}\n`);
+            process.stdout.write(
+                `${jsonLine({ event: "db-tier.restore-drill", point, status: r.evidence.status, backup_name: r.evidence.backup_name, evidence: r.evidence.evidence_location, uploaded: r.uploaded, error: r.evidence.error })}\n`,
+            );
             return r.exitCode === 0;
         },
     };
@@ -100,9 +109,13 @@ function drillJob(job: string, config: DrillJobConfig, schedule: string, point: 
 
 export function jobsOf(kind: JobKind, raw: BackupJobConfig | DrillJobConfig, env: NodeJS.ProcessEnv): ScheduledJob[] {
     const schedule = env[SCHEDULE_ENV[kind]] || raw.schedule;
-    if (kind === "backup") return [{ job: "backup", schedule, runOnce: async () => (await runBackup(raw as BackupJobConfig)).status === "succeeded" }];
+    if (kind === "backup")
+        return [{ job: "backup", schedule, runOnce: async () => (await runBackup(raw as BackupJobConfig)).status === "succeeded" }];
     const drill = raw as DrillJobConfig;
-    return [drillJob("drill", drill, schedule, "newest"), ...(drill.oldestSchedule ? [drillJob("drill-oldest", drill, drill.oldestSchedule, "oldest")] : [])];
+    return [
+        drillJob("drill", drill, schedule, "newest"),
+        ...(drill.oldestSchedule ? [drillJob("drill-oldest", drill, drill.oldestSchedule, "oldest")] : []),
+    ];
 }
 
 if (require.main === module) {

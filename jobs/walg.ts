@@ -128,7 +128,8 @@ export function parseStorageListing(stdout: string): StoredObject[] {
 /** Objects directly in a folder of the WAL-G prefix (e.g. "wal_005/"). */
 export async function listStorage(w: WalgInvocation, folder: string, timeoutSeconds: number): Promise<StoredObject[]> {
     const r = await walg(w, ["st", "ls", folder], { timeoutSeconds });
-    if (r.code !== 0) throw new Error(`wal-g st ls ${folder} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
+    if (r.code !== 0)
+        throw new Error(`wal-g st ls ${folder} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
     return parseStorageListing(r.stdout);
 }
 
@@ -148,11 +149,17 @@ export function backupTimeline(d: Pick<WalgBackupDetail, "wal_file_name" | "back
  * The history file of a timeline through `wal-g wal-fetch` (it decrypts and decompresses),
  * or null when storage has none (exit 74, as for a missing segment).
  */
-export async function fetchHistoryFile(w: WalgInvocation, timeline: number, scratchFile: string, timeoutSeconds: number): Promise<string | null> {
+export async function fetchHistoryFile(
+    w: WalgInvocation,
+    timeline: number,
+    scratchFile: string,
+    timeoutSeconds: number,
+): Promise<string | null> {
     const name = `${timeline.toString(16).toUpperCase().padStart(8, "0")}.history`;
     const r = await walg(w, ["wal-fetch", name, scratchFile], { timeoutSeconds });
     if (r.code === 74) return null;
-    if (r.code !== 0) throw new Error(`wal-g wal-fetch ${name} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
+    if (r.code !== 0)
+        throw new Error(`wal-g wal-fetch ${name} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
     const { readFileSync, rmSync } = await import("node:fs");
     try {
         return readFileSync(scratchFile, "utf8");

@@ -11,7 +11,8 @@ process.on("warning", (w) => {
     if (!`${w.name} ${w.message}`.includes("NodeVersionSupportWarning")) process.stderr.write(`${w.name}: ${w.message}\n`);
 });
 
-const USAGE = "usage: npm run local -- up | env | backup | rotate | drill [--point newest|oldest] [--target-time ISO8601] [--keep-port PORT] | down [--purge]";
+const USAGE =
+    "usage: npm run local -- up | env | backup | rotate | drill [--point newest|oldest] [--target-time ISO8601] [--keep-port PORT] | down [--purge]";
 
 async function main(argv: string[]): Promise<number> {
     const [verb, ...rest] = argv;

@@ -68,10 +68,14 @@ export async function startMinio(l: Layout, t: Tools, s: Secrets, port: number):
     closeSync(log);
     child.unref();
     writeFileSync(l.minioPid, `${child.pid}\n`);
-    await waitFor(`MinIO on 127.0.0.1:${port} (see ${l.minioLog})`, async () => {
-        if (!pidAlive(child.pid)) throw new Error(`MinIO exited at start; see ${l.minioLog}`);
-        return ready(port);
-    }, 60_000);
+    await waitFor(
+        `MinIO on 127.0.0.1:${port} (see ${l.minioLog})`,
+        async () => {
+            if (!pidAlive(child.pid)) throw new Error(`MinIO exited at start; see ${l.minioLog}`);
+            return ready(port);
+        },
+        60_000,
+    );
     return true;
 }
 
@@ -113,13 +117,18 @@ export async function ensureBucket(s: Secrets, port: number): Promise<void> {
                     Status: "Enabled",
                     Filter: { Prefix: r.prefix },
                     ...(r.expirationDays !== undefined ? { Expiration: { Days: r.expirationDays } } : {}),
-                    ...(r.abortIncompleteMultipartUploadDays !== undefined ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: r.abortIncompleteMultipartUploadDays } } : {}),
-                    ...(r.noncurrentVersionExpirationDays !== undefined ? { NoncurrentVersionExpiration: { NoncurrentDays: r.noncurrentVersionExpirationDays } } : {}),
+                    ...(r.abortIncompleteMultipartUploadDays !== undefined
+                        ? { AbortIncompleteMultipartUpload: { DaysAfterInitiation: r.abortIncompleteMultipartUploadDays } }
+                        : {}),
+                    ...(r.noncurrentVersionExpirationDays !== undefined
+                        ? { NoncurrentVersionExpiration: { NoncurrentDays: r.noncurrentVersionExpirationDays } }
+                        : {}),
                 })),
             },
         }),
     );
     const back = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: LOCAL_BUCKET }));
-    if ((back.Rules ?? []).length !== rules.length) throw new Error(`bucket ${LOCAL_BUCKET}: lifecycle has ${(back.Rules ?? []).length} rules, expected ${rules.length}`);
+    if ((back.Rules ?? []).length !== rules.length)
+        throw new Error(`bucket ${LOCAL_BUCKET}: lifecycle has ${(back.Rules ?? []).length} rules, expected ${rules.length}`);
     s3.destroy();
 }

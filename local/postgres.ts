@@ -13,7 +13,16 @@ import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { asServer, ensureDir, writePrivate } from "./fsutil";
 import { endpoint, MINIO_REGION } from "./minio";
 import { type Secrets, verifier } from "./secrets";
-import { LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_DATABASE, LOCAL_ENVIRONMENT, LOCAL_ROOT_USER, type Layout, type Ports, type Tools } from "./settings";
+import {
+    LOCAL_BUCKET,
+    LOCAL_CLUSTER,
+    LOCAL_DATABASE,
+    LOCAL_ENVIRONMENT,
+    LOCAL_ROOT_USER,
+    type Layout,
+    type Ports,
+    type Tools,
+} from "./settings";
 
 export const RPO_SECONDS = 60;
 
@@ -63,7 +72,11 @@ export function postgresqlConfText(l: Layout, t: Tools, p: Ports): string {
 export function writeServerConfig(l: Layout, t: Tools, s: Secrets, p: Ports): boolean {
     ensureDir(l.pg, { mode: 0o700, server: true });
     const a = writePrivate(l.pgConf, postgresqlConfText(l, t, p), { server: true });
-    const b = writePrivate(l.pgHba, renderPgHba({ localPeer: false, ...(streamingEnabled(l) ? { replicationRole: WAL_RECEIVER_ROLE } : {}) }), { server: true });
+    const b = writePrivate(
+        l.pgHba,
+        renderPgHba({ localPeer: false, ...(streamingEnabled(l) ? { replicationRole: WAL_RECEIVER_ROLE } : {}) }),
+        { server: true },
+    );
     const c = writePrivate(l.walgEnv, walgEnvText(s, p), { server: true });
     return a || b || c;
 }
@@ -78,7 +91,18 @@ export async function initdb(l: Layout, t: Tools, s: Secrets): Promise<boolean> 
     const pwfile = join(l.pg, "initdb-password");
     writePrivate(pwfile, `${s.roles[LOCAL_ROOT_USER].password}\n`, { server: true });
     try {
-        const [cmd, args] = asServer([join(t.pgBinDir, "initdb"), "-D", l.pgData, "-U", LOCAL_ROOT_USER, "--auth=scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C"]);
+        const [cmd, args] = asServer([
+            join(t.pgBinDir, "initdb"),
+            "-D",
+            l.pgData,
+            "-U",
+            LOCAL_ROOT_USER,
+            "--auth=scram-sha-256",
+            `--pwfile=${pwfile}`,
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]);
         const r = await run(cmd, args, { timeoutMs: 120_000 });
         if (r.code !== 0) throw new Error(describeFailure("initdb", r));
     } finally {
@@ -95,7 +119,19 @@ export async function postgresStatus(l: Layout, t: Tools): Promise<boolean> {
 
 export async function startPostgres(l: Layout, t: Tools): Promise<boolean> {
     if (await postgresStatus(l, t)) return false;
-    const [cmd, args] = asServer([join(t.pgBinDir, "pg_ctl"), "start", "-D", l.pgData, "-l", l.pgLog, "-w", "-t", "60", "-o", `-c config_file=${l.pgConf}`]);
+    const [cmd, args] = asServer([
+        join(t.pgBinDir, "pg_ctl"),
+        "start",
+        "-D",
+        l.pgData,
+        "-l",
+        l.pgLog,
+        "-w",
+        "-t",
+        "60",
+        "-o",
+        `-c config_file=${l.pgConf}`,
+    ]);
     // The postmaster, its backends and every archive_command (so wal-g) inherit this
     // environment for the server's whole life: the system PATH and the locale, nothing of
     // the caller's (DSNs, cloud keys). WAL-G's keys come from walg.env, sourced per call.
@@ -117,10 +153,30 @@ export async function stopPostgres(l: Layout, t: Tools, dataDir = l.pgData): Pro
 
 /** Runs a psql script as root over TCP (password from the pgpass file); returns stdout. */
 export async function psqlFileAsRoot(l: Layout, t: Tools, p: Ports, file: string, database = "postgres"): Promise<string> {
-    const r = await run(join(t.pgBinDir, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", String(p.postgres), "-U", LOCAL_ROOT_USER, "-d", database, "-f", file], {
-        env: minimalEnv({ PGPASSFILE: l.pgpass, PGCONNECT_TIMEOUT: "10" }),
-        timeoutMs: 120_000,
-    });
+    const r = await run(
+        join(t.pgBinDir, "psql"),
+        [
+            "-X",
+            "-q",
+            "-At",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            String(p.postgres),
+            "-U",
+            LOCAL_ROOT_USER,
+            "-d",
+            database,
+            "-f",
+            file,
+        ],
+        {
+            env: minimalEnv({ PGPASSFILE: l.pgpass, PGCONNECT_TIMEOUT: "10" }),
+            timeoutMs: 120_000,
+        },
+    );
     if (r.code !== 0) throw new Error(describeFailure(`psql -f ${file}`, r));
     return r.stdout;
 }

@@ -134,5 +134,13 @@ export function tools(env: NodeJS.ProcessEnv = process.env): Tools {
 }
 
 export function missingTools(t: Tools): string[] {
-    return [t.walg, t.minio, join(t.pgBinDir, "postgres"), join(t.pgBinDir, "initdb"), join(t.pgBinDir, "pg_ctl"), join(t.pgBinDir, "psql"), t.pgbouncer].filter((p) => !existsSync(p));
+    return [
+        t.walg,
+        t.minio,
+        join(t.pgBinDir, "postgres"),
+        join(t.pgBinDir, "initdb"),
+        join(t.pgBinDir, "pg_ctl"),
+        join(t.pgBinDir, "psql"),
+        t.pgbouncer,
+    ].filter((p) => !existsSync(p));
 }

@@ -1,5 +1,16 @@
 /** The verbs of `npm run local -- VERB`, one function each. Progress goes to stderr. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import {
+    chmodSync,
+    copyFileSync,
+    existsSync,
+    mkdirSync,
+    readFileSync,
+    renameSync,
+    rmSync,
+    statSync,
+    utimesSync,
+    writeFileSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { runBackup } from "../jobs/backup-job";
 import { type DrillArgs, runDrill } from "../jobs/restore-drill";
@@ -15,8 +26,20 @@ import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, write
 import { initdb, provision, psqlFileAsRoot, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
 import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets, verifier } from "./secrets";
 import {
-    LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_DATABASE, LOCAL_ENVIRONMENT, LOCAL_ROOT_USER, SERVER_OS_USER,
-    type Layout, layout, missingTools, type Ports, ports, stateDir, type Tools, tools,
+    LOCAL_BUCKET,
+    LOCAL_CLUSTER,
+    LOCAL_DATABASE,
+    LOCAL_ENVIRONMENT,
+    LOCAL_ROOT_USER,
+    SERVER_OS_USER,
+    type Layout,
+    layout,
+    missingTools,
+    type Ports,
+    ports,
+    stateDir,
+    type Tools,
+    tools,
 } from "./settings";
 
 export interface Ctx {
@@ -78,7 +101,9 @@ export function drillConfig(c: Ctx): DrillJobConfig {
         evidenceBucket: LOCAL_BUCKET,
     };
     if (!existsSync(c.l.drillChecks)) return base;
-    const o = JSON.parse(readFileSync(c.l.drillChecks, "utf8")) as Partial<Pick<DrillJobConfig, "tables" | "minRows" | "schemaQuery" | "rtoSeconds" | "database" | "amcheck" | "windowSeconds">>;
+    const o = JSON.parse(readFileSync(c.l.drillChecks, "utf8")) as Partial<
+        Pick<DrillJobConfig, "tables" | "minRows" | "schemaQuery" | "rtoSeconds" | "database" | "amcheck" | "windowSeconds">
+    >;
     return { ...base, ...o };
 }
 
@@ -117,7 +142,10 @@ export async function up(c: Ctx): Promise<void> {
     const changed = writeServerConfig(c.l, c.t, secrets, c.p);
     if (await initdb(c.l, c.t, secrets)) c.info(`initdb: ${c.l.pgData}`);
     writePgpass(c.l, secrets, c.p);
-    if (await startPostgres(c.l, c.t)) c.info(`Postgres started on 127.0.0.1:${c.p.postgres} (WAL-G archiving to s3://${LOCAL_BUCKET}/${LOCAL_ENVIRONMENT}/${LOCAL_CLUSTER})`);
+    if (await startPostgres(c.l, c.t))
+        c.info(
+            `Postgres started on 127.0.0.1:${c.p.postgres} (WAL-G archiving to s3://${LOCAL_BUCKET}/${LOCAL_ENVIRONMENT}/${LOCAL_CLUSTER})`,
+        );
     else if (changed) await reloadPostgres(c.l, c.t);
 
     for (const line of await provision(c.l, c.t, secrets, c.p)) c.out(line);
@@ -212,7 +240,9 @@ export async function drill(c: Ctx, opts: DrillArgs): Promise<number> {
     const outDir = join(c.l.drills, new Date().toISOString().replace(/[:.]/g, "-"));
     mkdirSync(outDir, { recursive: true });
     const r = await runDrill(drillConfig(c), { ...opts, outDir });
-    c.info(`drill ${r.evidence.status}${r.evidence.error ? `: ${r.evidence.error}` : ""}; evidence ${r.uploaded ? "uploaded to" : "NOT uploaded to"} ${r.evidence.evidence_location}`);
+    c.info(
+        `drill ${r.evidence.status}${r.evidence.error ? `: ${r.evidence.error}` : ""}; evidence ${r.uploaded ? "uploaded to" : "NOT uploaded to"} ${r.evidence.evidence_location}`,
+    );
     c.out(r.evidencePath);
     return r.exitCode;
 }

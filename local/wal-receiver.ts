@@ -71,7 +71,14 @@ export function startWalReceiver(l: Layout, t: Tools, p: Ports): boolean {
     if (receiverRunning(l)) return false;
     const f = receiverFiles(l);
     writePrivate(f.pgpass, walReceiverPgpass("127.0.0.1", p.postgres, receiverSecret(l).password), { server: true });
-    const script = walReceiveScript({ walgBinary: l.walg, walgEnvFile: l.walgEnv, psqlBinary: join(t.pgBinDir, "psql"), host: "127.0.0.1", port: p.postgres, passfile: f.pgpass });
+    const script = walReceiveScript({
+        walgBinary: l.walg,
+        walgEnvFile: l.walgEnv,
+        psqlBinary: join(t.pgBinDir, "psql"),
+        host: "127.0.0.1",
+        port: p.postgres,
+        passfile: f.pgpass,
+    });
     const [cmd, args] = asServer(["/bin/sh", "-c", script]);
     const log = openSync(f.log, "a");
     // Nothing of the caller's environment: the storage keys come from the env file, inside the loop.

@@ -50,13 +50,20 @@ export function checkClocks(r: ClockReadings, boundMs = CLOCK_BOUND_MS): ClockVe
         const s = r.storageAtPush.getTime();
         // Storage stamped the sentinel moments before the push returned.
         if (Math.abs(s - job0) > boundMs) {
-            problems.push(`the job's clock (${iso(job0)} when the push returned) and storage's (${iso(s)} for the backup just pushed) disagree by ${Math.round(Math.abs(job0 - s) / 1000)} s, more than ${boundMs / 1000} s`);
+            problems.push(
+                `the job's clock (${iso(job0)} when the push returned) and storage's (${iso(s)} for the backup just pushed) disagree by ${Math.round(Math.abs(job0 - s) / 1000)} s, more than ${boundMs / 1000} s`,
+            );
         }
         for (const t of r.earlierBackupsStoredAt) {
-            if (t.getTime() > s + boundMs) problems.push(`storage holds a backup written at ${iso(t.getTime())}, after the one just pushed (${iso(s)}): time ran backwards`);
+            if (t.getTime() > s + boundMs)
+                problems.push(
+                    `storage holds a backup written at ${iso(t.getTime())}, after the one just pushed (${iso(s)}): time ran backwards`,
+                );
         }
         if (r.newestWalStoredAt && r.newestWalStoredAt.getTime() > Math.max(s, job) + boundMs) {
-            problems.push(`storage holds WAL written at ${iso(r.newestWalStoredAt.getTime())}, in the future of both clocks: time ran backwards`);
+            problems.push(
+                `storage holds WAL written at ${iso(r.newestWalStoredAt.getTime())}, in the future of both clocks: time ran backwards`,
+            );
         }
     }
     for (const b of r.earlierBackupsFinished) {
@@ -64,7 +71,8 @@ export function checkClocks(r: ClockReadings, boundMs = CLOCK_BOUND_MS): ClockVe
         if (f <= job + boundMs) continue;
         // A backup stamped in the future by a job whose clock was ahead: harmless when storage
         // dates it sanely (it is re-dated by correctBackupTimes); time running backwards otherwise.
-        if (b.storedAt && b.storedAt.getTime() <= job + boundMs) notes.push(`backup ${b.name} says it finished at ${iso(f)}; storage wrote it at ${b.storedAt.toISOString()}: dated by storage`);
+        if (b.storedAt && b.storedAt.getTime() <= job + boundMs)
+            notes.push(`backup ${b.name} says it finished at ${iso(f)}; storage wrote it at ${b.storedAt.toISOString()}: dated by storage`);
         else problems.push(`backup ${b.name} finished at ${iso(f)}, after the job's clock (${iso(job)}): time ran backwards`);
     }
     if (problems.length > 0) return { ok: false, problems, notes };

@@ -44,7 +44,9 @@ export function sessionOptions(readOnly: boolean): string {
         "constraint_exclusion=off",
         "jit=off",
         "client_min_messages=warning",
-    ].map((s) => `-c ${s}`).join(" ");
+    ]
+        .map((s) => `-c ${s}`)
+        .join(" ");
 }
 
 /** Enabled event triggers: they would fire for the setup's DDL (CREATE EXTENSION, GRANT). */
@@ -214,12 +216,22 @@ export const MIGRATIONS_FACTS_SQL = `SELECT pg_catalog.json_build_object(
 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname = ${sqlLiteral(DRIZZLE_SCHEMA)} AND c.relname = ${sqlLiteral(DRIZZLE_TABLE)}`;
 
-const RELKIND: Record<string, string> = { r: "table", v: "view", m: "materialized view", f: "foreign table", p: "partitioned table", S: "sequence", c: "composite type", i: "index" };
+const RELKIND: Record<string, string> = {
+    r: "table",
+    v: "view",
+    m: "materialized view",
+    f: "foreign table",
+    p: "partitioned table",
+    S: "sequence",
+    c: "composite type",
+    i: "index",
+};
 
 /** Why the migrations table must not be read, or null when it is a plain table safe to read. */
 export function migrationsRefusal(f: MigrationsFacts): string | null {
     const what = `${DRIZZLE_SCHEMA}.${DRIZZLE_TABLE}`;
-    if (f.relkind !== "r") return `${what} is a ${RELKIND[f.relkind] ?? `relation of kind ${f.relkind}`} owned by ${f.owner}, not a plain table: not read`;
+    if (f.relkind !== "r")
+        return `${what} is a ${RELKIND[f.relkind] ?? `relation of kind ${f.relkind}`} owned by ${f.owner}, not a plain table: not read`;
     if (f.expressions) return `${what} (owned by ${f.owner}) has index or statistics expressions that planning would evaluate: not read`;
     if (!f.hasId) return `${what} (owned by ${f.owner}) has no id column`;
     return null;

@@ -66,16 +66,27 @@ export function assertDsnInvariants(d: TierDsns, e: DsnExpectations): void {
     const root = parseDsn(d.DATABASE_ROOT_URL);
     const users = [app.user, service.user, root.user];
     if (new Set(users).size !== users.length) {
-        throw new Error(`DSN invariant: DATABASE_URL, DATABASE_SERVICE_URL and DATABASE_ROOT_URL must use distinct users (got ${users.join(", ")})`);
+        throw new Error(
+            `DSN invariant: DATABASE_URL, DATABASE_SERVICE_URL and DATABASE_ROOT_URL must use distinct users (got ${users.join(", ")})`,
+        );
     }
     const superusers = new Set([e.rootUser, "postgres"]);
-    for (const [name, p] of [["DATABASE_URL", app], ["DATABASE_SERVICE_URL", service], ["DATABASE_MIGRATE_URL", migrate]] as const) {
+    for (const [name, p] of [
+        ["DATABASE_URL", app],
+        ["DATABASE_SERVICE_URL", service],
+        ["DATABASE_MIGRATE_URL", migrate],
+    ] as const) {
         if (superusers.has(p.user)) throw new Error(`DSN invariant: ${name} must not use the superuser name "${p.user}"`);
         if (p.host !== e.poolerHost || p.port !== e.poolerPort) {
             throw new Error(`DSN invariant: ${name} must point at the pooler ${e.poolerHost}:${e.poolerPort} (got ${p.host}:${p.port})`);
         }
     }
-    for (const [name, p] of [["DATABASE_URL", app], ["DATABASE_SERVICE_URL", service], ["DATABASE_MIGRATE_URL", migrate], ["DATABASE_ROOT_URL", root]] as const) {
+    for (const [name, p] of [
+        ["DATABASE_URL", app],
+        ["DATABASE_SERVICE_URL", service],
+        ["DATABASE_MIGRATE_URL", migrate],
+        ["DATABASE_ROOT_URL", root],
+    ] as const) {
         if (p.sslmode !== e.sslmode) throw new Error(`DSN invariant: ${name} must carry sslmode=${e.sslmode}`);
     }
 }

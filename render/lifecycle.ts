@@ -52,7 +52,9 @@ export const ABORT_MULTIPART_DAYS = 1;
 export function renderLifecycleRules(l: LifecycleInput): LifecycleRule[] {
     for (const prefix of l.backupPrefixes) {
         if (prefix.startsWith(RESTORE_EVIDENCE_PREFIX) || RESTORE_EVIDENCE_PREFIX.startsWith(prefix)) {
-            throw new Error(`renderLifecycleRules: backup prefix "${prefix}" overlaps the evidence prefix ${RESTORE_EVIDENCE_PREFIX}, whose expiry would reach backups`);
+            throw new Error(
+                `renderLifecycleRules: backup prefix "${prefix}" overlaps the evidence prefix ${RESTORE_EVIDENCE_PREFIX}, whose expiry would reach backups`,
+            );
         }
     }
     const rules: LifecycleRule[] = [];

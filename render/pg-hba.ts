@@ -21,7 +21,12 @@ export function renderPgHba(h: PgHbaInput): string {
     const lines = [
         "# Rendered by db-tier. TYPE  DATABASE  USER  ADDRESS  METHOD",
         ...(h.localPeer ? [peer] : []),
-        ...(h.replicationRole ? [`host replication ${hbaRole(h.replicationRole)} 0.0.0.0/0 scram-sha-256`, `host replication ${hbaRole(h.replicationRole)} ::/0 scram-sha-256`] : []),
+        ...(h.replicationRole
+            ? [
+                  `host replication ${hbaRole(h.replicationRole)} 0.0.0.0/0 scram-sha-256`,
+                  `host replication ${hbaRole(h.replicationRole)} ::/0 scram-sha-256`,
+              ]
+            : []),
         "host all all 0.0.0.0/0 scram-sha-256",
         "host all all ::/0 scram-sha-256",
     ];

@@ -76,7 +76,11 @@ export function renderPgbouncerIni(p: PgbouncerIniInput): string {
     if (p.logFile) settings.push(["logfile", p.logFile]);
     if (p.pidFile) settings.push(["pidfile", p.pidFile]);
     if (p.clientTls) {
-        settings.push(["client_tls_sslmode", p.clientTls.sslmode], ["client_tls_cert_file", p.clientTls.certFile], ["client_tls_key_file", p.clientTls.keyFile]);
+        settings.push(
+            ["client_tls_sslmode", p.clientTls.sslmode],
+            ["client_tls_cert_file", p.clientTls.certFile],
+            ["client_tls_key_file", p.clientTls.keyFile],
+        );
     }
     return [
         "; Rendered by db-tier. Do not edit: the next deploy rewrites it.",

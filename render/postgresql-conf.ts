@@ -118,4 +118,3 @@ export function renderPostgresqlConf(c: PostgresConfInput): string {
     const lines = settings.map(([k, v]) => (k.startsWith("#") ? `\n${k}` : `${k} = ${v}`));
     return `# Rendered by db-tier. Do not edit: the next deploy rewrites it.\n${lines.join("\n")}\n`;
 }
-

@@ -42,7 +42,9 @@ export function roleSpecs(p: ProvisionInput): RoleSpec[] {
         { name: p.rootUser, verifier: p.rootVerifier, attributes: null },
         { name: APP_USER, verifier: p.appUserVerifier, attributes: { bypassRls: false } },
         { name: APP_SERVICE, verifier: p.appServiceVerifier, attributes: { bypassRls: true } },
-        ...(p.walReceiverVerifier ? [{ name: WAL_RECEIVER_ROLE, verifier: p.walReceiverVerifier, attributes: { bypassRls: false, replication: true } }] : []),
+        ...(p.walReceiverVerifier
+            ? [{ name: WAL_RECEIVER_ROLE, verifier: p.walReceiverVerifier, attributes: { bypassRls: false, replication: true } }]
+            : []),
     ];
 }
 
@@ -57,8 +59,12 @@ function attributesMatch(a: RoleAttributes): string {
 
 function convergeRole(r: RoleSpec, ord: number): string {
     if (!isScramVerifier(r.verifier)) throw new Error(`renderProvisionSql: role ${r.name} has no SCRAM verifier`);
-    const same = r.attributes ? `b.rolpassword = ${sqlLiteral(r.verifier)} AND ${attributesMatch(r.attributes)}` : `b.rolpassword = ${sqlLiteral(r.verifier)}`;
-    const alter = r.attributes ? `ALTER ROLE ${sqlIdent(r.name)} WITH ${attributeClause(r.attributes)} PASSWORD ${sqlLiteral(r.verifier)};` : `ALTER ROLE ${sqlIdent(r.name)} WITH PASSWORD ${sqlLiteral(r.verifier)};`;
+    const same = r.attributes
+        ? `b.rolpassword = ${sqlLiteral(r.verifier)} AND ${attributesMatch(r.attributes)}`
+        : `b.rolpassword = ${sqlLiteral(r.verifier)}`;
+    const alter = r.attributes
+        ? `ALTER ROLE ${sqlIdent(r.name)} WITH ${attributeClause(r.attributes)} PASSWORD ${sqlLiteral(r.verifier)};`
+        : `ALTER ROLE ${sqlIdent(r.name)} WITH PASSWORD ${sqlLiteral(r.verifier)};`;
     return `DO $converge$
 DECLARE b record; act text;
 BEGIN

@@ -82,7 +82,15 @@ export interface TimelineContext {
     readonly wal?: readonly WalSegment[];
 }
 
-export type KeepReason = "daily" | "weekly" | "pitr-anchor" | "anchor-successor" | "other-timeline" | "permanent" | "newest" | "window-short";
+export type KeepReason =
+    | "daily"
+    | "weekly"
+    | "pitr-anchor"
+    | "anchor-successor"
+    | "other-timeline"
+    | "permanent"
+    | "newest"
+    | "window-short";
 
 export interface KeptBackup {
     readonly name: string;
@@ -118,7 +126,11 @@ export function isoWeekIndex(t: Date, dayMs = DAY_MS): number {
 }
 
 function checkPolicy(p: RetentionPolicy): void {
-    for (const [k, v] of [["daily", p.daily], ["weekly", p.weekly], ["walDays", p.walDays]] as const) {
+    for (const [k, v] of [
+        ["daily", p.daily],
+        ["weekly", p.weekly],
+        ["walDays", p.walDays],
+    ] as const) {
         if (!Number.isInteger(v) || v < 0) throw new Error(`planRetention: ${k} must be a non-negative integer (got ${v})`);
     }
     if (p.dayMs !== undefined && (!Number.isFinite(p.dayMs) || p.dayMs <= 0)) {
@@ -168,7 +180,12 @@ function groupsNewestFirst(sorted: readonly Item[], key: (i: Item) => number): I
     return [...groups.entries()].sort((a, b) => b[0] - a[0]).map(([, g]) => g);
 }
 
-export function planRetention(backups: readonly BackupInfo[], now: Date, policy: RetentionPolicy, context: TimelineContext = {}): RetentionPlan {
+export function planRetention(
+    backups: readonly BackupInfo[],
+    now: Date,
+    policy: RetentionPolicy,
+    context: TimelineContext = {},
+): RetentionPlan {
     checkPolicy(policy);
     const dayMs = policy.dayMs ?? DAY_MS;
     const names = new Set(backups.map((b) => b.name));
@@ -176,7 +193,16 @@ export function planRetention(backups: readonly BackupInfo[], now: Date, policy:
     const items = normalize(backups);
     const newest = items[items.length - 1];
     const currentTimeline = context.currentTimeline ?? newest?.timeline ?? 1;
-    const empty = { keep: [], deleteBefore: null, deletedByBefore: [], deleteTargets: [], anchor: null, promiseMet: false, currentTimeline, oldestRestorable: null };
+    const empty = {
+        keep: [],
+        deleteBefore: null,
+        deletedByBefore: [],
+        deleteTargets: [],
+        anchor: null,
+        promiseMet: false,
+        currentTimeline,
+        oldestRestorable: null,
+    };
     if (items.length === 0) return empty;
 
     const ancestry = ancestryOf(currentTimeline, context.history);
@@ -190,7 +216,8 @@ export function planRetention(backups: readonly BackupInfo[], now: Date, policy:
         reasons.set(i.b.name, list);
     };
 
-    for (const day of groupsNewestFirst(onAnc, (i) => dayIndex(i.b.startTime, dayMs)).slice(0, policy.daily)) mark(day[day.length - 1], "daily");
+    for (const day of groupsNewestFirst(onAnc, (i) => dayIndex(i.b.startTime, dayMs)).slice(0, policy.daily))
+        mark(day[day.length - 1], "daily");
     for (const week of groupsNewestFirst(onAnc, (i) => isoWeekIndex(i.b.startTime, dayMs)).slice(0, policy.weekly)) mark(week[0], "weekly");
 
     const horizon = now.getTime() - policy.walDays * dayMs;
@@ -203,7 +230,8 @@ export function planRetention(backups: readonly BackupInfo[], now: Date, policy:
     if (anchor) mark(anchor, "pitr-anchor");
     const younger = candidates.filter((i) => i.doneAt > horizon && (!anchor || i.b.startTime.getTime() > anchor.b.startTime.getTime()));
     // Marked only where no other rule keeps the backup already: the reason says what holds it.
-    for (const week of groupsNewestFirst(younger, (i) => isoWeekIndex(i.b.startTime, dayMs))) if (!reasons.has(week[0].b.name)) mark(week[0], "anchor-successor");
+    for (const week of groupsNewestFirst(younger, (i) => isoWeekIndex(i.b.startTime, dayMs)))
+        if (!reasons.has(week[0].b.name)) mark(week[0], "anchor-successor");
     for (const i of items) if (i.b.permanent) mark(i, "permanent");
     mark(newest, "newest");
 
@@ -211,14 +239,17 @@ export function planRetention(backups: readonly BackupInfo[], now: Date, policy:
     if (!promiseMet) {
         // Nothing at or below the anchor (older restore points before a gap) and nothing off
         // the ancestry goes while the window is short.
-        for (const i of items) if (!reasons.has(i.b.name) && (!ancNames.has(i.b.name) || !anchor || !walgLess(anchor, i))) mark(i, "window-short");
+        for (const i of items)
+            if (!reasons.has(i.b.name) && (!ancNames.has(i.b.name) || !anchor || !walgLess(anchor, i))) mark(i, "window-short");
     }
 
     // The cut: the kept non-permanent backup lowest in WAL-G's order. `delete before` takes
     // everything below it, so it must be kept itself and nothing kept may sort below it.
     let deleteBefore: string | null = null;
     let byBefore: Item[] = [];
-    const keptSorted = items.filter((i) => reasons.has(i.b.name) && !i.b.permanent).sort((a, b) => (walgLess(a, b) ? -1 : walgLess(b, a) ? 1 : 0));
+    const keptSorted = items
+        .filter((i) => reasons.has(i.b.name) && !i.b.permanent)
+        .sort((a, b) => (walgLess(a, b) ? -1 : walgLess(b, a) ? 1 : 0));
     const cut = keptSorted[0];
     if (cut) {
         const below = items.filter((i) => !i.b.permanent && walgLess(i, cut));
@@ -248,7 +279,12 @@ export function planRetention(backups: readonly BackupInfo[], now: Date, policy:
 }
 
 /** Which ancestry backups have every WAL segment from their start to the newest on the ancestry. */
-function restorableTest(ancestry: readonly AncestryEntry[], onAnc: readonly Item[], wal: readonly WalSegment[] | undefined, current: number): (i: Item) => boolean {
+function restorableTest(
+    ancestry: readonly AncestryEntry[],
+    onAnc: readonly Item[],
+    wal: readonly WalSegment[] | undefined,
+    current: number,
+): (i: Item) => boolean {
     if (wal === undefined) return () => true;
     const present = new Set(wal.map((s) => segmentKey(s.timeline, s.segno)));
     let head = -1;
@@ -273,10 +309,20 @@ export interface PromisedPoint {
  * what a drill of the window's far end restores (`--target-time targetTime` from
  * `backupName`). Null when no restorable backup exists.
  */
-export function oldestPromisedPoint(backups: readonly BackupInfo[], now: Date, policy: RetentionPolicy, context: TimelineContext = {}): PromisedPoint | null {
+export function oldestPromisedPoint(
+    backups: readonly BackupInfo[],
+    now: Date,
+    policy: RetentionPolicy,
+    context: TimelineContext = {},
+): PromisedPoint | null {
     const plan = planRetention(backups, now, policy, context);
     if (plan.anchor === null || plan.oldestRestorable === null) return null;
     const b = normalize(backups).find((i) => i.b.name === plan.anchor)!;
     const horizon = now.getTime() - policy.walDays * (policy.dayMs ?? DAY_MS);
-    return { backupName: plan.anchor, timeline: b.timeline, targetTime: new Date(Math.max(horizon, plan.oldestRestorable.getTime())), promiseMet: plan.promiseMet };
+    return {
+        backupName: plan.anchor,
+        timeline: b.timeline,
+        targetTime: new Date(Math.max(horizon, plan.oldestRestorable.getTime())),
+        promiseMet: plan.promiseMet,
+    };
 }

@@ -39,7 +39,9 @@ export function parseLsn(text: string): number {
 }
 
 export function formatLsn(lsn: number): string {
-    return `${Math.floor(lsn / 0x1_0000_0000).toString(16).toUpperCase()}/${(lsn % 0x1_0000_0000).toString(16).toUpperCase()}`;
+    return `${Math.floor(lsn / 0x1_0000_0000)
+        .toString(16)
+        .toUpperCase()}/${(lsn % 0x1_0000_0000).toString(16).toUpperCase()}`;
 }
 
 export function segmentOf(lsn: number): number {

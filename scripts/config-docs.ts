@@ -48,7 +48,11 @@ function covers(row: string, key: string): boolean {
 export function renderRules(): string {
     const rows = FIELD_RULES.map((f) => {
         const cases = BAD_INPUTS.map((c, i) => ({ c, n: i + 1 }))
-            .filter(({ c }) => c.problems.some((p) => (f.key === "(namespace)" ? keyOf(p) === "(namespace)" || /is not a key|dotted key/.test(p) : covers(f.key, keyOf(p)))))
+            .filter(({ c }) =>
+                c.problems.some((p) =>
+                    f.key === "(namespace)" ? keyOf(p) === "(namespace)" || /is not a key|dotted key/.test(p) : covers(f.key, keyOf(p)),
+                ),
+            )
             .map(({ n }) => n);
         return `| \`${cell(f.key)}\` | ${f.rules.map(cell).join("<br>")} | ${cases.join(", ") || "—"} |`;
     });
@@ -56,8 +60,13 @@ export function renderRules(): string {
 }
 
 export function renderCatalogue(): string {
-    const rows = BAD_INPUTS.map((c, i) => `| ${i + 1} | ${c.class} | ${cell(c.title)} | \`${cell(c.shown)}\` | \`${cell(messageOf(c.run))}\` |`);
-    const good = GOOD_INPUTS.map((c) => `| ${c.class} | ${cell(c.title)} | \`${cell(c.shown)}\` | ${messageOf(c.run) === "(accepted!)" ? "accepted" : cell(messageOf(c.run))} |`);
+    const rows = BAD_INPUTS.map(
+        (c, i) => `| ${i + 1} | ${c.class} | ${cell(c.title)} | \`${cell(c.shown)}\` | \`${cell(messageOf(c.run))}\` |`,
+    );
+    const good = GOOD_INPUTS.map(
+        (c) =>
+            `| ${c.class} | ${cell(c.title)} | \`${cell(c.shown)}\` | ${messageOf(c.run) === "(accepted!)" ? "accepted" : cell(messageOf(c.run))} |`,
+    );
     return [
         BEGIN,
         "",

@@ -15,8 +15,8 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { evaluatePolicies, Violation } from "../policy/lib/evaluate";
-import { loadPackConfig, PackConfig, PackConfigError } from "../policy/lib/pack-config";
+import { evaluatePolicies, type Violation } from "../policy/lib/evaluate";
+import { loadPackConfig, type PackConfig, PackConfigError } from "../policy/lib/pack-config";
 import { ProgramError, recordProgram } from "../policy/offline/record";
 import { readExternalSecrets, readStackConfig, UsageError } from "../policy/offline/stack-config";
 import { policies } from "../policy/policies";
@@ -37,7 +37,10 @@ function parseArgs(argv: string[]): Args {
     const out: Partial<Args> = { preview: false };
     for (let i = 0; i < argv.length; i++) {
         const arg = argv[i];
-        const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
+        const [flag, inline] =
+            arg.startsWith("--") && arg.includes("=")
+                ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)]
+                : [arg, undefined];
         const value = (): string => {
             const v = inline ?? argv[++i];
             if (v === undefined || v === "" || (inline === undefined && v.startsWith("--"))) throw new UsageError(`${flag} needs a value`);
@@ -80,7 +83,10 @@ function quarantineOutput<T>(scrub: (s: string) => string, run: () => Promise<T>
     const log = console.log;
     const info = console.info;
     const toStderr = ((chunk: unknown, ...rest: unknown[]) =>
-        (err as (...a: unknown[]) => boolean)(typeof chunk === "string" ? scrub(chunk) : Buffer.isBuffer(chunk) ? scrub(chunk.toString("utf8")) : chunk, ...rest)) as typeof process.stderr.write;
+        (err as (...a: unknown[]) => boolean)(
+            typeof chunk === "string" ? scrub(chunk) : Buffer.isBuffer(chunk) ? scrub(chunk.toString("utf8")) : chunk,
+            ...rest,
+        )) as typeof process.stderr.write;
     process.stdout.write = toStderr;
     process.stderr.write = toStderr;
     console.log = console.info = (...a: unknown[]) => console.error(...a);
@@ -110,8 +116,14 @@ async function main(): Promise<number> {
     let packConfig: PackConfig = {};
     let stack;
     try {
-        stack = readStackConfig(ROOT, args.stack, readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), args.stack));
-        const configFile = args.policyConfig ? path.resolve(CWD, args.policyConfig) : path.join(ROOT, "policy", "config", `${args.stack}.json`);
+        stack = readStackConfig(
+            ROOT,
+            args.stack,
+            readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), args.stack),
+        );
+        const configFile = args.policyConfig
+            ? path.resolve(CWD, args.policyConfig)
+            : path.join(ROOT, "policy", "config", `${args.stack}.json`);
         if (args.policyConfig && !fs.existsSync(configFile)) return fail(`policy config not found: ${args.policyConfig}`);
         if (fs.existsSync(configFile)) packConfig = loadPackConfig(configFile, policies);
     } catch (e) {
@@ -125,15 +137,26 @@ async function main(): Promise<number> {
     let records;
     try {
         records = await quarantineOutput(scrub, () =>
-            recordProgram(program, { project: stack.project, stack: stack.stack, config: stack.config, secretKeys: stack.secretKeys, preview: args.preview }),
+            recordProgram(program, {
+                project: stack.project,
+                stack: stack.stack,
+                config: stack.config,
+                secretKeys: stack.secretKeys,
+                preview: args.preview,
+            }),
         );
     } catch (e) {
         if (e instanceof ProgramError && (e.original as Error | undefined)?.name === "ConfigError") {
             // The tier's validation refused the stack's config: say so plainly, by the stack file.
-            const file = ["yaml", "yml"].map((x) => `Pulumi.${args.stack}.${x}`).find((f) => fs.existsSync(path.join(ROOT, f))) ?? `Pulumi.${args.stack}.yaml`;
+            const file =
+                ["yaml", "yml"].map((x) => `Pulumi.${args.stack}.${x}`).find((f) => fs.existsSync(path.join(ROOT, f))) ??
+                `Pulumi.${args.stack}.yaml`;
             return fail(`stack ${args.stack}: the configuration in ${file} is invalid; fix these keys:\n${(e.original as Error).message}`);
         }
-        if (e instanceof ProgramError) return fail(`the program ${args.program} failed under the mock runtime with the config of Pulumi.${args.stack}.yaml:\n${e.message}`);
+        if (e instanceof ProgramError)
+            return fail(
+                `the program ${args.program} failed under the mock runtime with the config of Pulumi.${args.stack}.yaml:\n${e.message}`,
+            );
         throw e;
     }
 

@@ -26,7 +26,8 @@ export function header(source: string): string {
 /** The text a copy must have: the header, then the source unchanged. */
 export function expectedCopy(source: string, root = ROOT): string {
     const text = fs.readFileSync(path.join(root, source), "utf8");
-    if (/^\s*(import|export)\s[^;]*\sfrom\s+["']/m.test(text)) throw new Error(`${source} imports another module; the pack's copy could not resolve it`);
+    if (/^\s*(import|export)\s[^;]*\sfrom\s+["']/m.test(text))
+        throw new Error(`${source} imports another module; the pack's copy could not resolve it`);
     return header(source) + text;
 }
 

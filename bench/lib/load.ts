@@ -5,7 +5,7 @@
  * would). Every transaction has a unique (worker, seq) key, so afterwards we can tell apart
  * failures that really did not commit from commits whose acknowledgement was lost.
  */
-import { Client, type ConnParams, PgError } from "./pgwire";
+import { Client, type ConnParams, type PgError } from "./pgwire";
 import { sleep } from "./proc";
 
 export interface TxFailure {
@@ -97,4 +97,5 @@ export class Load {
 }
 
 /** SQL for the load table. */
-export const loadTableSql = (table: string): string => `CREATE TABLE ${table} (worker int NOT NULL, seq int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (worker, seq))`;
+export const loadTableSql = (table: string): string =>
+    `CREATE TABLE ${table} (worker int NOT NULL, seq int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp(), PRIMARY KEY (worker, seq))`;

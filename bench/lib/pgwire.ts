@@ -110,7 +110,15 @@ export class Client {
             this.sock.setNoDelay(true);
             this.sock.on("data", (d: Buffer) => this.onData(d));
             this.sock.on("close", () => this.onClose(new PgError("connection closed by the server", "conn", "FATAL")));
-            this.sock.on("error", (e) => this.onClose(new PgError(`connection error: ${e.message}`, (e as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "08001" : "conn", "FATAL")));
+            this.sock.on("error", (e) =>
+                this.onClose(
+                    new PgError(
+                        `connection error: ${e.message}`,
+                        (e as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "08001" : "conn",
+                        "FATAL",
+                    ),
+                ),
+            );
             this.sock.once("connect", () => {
                 this.login().then(
                     () => {
@@ -126,7 +134,13 @@ export class Client {
             });
             this.sock.once("error", (e) => {
                 clearTimeout(timer);
-                reject(new PgError(`connect to ${this.params.host}:${this.params.port}: ${e.message}`, (e as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "08001" : "conn", "FATAL"));
+                reject(
+                    new PgError(
+                        `connect to ${this.params.host}:${this.params.port}: ${e.message}`,
+                        (e as NodeJS.ErrnoException).code === "ECONNREFUSED" ? "08001" : "conn",
+                        "FATAL",
+                    ),
+                );
             });
         });
     }
@@ -168,7 +182,10 @@ export class Client {
     private async login(): Promise<void> {
         const p = this.params;
         const params = Buffer.concat([
-            cstr("user"), cstr(p.user), cstr("database"), cstr(p.database),
+            cstr("user"),
+            cstr(p.user),
+            cstr("database"),
+            cstr(p.database),
             ...(p.applicationName ? [cstr("application_name"), cstr(p.applicationName)] : []),
             Buffer.from([0]),
         ]);

@@ -84,7 +84,8 @@ export function killTree(root: number): number[] {
 export async function waitGone(pids: readonly number[], timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (pids.some((p) => existsSync(`/proc/${p}`))) {
-        if (Date.now() > deadline) throw new Error(`processes still present after ${timeoutMs} ms: ${pids.filter((p) => existsSync(`/proc/${p}`)).join(" ")}`);
+        if (Date.now() > deadline)
+            throw new Error(`processes still present after ${timeoutMs} ms: ${pids.filter((p) => existsSync(`/proc/${p}`)).join(" ")}`);
         await sleep(50);
     }
 }
@@ -99,14 +100,19 @@ export function postmasterPid(pgData: string): number | undefined {
 /** Load average and the number of cores, to print beside every timing. */
 export function loadInfo(): { loadavg1: number; loadavg5: number; loadavg15: number; cores: number } {
     const [a, b, c] = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
-    const cores = readFileSync("/proc/cpuinfo", "utf8").split("\n").filter((l) => l.startsWith("processor")).length;
+    const cores = readFileSync("/proc/cpuinfo", "utf8")
+        .split("\n")
+        .filter((l) => l.startsWith("processor")).length;
     return { loadavg1: a, loadavg5: b, loadavg15: c, cores };
 }
 
 /** Runs a shell command line (bash -c) and fails on a non-zero exit. */
 export async function sh(cmd: string, opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; cwd?: string } = {}): Promise<RunResult> {
     const r = await run("/bin/bash", ["-c", cmd], { env: opts.env ?? process.env, timeoutMs: opts.timeoutMs ?? 3_600_000, cwd: opts.cwd });
-    if (r.code !== 0) throw new Error(`\`${cmd.slice(0, 200)}\` failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}): ${(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join(" | ")}`);
+    if (r.code !== 0)
+        throw new Error(
+            `\`${cmd.slice(0, 200)}\` failed (exit ${r.code}${r.timedOut ? ", timed out" : ""}): ${(r.stderr.trim() || r.stdout.trim()).split("\n").slice(-5).join(" | ")}`,
+        );
     return r;
 }
 

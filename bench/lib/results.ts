@@ -3,7 +3,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
-import { loadInfo } from "./proc";
+import type { loadInfo } from "./proc";
 import { REPO } from "./tier";
 
 export type PartName = "rpo" | "restore" | "codecs" | "pooling" | "pool-reset" | "archive-lag";
@@ -31,7 +31,9 @@ export interface PartResult<T> {
 
 function tryRun(cmd: string, args: string[]): string {
     try {
-        return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
+        return execFileSync(cmd, args, { stdio: ["ignore", "pipe", "ignore"] })
+            .toString()
+            .trim();
     } catch {
         return "unknown";
     }

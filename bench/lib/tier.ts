@@ -21,7 +21,9 @@ export function requireTools(extra: readonly string[] = []): Tools {
     const t = tools();
     const missing = [...missingTools(t), join(t.pgBinDir, "pgbench"), ...extra].filter((p) => !existsSync(p));
     if (missing.length > 0) {
-        throw new Error(`missing tools: ${missing.join(", ")} (run: export DBTIER_TOOLS_BIN="$(bash scripts/install-tools.sh | tail -n1)")`);
+        throw new Error(
+            `missing tools: ${missing.join(", ")} (run: export DBTIER_TOOLS_BIN="$(bash scripts/install-tools.sh | tail -n1)")`,
+        );
     }
     return t;
 }
@@ -67,7 +69,13 @@ export class BenchTier {
             DBTIER_LOCAL_PGBOUNCER_PORT: String(pgbouncer),
             DBTIER_LOCAL_MINIO_PORT: String(minio),
         };
-        const tier = new BenchTier(name, dir, { postgres, pgbouncer, minio }, env, opts.log ?? ((l) => process.stderr.write(`[${name}] ${l}\n`)));
+        const tier = new BenchTier(
+            name,
+            dir,
+            { postgres, pgbouncer, minio },
+            env,
+            opts.log ?? ((l) => process.stderr.write(`[${name}] ${l}\n`)),
+        );
         // A previous run that died may have left processes behind in this dir: stop them first.
         if (existsSync(dir)) await tier.cli(["down", "--purge"]).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
@@ -78,12 +86,18 @@ export class BenchTier {
 
     /** tsx local/cli.ts ARGS, with the raised open-files limit. */
     cli(args: readonly string[], timeoutMs = 600_000, onLine?: (line: string, stream: "stdout" | "stderr") => void): Promise<RunResult> {
-        return run("/bin/bash", ["-c", `${ULIMIT}; exec "$0" "$@"`, TSX, join(REPO, "local", "cli.ts"), ...args], { env: this.env, cwd: REPO, timeoutMs, onLine });
+        return run("/bin/bash", ["-c", `${ULIMIT}; exec "$0" "$@"`, TSX, join(REPO, "local", "cli.ts"), ...args], {
+            env: this.env,
+            cwd: REPO,
+            timeoutMs,
+            onLine,
+        });
     }
 
     async cliOk(args: readonly string[], timeoutMs = 600_000): Promise<RunResult> {
         const r = await this.cli(args, timeoutMs);
-        if (r.code !== 0) throw new Error(`local ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-6).join(" | ")}`);
+        if (r.code !== 0)
+            throw new Error(`local ${args.join(" ")} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-6).join(" | ")}`);
         return r;
     }
 
@@ -91,7 +105,9 @@ export class BenchTier {
         const t0 = Date.now();
         await this.cliOk(["up"]);
         this.varsCache = undefined;
-        this.log(`up in ${((Date.now() - t0) / 1000).toFixed(1)} s (postgres ${this.ports.postgres}, pgbouncer ${this.ports.pgbouncer}, minio ${this.ports.minio})`);
+        this.log(
+            `up in ${((Date.now() - t0) / 1000).toFixed(1)} s (postgres ${this.ports.postgres}, pgbouncer ${this.ports.pgbouncer}, minio ${this.ports.minio})`,
+        );
     }
 
     /**
@@ -101,7 +117,9 @@ export class BenchTier {
      */
     /** Soft and hard open-files limits of a running process (from /proc/<pid>/limits). */
     static nofile(pid: number): { soft: number; hard: number } {
-        const line = readFileSync(`/proc/${pid}/limits`, "utf8").split("\n").find((l) => l.startsWith("Max open files"))!;
+        const line = readFileSync(`/proc/${pid}/limits`, "utf8")
+            .split("\n")
+            .find((l) => l.startsWith("Max open files"))!;
         const [soft, hard] = line.replace("Max open files", "").trim().split(/\s+/).map(Number);
         return { soft, hard };
     }
@@ -116,7 +134,15 @@ export class BenchTier {
         const pid = Number(readFileSync(this.l.pgbPid, "utf8").trim().split("\n")[0]);
         const before = BenchTier.nofile(pid);
         // As the server user: prlimit on another user's process needs CAP_SYS_RESOURCE, which a container may lack.
-        const r = await run("runuser", ["-u", SERVER_OS_USER, "--", "prlimit", "--pid", String(pid), `--nofile=${before.hard}:${before.hard}`]);
+        const r = await run("runuser", [
+            "-u",
+            SERVER_OS_USER,
+            "--",
+            "prlimit",
+            "--pid",
+            String(pid),
+            `--nofile=${before.hard}:${before.hard}`,
+        ]);
         if (r.code !== 0) throw new Error(`prlimit on pgBouncer failed: ${r.stderr.trim()}`);
         return { before: before.soft, after: BenchTier.nofile(pid).soft };
     }
@@ -174,7 +200,13 @@ export class BenchTier {
     /** wal-g with the tier's env file, through the jobs' own invocation (env file sourced, time bound). */
     walg(args: readonly string[], call: Partial<WalgCall> & { pg?: boolean; walgEnvFile?: string } = {}): Promise<RunResult> {
         const pgEnv: Record<string, string> = call.pg
-            ? { PGHOST: "127.0.0.1", PGPORT: String(this.ports.postgres), PGUSER: "postgres", PGDATABASE: "postgres", PGPASSFILE: this.l.pgpass }
+            ? {
+                  PGHOST: "127.0.0.1",
+                  PGPORT: String(this.ports.postgres),
+                  PGUSER: "postgres",
+                  PGDATABASE: "postgres",
+                  PGPASSFILE: this.l.pgpass,
+              }
             : {};
         return walgJob({ walgBinary: this.l.walg, walgEnvFile: call.walgEnvFile ?? this.l.walgEnv }, args, {
             timeoutSeconds: call.timeoutSeconds ?? 3600,
@@ -202,7 +234,8 @@ export class BenchTier {
         for (;;) {
             const last = (await this.value(root, "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")) ?? "";
             if (last >= segment) return;
-            if (Date.now() > deadline) throw new Error(`segment ${segment} not archived within ${timeoutMs / 1000} s (last archived: ${last || "none"})`);
+            if (Date.now() > deadline)
+                throw new Error(`segment ${segment} not archived within ${timeoutMs / 1000} s (last archived: ${last || "none"})`);
             await sleep(250);
         }
     }
@@ -211,7 +244,10 @@ export class BenchTier {
     async waitArchiveDrained(timeoutMs = 600_000): Promise<void> {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-            const r = await run("/bin/sh", ["-c", `ls ${JSON.stringify(join(this.l.pgData, "pg_wal", "archive_status"))} | grep -c '\\.ready$' || true`]);
+            const r = await run("/bin/sh", [
+                "-c",
+                `ls ${JSON.stringify(join(this.l.pgData, "pg_wal", "archive_status"))} | grep -c '\\.ready$' || true`,
+            ]);
             if (Number(r.stdout.trim()) === 0) return;
             if (Date.now() > deadline) throw new Error(`archive did not drain within ${timeoutMs / 1000} s`);
             await sleep(500);

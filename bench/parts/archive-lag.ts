@@ -72,9 +72,11 @@ export async function archiveLagBench(ctx: PartContext, o: BenchOptions): Promis
     let drainedAt: number | undefined;
     const sampler = (async () => {
         while (sampling) {
-            const row = (await c.query(
-                "SELECT pg_walfile_name(pg_current_wal_lsn()), last_archived_wal, archived_count, failed_count, (pg_current_wal_lsn() - '0/0')::bigint FROM pg_stat_archiver",
-            ))[0];
+            const row = (
+                await c.query(
+                    "SELECT pg_walfile_name(pg_current_wal_lsn()), last_archived_wal, archived_count, failed_count, (pg_current_wal_lsn() - '0/0')::bigint FROM pg_stat_archiver",
+                )
+            )[0];
             const now = Date.now();
             let ready = 0;
             let oldest = now;
@@ -110,8 +112,33 @@ export async function archiveLagBench(ctx: PartContext, o: BenchOptions): Promis
     const app = await t.app();
     const r = await run(
         join(t.t.pgBinDir, "pgbench"),
-        ["-h", "127.0.0.1", "-p", String(t.ports.pgbouncer), "-U", app.user, "-c", String(CLIENTS), "-j", "2", "-T", String(seconds), "-n", "-M", "simple", "-P", "30", "-b", "tpcb-like", "app"],
-        { env: { PATH: process.env.PATH, PGPASSWORD: app.password, PGSSLMODE: "disable" }, timeoutMs: (seconds + 300) * 1000, onLine: (l, s) => s === "stderr" && l.startsWith("progress") && ctx.log(l) },
+        [
+            "-h",
+            "127.0.0.1",
+            "-p",
+            String(t.ports.pgbouncer),
+            "-U",
+            app.user,
+            "-c",
+            String(CLIENTS),
+            "-j",
+            "2",
+            "-T",
+            String(seconds),
+            "-n",
+            "-M",
+            "simple",
+            "-P",
+            "30",
+            "-b",
+            "tpcb-like",
+            "app",
+        ],
+        {
+            env: { PATH: process.env.PATH, PGPASSWORD: app.password, PGSSLMODE: "disable" },
+            timeoutMs: (seconds + 300) * 1000,
+            onLine: (l, s) => s === "stderr" && l.startsWith("progress") && ctx.log(l),
+        },
     );
     loadDone = Date.now();
     const loadSamples = samples.length;

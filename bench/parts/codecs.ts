@@ -87,7 +87,9 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
             const pushS = (Date.now() - t0) / 1000;
             if (push.code !== 0) throw new Error(`backup-push ${codec} failed: ${push.stderr.trim().split("\n").slice(-3).join(" | ")}`);
             const list = await t.walg(["backup-list", "--detail", "--json"]);
-            const newest = (JSON.parse(list.stdout) as { backup_name: string; compressed_size: number; start_time: string }[]).sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time)).pop()!;
+            const newest = (JSON.parse(list.stdout) as { backup_name: string; compressed_size: number; start_time: string }[])
+                .sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time))
+                .pop()!;
 
             rmSync(fetchDir, { recursive: true, force: true });
             ensureDir(fetchDir, { mode: 0o700, server: true });
@@ -102,8 +104,18 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
             // Each push is a full backup; drop it so the bucket does not grow with every codec.
             const del = await t.walg(["delete", "target", newest.backup_name, "--confirm"]);
             if (del.code !== 0) throw new Error(`delete target failed: ${del.stderr.trim().split("\n").slice(-2).join(" | ")}`);
-            runs[codec].push({ push_s: round(pushS), fetch_s: round(fetchS), push_cpu_s: push.cpu, fetch_cpu_s: fetch.cpu, stored_bytes: newest.compressed_size, backup_name: newest.backup_name, load1_before: load1 });
-            ctx.log(`rep ${i + 1} ${codec}: push ${pushS.toFixed(1)} s (${push.cpu} s CPU), fetch ${fetchS.toFixed(1)} s (${fetch.cpu} s CPU), stored ${(newest.compressed_size / 1e6).toFixed(1)} MB (load ${load1})`);
+            runs[codec].push({
+                push_s: round(pushS),
+                fetch_s: round(fetchS),
+                push_cpu_s: push.cpu,
+                fetch_cpu_s: fetch.cpu,
+                stored_bytes: newest.compressed_size,
+                backup_name: newest.backup_name,
+                load1_before: load1,
+            });
+            ctx.log(
+                `rep ${i + 1} ${codec}: push ${pushS.toFixed(1)} s (${push.cpu} s CPU), fetch ${fetchS.toFixed(1)} s (${fetch.cpu} s CPU), stored ${(newest.compressed_size / 1e6).toFixed(1)} MB (load ${load1})`,
+            );
         }
     }
     const rows: CodecRow[] = CODECS.filter((c) => runs[c].length > 0).map((codec) => {
@@ -126,9 +138,20 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
     });
     const notes: string[] = [];
     if (!cachesDropped) notes.push("The page cache could not be dropped (not root?).");
-    if (lzmaReps < reps && lzmaReps > 0) notes.push(`lzma: ${lzmaReps} repetition(s) only (the others ${reps}): it is an order of magnitude slower.`);
+    if (lzmaReps < reps && lzmaReps > 0)
+        notes.push(`lzma: ${lzmaReps} repetition(s) only (the others ${reps}): it is an order of magnitude slower.`);
     void SERVER_OS_USER;
-    return { scale, dataset_bytes: dataset, reps, lzma_reps: lzmaReps, upload_concurrency: 4, download_concurrency: 4, caches_dropped: cachesDropped, rows, notes };
+    return {
+        scale,
+        dataset_bytes: dataset,
+        reps,
+        lzma_reps: lzmaReps,
+        upload_concurrency: 4,
+        download_concurrency: 4,
+        caches_dropped: cachesDropped,
+        rows,
+        notes,
+    };
 }
 
 /**
@@ -137,11 +160,28 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
  * sourced into the wal-g process only), with the root connection for backup-push.
  */
 async function cpuTimed(t: BenchTier, codec: Codec, args: readonly string[]): Promise<RunResult & { cpu: number }> {
-    const pg = { PGHOST: "127.0.0.1", PGPORT: String(t.ports.postgres), PGUSER: "postgres", PGDATABASE: "postgres", PGPASSFILE: t.l.pgpass };
-    const r = await run("/bin/sh", ["-c", `set -a && . "$1" && set +a && shift && exec /usr/bin/time -f "DBTIER-CPU %U %S" env WALG_COMPRESSION_METHOD="$0" "$@"`, codec, t.l.walgEnv, t.l.walg, ...args], {
-        env: minimalEnv(pg),
-        timeoutMs: 7_200_000,
-    });
+    const pg = {
+        PGHOST: "127.0.0.1",
+        PGPORT: String(t.ports.postgres),
+        PGUSER: "postgres",
+        PGDATABASE: "postgres",
+        PGPASSFILE: t.l.pgpass,
+    };
+    const r = await run(
+        "/bin/sh",
+        [
+            "-c",
+            `set -a && . "$1" && set +a && shift && exec /usr/bin/time -f "DBTIER-CPU %U %S" env WALG_COMPRESSION_METHOD="$0" "$@"`,
+            codec,
+            t.l.walgEnv,
+            t.l.walg,
+            ...args,
+        ],
+        {
+            env: minimalEnv(pg),
+            timeoutMs: 7_200_000,
+        },
+    );
     const m = /DBTIER-CPU ([\d.]+) ([\d.]+)/.exec(r.stderr);
     return { ...r, cpu: m ? round(Number(m[1]) + Number(m[2])) : NaN };
 }
@@ -169,7 +209,10 @@ export function codecsMarkdown(d: CodecData, meta: string, chart: (name: string,
             `Medians of ${d.reps} repetitions (lzma: ${d.lzma_reps}). MB/s = dataset MB (10⁶ bytes) / time.`,
         "",
     );
-    L.push("| codec | stored | ratio | backup-push (s) | push CPU (s) | push MB/s | backup-fetch (s) | fetch CPU (s) | fetch MB/s | runs: push / fetch s (load before) |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    L.push(
+        "| codec | stored | ratio | backup-push (s) | push CPU (s) | push MB/s | backup-fetch (s) | fetch CPU (s) | fetch MB/s | runs: push / fetch s (load before) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    );
     for (const r of d.rows) {
         L.push(
             `| ${r.codec} | ${(r.median_stored_bytes / 1e6).toFixed(1)} MB | ${r.ratio.toFixed(1)}× | **${r.median_push_s.toFixed(1)}** | ${cpu(r.median_push_cpu_s)} | ${r.push_mb_s.toFixed(1)} | **${r.median_fetch_s.toFixed(1)}** | ${cpu(r.median_fetch_cpu_s)} | ${r.fetch_mb_s.toFixed(1)} | ${r.runs.map((x) => `${x.push_s.toFixed(1)} / ${x.fetch_s.toFixed(1)} (${x.load1_before})`).join(", ")} |`,
@@ -198,7 +241,10 @@ export function codecsMarkdown(d: CodecData, meta: string, chart: (name: string,
                 title: `WAL-G codecs, pgbench scale ${d.scale} (medians)`,
                 yLabel: "seconds",
                 series: ["backup-push", "backup-fetch"],
-                groups: d.rows.map((r) => ({ label: `${r.codec} (${(r.median_stored_bytes / 1e6).toFixed(0)} MB stored)`, values: [r.median_push_s, r.median_fetch_s] })),
+                groups: d.rows.map((r) => ({
+                    label: `${r.codec} (${(r.median_stored_bytes / 1e6).toFixed(0)} MB stored)`,
+                    values: [r.median_push_s, r.median_fetch_s],
+                })),
                 valueLabels: true,
             }),
         ),

@@ -42,7 +42,15 @@ export interface ResetCost {
     readonly reps: number;
     readonly runs: ResetRun[];
     /** Per mode: median TPS with and without the reset, and with/without. */
-    readonly summary: { mode: Mode; tps_reset: number; tps_no_reset: number; ratio: number | null; cost_pct: number | null; latency_reset_ms: number | null; latency_no_reset_ms: number | null }[];
+    readonly summary: {
+        mode: Mode;
+        tps_reset: number;
+        tps_no_reset: number;
+        ratio: number | null;
+        cost_pct: number | null;
+        latency_reset_ms: number | null;
+        latency_no_reset_ms: number | null;
+    }[];
     /** What the leak probe saw before each run (session SET visible to a later client). */
     readonly probes: { reset: boolean; leaked: boolean }[];
 }
@@ -62,8 +70,14 @@ export async function poolResetBench(ctx: PartContext, o: BenchOptions): Promise
 export function poolResetSummary(c: ResetCost): string[] {
     return [
         `scale ${c.scale}, ${c.clients} clients through pgBouncer, ${c.seconds} s per run, ${c.reps} rep(s) per cell, ABBA`,
-        ...c.runs.map((r) => `${r.mode.padEnd(12)} reset ${r.reset ? "on " : "off"} rep ${r.rep}: ${r.tps.toFixed(0).padStart(7)} TPS  load ${r.loadavg1}${r.error ? `  ${r.error}` : ""}`),
-        ...c.summary.map((s) => `reset cost ${s.mode}: ${s.tps_reset.toFixed(0)} TPS with DISCARD ALL / ${s.tps_no_reset.toFixed(0)} without = ${s.ratio ?? "n/a"} (${s.cost_pct ?? "n/a"} % cost)`),
+        ...c.runs.map(
+            (r) =>
+                `${r.mode.padEnd(12)} reset ${r.reset ? "on " : "off"} rep ${r.rep}: ${r.tps.toFixed(0).padStart(7)} TPS  load ${r.loadavg1}${r.error ? `  ${r.error}` : ""}`,
+        ),
+        ...c.summary.map(
+            (s) =>
+                `reset cost ${s.mode}: ${s.tps_reset.toFixed(0)} TPS with DISCARD ALL / ${s.tps_no_reset.toFixed(0)} without = ${s.ratio ?? "n/a"} (${s.cost_pct ?? "n/a"} % cost)`,
+        ),
     ];
 }
 
@@ -96,7 +110,11 @@ async function leakProbe(t: BenchTier): Promise<boolean> {
     return leaked;
 }
 
-async function measureResetCost(t: BenchTier, ctx: PartContext, o: { clients: number; seconds: number; reps: number }): Promise<Omit<ResetCost, "scale" | "threads">> {
+async function measureResetCost(
+    t: BenchTier,
+    ctx: PartContext,
+    o: { clients: number; seconds: number; reps: number },
+): Promise<Omit<ResetCost, "scale" | "threads">> {
     const runs: ResetRun[] = [];
     const probes: { reset: boolean; leaked: boolean }[] = [];
     for (let rep = 1; rep <= o.reps; rep++) {
@@ -107,24 +125,50 @@ async function measureResetCost(t: BenchTier, ctx: PartContext, o: { clients: nu
                 await setReset(t, reset);
                 const leaked = await leakProbe(t);
                 probes.push({ reset, leaked });
-                if (leaked === reset) throw new Error(`pgBouncer reload did not take: reset ${reset ? "on" : "off"}, but a session SET ${leaked ? "leaked" : "did not leak"}`);
+                if (leaked === reset)
+                    throw new Error(
+                        `pgBouncer reload did not take: reset ${reset ? "on" : "off"}, but a session SET ${leaked ? "leaked" : "did not leak"}`,
+                    );
                 const loadavg1 = loadInfo().loadavg1;
                 const r = await pgbench(t, { mode, path: "pgbouncer", clients: o.clients, seconds: o.seconds });
-                runs.push({ mode, reset, rep, tps: r.tps, latency_avg_ms: r.latency_avg_ms, transactions: r.transactions, failed_transactions: r.failed_transactions + r.aborted_clients, error: r.error, loadavg1 });
-                ctx.log(`reset ${reset ? "on " : "off"} ${mode} ${o.clients} clients rep ${rep}: ${r.tps.toFixed(0)} TPS, latency ${r.latency_avg_ms ?? "–"} ms, load ${loadavg1}${r.error ? ` (${r.error})` : ""}`);
+                runs.push({
+                    mode,
+                    reset,
+                    rep,
+                    tps: r.tps,
+                    latency_avg_ms: r.latency_avg_ms,
+                    transactions: r.transactions,
+                    failed_transactions: r.failed_transactions + r.aborted_clients,
+                    error: r.error,
+                    loadavg1,
+                });
+                ctx.log(
+                    `reset ${reset ? "on " : "off"} ${mode} ${o.clients} clients rep ${rep}: ${r.tps.toFixed(0)} TPS, latency ${r.latency_avg_ms ?? "–"} ms, load ${loadavg1}${r.error ? ` (${r.error})` : ""}`,
+                );
             }
         }
     }
     await setReset(t, true); // leave the tier as it ships
     const med = (mode: Mode, reset: boolean, f: (r: ResetRun) => number | null): number | null => {
-        const xs = runs.filter((r) => r.mode === mode && r.reset === reset && r.error === null).map(f).filter((x): x is number => x !== null);
+        const xs = runs
+            .filter((r) => r.mode === mode && r.reset === reset && r.error === null)
+            .map(f)
+            .filter((x): x is number => x !== null);
         return xs.length > 0 ? round(median(xs), 1) : null;
     };
     const summary = (["select-only", "tpcb-like"] as const).map((mode) => {
         const on = med(mode, true, (r) => r.tps) ?? 0;
         const off = med(mode, false, (r) => r.tps) ?? 0;
         const ratio = off > 0 ? round(on / off, 3) : null;
-        return { mode, tps_reset: on, tps_no_reset: off, ratio, cost_pct: ratio === null ? null : round((1 - ratio) * 100, 1), latency_reset_ms: med(mode, true, (r) => r.latency_avg_ms), latency_no_reset_ms: med(mode, false, (r) => r.latency_avg_ms) };
+        return {
+            mode,
+            tps_reset: on,
+            tps_no_reset: off,
+            ratio,
+            cost_pct: ratio === null ? null : round((1 - ratio) * 100, 1),
+            latency_reset_ms: med(mode, true, (r) => r.latency_avg_ms),
+            latency_no_reset_ms: med(mode, false, (r) => r.latency_avg_ms),
+        };
     });
     return { clients: o.clients, seconds: o.seconds, reps: o.reps, runs, summary, probes };
 }
@@ -145,11 +189,17 @@ export function resetCostMarkdown(r: { meta: Meta; data: ResetCost } | undefined
         "",
         "| script | TPS with reset (median) | TPS without (median) | with / without | cost | latency with / without (ms) |",
         "| --- | --- | --- | --- | --- | --- |",
-        ...c.summary.map((s) => `| ${s.mode} | **${s.tps_reset.toFixed(0)}** | ${s.tps_no_reset.toFixed(0)} | **${s.ratio === null ? "n/a" : s.ratio.toFixed(3)}** | ${s.cost_pct === null ? "n/a" : `${s.cost_pct.toFixed(1)} %`} | ${s.latency_reset_ms ?? "–"} / ${s.latency_no_reset_ms ?? "–"} |`),
+        ...c.summary.map(
+            (s) =>
+                `| ${s.mode} | **${s.tps_reset.toFixed(0)}** | ${s.tps_no_reset.toFixed(0)} | **${s.ratio === null ? "n/a" : s.ratio.toFixed(3)}** | ${s.cost_pct === null ? "n/a" : `${s.cost_pct.toFixed(1)} %`} | ${s.latency_reset_ms ?? "–"} / ${s.latency_no_reset_ms ?? "–"} |`,
+        ),
         "",
         "| script | reset | rep | TPS | latency avg (ms) | failed | load avg 1 min | note |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        ...c.runs.map((r) => `| ${r.mode} | ${r.reset ? "on" : "off"} | ${r.rep} | ${r.tps.toFixed(0)} | ${r.latency_avg_ms ?? "–"} | ${r.failed_transactions} | ${r.loadavg1} | ${r.error ? r.error.replace(/\|/g, "/") : ""} |`),
+        ...c.runs.map(
+            (r) =>
+                `| ${r.mode} | ${r.reset ? "on" : "off"} | ${r.rep} | ${r.tps.toFixed(0)} | ${r.latency_avg_ms ?? "–"} | ${r.failed_transactions} | ${r.loadavg1} | ${r.error ? r.error.replace(/\|/g, "/") : ""} |`,
+        ),
         "",
     ];
     const by = (m: Mode) => c.summary.find((s) => s.mode === m);
@@ -161,9 +211,8 @@ export function resetCostMarkdown(r: { meta: Meta; data: ResetCost } | undefined
     L.push(
         `**Reading**: the reset is one more statement (DISCARD ALL) on the server connection after every transaction, so its cost is relative to what a transaction does: ${verdict("select-only")} — one SELECT per transaction, so the server handles twice the statements; ${verdict("tpcb-like")} — seven statements per transaction. ` +
             "A workload of single-statement transactions pays the most; the more statements a transaction runs, the less the one extra statement weighs. The machine was far from idle (load above), so absolute TPS are well below an idle run and the ratios carry that noise; ABBA alternation spreads it over both settings. " +
-            "Turning the reset off is safe only if no client ever sets session state (docs/SECURITY.md, \"Tenant safety of the pool\").",
+            'Turning the reset off is safe only if no client ever sets session state (docs/SECURITY.md, "Tenant safety of the pool").',
         "",
     );
     return L;
 }
-

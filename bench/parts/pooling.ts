@@ -55,7 +55,14 @@ export interface PoolingData {
     readonly runs: PgbenchRun[];
     readonly capacity: CapacityProbe[];
     /** Pooled TPS at the largest client count over direct TPS at the smallest, per mode. */
-    readonly headline: { mode: Mode; pooled_clients: number; direct_clients: number; pooled_tps: number; direct_tps: number; ratio: number | null }[];
+    readonly headline: {
+        mode: Mode;
+        pooled_clients: number;
+        direct_clients: number;
+        pooled_tps: number;
+        direct_tps: number;
+        ratio: number | null;
+    }[];
 }
 
 const THREADS = 2;
@@ -72,7 +79,9 @@ export async function poolingBench(ctx: PartContext, o: BenchOptions): Promise<P
     const maxConnections = Number(await t.value(root, "SHOW max_connections"));
     const nofile = Number((await run("/bin/bash", ["-c", `ulimit -n "$(ulimit -Hn)" 2>/dev/null; ulimit -n`])).stdout.trim());
     const pgbNofile = await t.raisePgbouncerNofile();
-    ctx.log(`pgBouncer open-files limit ${pgbNofile.before} as started by \`up\` (runuser/pam_limits), raised to ${pgbNofile.after} with prlimit`);
+    ctx.log(
+        `pgBouncer open-files limit ${pgbNofile.before} as started by \`up\` (runuser/pam_limits), raised to ${pgbNofile.after} with prlimit`,
+    );
 
     const capacity: CapacityProbe[] = [];
     for (const path of ["direct", "pgbouncer"] as const) {
@@ -87,7 +96,9 @@ export async function poolingBench(ctx: PartContext, o: BenchOptions): Promise<P
             for (const path of ["pgbouncer", "direct"] as const) {
                 const r = await pgbench(t, { mode, path, clients: n, seconds });
                 runs.push(r);
-                ctx.log(`${mode} ${path} ${n} clients: ${r.tps.toFixed(0)} TPS, latency ${r.latency_avg_ms ?? "–"} ms, ${r.connection_errors} connection errors${r.error ? ` (${r.error})` : ""}`);
+                ctx.log(
+                    `${mode} ${path} ${n} clients: ${r.tps.toFixed(0)} TPS, latency ${r.latency_avg_ms ?? "–"} ms, ${r.connection_errors} connection errors${r.error ? ` (${r.error})` : ""}`,
+                );
             }
         }
     }
@@ -96,9 +107,28 @@ export async function poolingBench(ctx: PartContext, o: BenchOptions): Promise<P
     const headline = (["select-only", "tpcb-like"] as const).map((mode) => {
         const pooled = runs.find((r) => r.mode === mode && r.path === "pgbouncer" && r.clients === hi)!;
         const direct = runs.find((r) => r.mode === mode && r.path === "direct" && r.clients === lo)!;
-        return { mode, pooled_clients: hi, direct_clients: lo, pooled_tps: pooled.tps, direct_tps: direct.tps, ratio: direct.tps > 0 ? round(pooled.tps / direct.tps, 2) : null };
+        return {
+            mode,
+            pooled_clients: hi,
+            direct_clients: lo,
+            pooled_tps: pooled.tps,
+            direct_tps: direct.tps,
+            ratio: direct.tps > 0 ? round(pooled.tps / direct.tps, 2) : null,
+        };
     });
-    return { scale, seconds, threads: THREADS, pool_size: POOL_SIZE, max_client_conn: MAX_CLIENT_CONN, max_connections: maxConnections, nofile_limit: nofile, pgbouncer_nofile: pgbNofile, runs, capacity, headline };
+    return {
+        scale,
+        seconds,
+        threads: THREADS,
+        pool_size: POOL_SIZE,
+        max_client_conn: MAX_CLIENT_CONN,
+        max_connections: maxConnections,
+        nofile_limit: nofile,
+        pgbouncer_nofile: pgbNofile,
+        runs,
+        capacity,
+        headline,
+    };
 }
 
 /** Opens n logins at once, holds them a moment, counts the refused ones. */
@@ -144,8 +174,26 @@ export async function pgbench(t: BenchTier, o: { mode: Mode; path: Path; clients
     const pgFrom = logSize(t.l.pgLog);
     const pgbFrom = logSize(t.l.pgbLog);
     const args = [
-        "-h", "127.0.0.1", "-p", String(port), "-U", app.user, "-c", String(o.clients), "-j", String(THREADS),
-        "-T", String(o.seconds), "-n", "-M", "simple", "-P", "5", "-b", o.mode, "app",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        String(port),
+        "-U",
+        app.user,
+        "-c",
+        String(o.clients),
+        "-j",
+        String(THREADS),
+        "-T",
+        String(o.seconds),
+        "-n",
+        "-M",
+        "simple",
+        "-P",
+        "5",
+        "-b",
+        o.mode,
+        "app",
     ];
     const r = await run("/bin/bash", ["-c", `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`, `${t.t.pgBinDir}/pgbench`, ...args], {
         env: { PATH: process.env.PATH, PGPASSWORD: app.password, PGSSLMODE: "disable", PGCONNECT_TIMEOUT: "60" },
@@ -154,7 +202,9 @@ export async function pgbench(t: BenchTier, o: { mode: Mode; path: Path; clients
     const out = r.stdout;
     const pgLog = logSince(t.l.pgLog, pgFrom);
     const pgbLog = logSince(t.l.pgbLog, pgbFrom);
-    const refused = (pgLog.match(/sorry, too many clients already|remaining connection slots are reserved/g) ?? []).length + (pgbLog.match(/no more connections allowed/g) ?? []).length;
+    const refused =
+        (pgLog.match(/sorry, too many clients already|remaining connection slots are reserved/g) ?? []).length +
+        (pgbLog.match(/no more connections allowed/g) ?? []).length;
     const errLines = r.stderr.split("\n").filter((l) => /error|FATAL|aborted/i.test(l));
     return {
         mode: o.mode,
@@ -170,7 +220,10 @@ export async function pgbench(t: BenchTier, o: { mode: Mode; path: Path; clients
         failed_transactions: num(/number of failed transactions: (\d+)/, out) ?? 0,
         aborted_clients: (r.stderr.match(/client \d+ aborted/g) ?? []).length,
         connection_errors: refused,
-        error: r.code === 0 ? null : (errLines[0] ?? r.stderr.trim().split("\n").pop() ?? `exit ${r.code}`).replace(/^pgbench: (error: )?/, "").slice(0, 200),
+        error:
+            r.code === 0
+                ? null
+                : (errLines[0] ?? r.stderr.trim().split("\n").pop() ?? `exit ${r.code}`).replace(/^pgbench: (error: )?/, "").slice(0, 200),
     };
 }
 
@@ -178,8 +231,17 @@ export function poolingSummary(d: PoolingData): string[] {
     return [
         `scale ${d.scale}, ${d.seconds} s per run, pgbench -j ${d.threads}, pool ${d.pool_size}, max_client_conn ${d.max_client_conn}, max_connections ${d.max_connections}, nofile ${d.nofile_limit}`,
         "mode         path       clients      TPS  lat avg ms  conn errors",
-        ...d.runs.map((r) => `${r.mode.padEnd(12)} ${r.path.padEnd(10)} ${String(r.clients).padStart(7)} ${r.tps.toFixed(0).padStart(8)}  ${(r.latency_avg_ms ?? NaN).toFixed(1).padStart(10)}  ${String(r.connection_errors).padStart(11)}${r.error ? `  ${r.error}` : ""}`),
-        ...d.capacity.map((c) => `capacity ${c.path}: ${c.connected}/${c.attempted} logins accepted, ${c.refused} refused${c.sample_error ? ` (${c.sample_error})` : ""}`),
-        ...d.headline.map((h) => `headline ${h.mode}: pooled TPS at ${h.pooled_clients} / direct TPS at ${h.direct_clients} = ${h.ratio ?? "n/a"} (${h.pooled_tps.toFixed(0)} / ${h.direct_tps.toFixed(0)})`),
+        ...d.runs.map(
+            (r) =>
+                `${r.mode.padEnd(12)} ${r.path.padEnd(10)} ${String(r.clients).padStart(7)} ${r.tps.toFixed(0).padStart(8)}  ${(r.latency_avg_ms ?? NaN).toFixed(1).padStart(10)}  ${String(r.connection_errors).padStart(11)}${r.error ? `  ${r.error}` : ""}`,
+        ),
+        ...d.capacity.map(
+            (c) =>
+                `capacity ${c.path}: ${c.connected}/${c.attempted} logins accepted, ${c.refused} refused${c.sample_error ? ` (${c.sample_error})` : ""}`,
+        ),
+        ...d.headline.map(
+            (h) =>
+                `headline ${h.mode}: pooled TPS at ${h.pooled_clients} / direct TPS at ${h.direct_clients} = ${h.ratio ?? "n/a"} (${h.pooled_tps.toFixed(0)} / ${h.direct_tps.toFixed(0)})`,
+        ),
     ];
 }

@@ -91,7 +91,13 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
     const v = await t.vars();
     const c = context(t.env);
     const base = drillConfig(c);
-    const spec: pg.InstanceSpec = { pgBinDir: t.t.pgBinDir, scratchDir: base.scratchDir, runAsUser: SERVER_OS_USER, walgBinary: t.l.walg, walgEnvFile: t.l.walgEnv };
+    const spec: pg.InstanceSpec = {
+        pgBinDir: t.t.pgBinDir,
+        scratchDir: base.scratchDir,
+        runAsUser: SERVER_OS_USER,
+        walgBinary: t.l.walg,
+        walgEnvFile: t.l.walgEnv,
+    };
 
     // TLS front for pgBackRest (and WAL-G, like for like).
     const certs = await selfSignedCert(join(t.dir, "tls"));
@@ -110,7 +116,9 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
         for (let i = 0; i < reps; i++) {
             cachesDropped = (await dropCaches()) && cachesDropped;
             const r = await fn();
-            ctx.log(`${what}: ${r.total_s.toFixed(1)} s (fetch ${r.fetch_s.toFixed(1)} s, recovery ${r.recovery_s.toFixed(1)} s, check ${r.check_s.toFixed(1)} s)`);
+            ctx.log(
+                `${what}: ${r.total_s.toFixed(1)} s (fetch ${r.fetch_s.toFixed(1)} s, recovery ${r.recovery_s.toFixed(1)} s, check ${r.check_s.toFixed(1)} s)`,
+            );
             out.push(r);
         }
         return out;
@@ -129,7 +137,13 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
         const add = (r: Omit<RestoreRow, "median_total_s" | "median_fetch_s" | "mb_s" | "fetch_mb_s">): void => {
             const mt = median(r.runs.map((x) => x.total_s));
             const mf = median(r.runs.map((x) => x.fetch_s));
-            rows.push({ ...r, median_total_s: round(mt), median_fetch_s: round(mf), mb_s: round(bytes / 1e6 / mt, 1), fetch_mb_s: round(bytes / 1e6 / mf, 1) });
+            rows.push({
+                ...r,
+                median_total_s: round(mt),
+                median_fetch_s: round(mf),
+                mb_s: round(bytes / 1e6 / mt, 1),
+                fetch_mb_s: round(bytes / 1e6 / mf, 1),
+            });
         };
         const checks = { tables: ["public.pgbench_accounts"], minRows: { "public.pgbench_accounts": scale * 100_000 } };
 
@@ -138,18 +152,34 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
         const copyRuns = await timed(`scale ${scale} copy`, async () => {
             rmSync(copyDir, { recursive: true, force: true });
             const t0 = Date.now();
-            await sh(`mkdir -p ${q(copyDir)} && cd ${q(t.l.pgData)} && for f in * ; do case "$f" in pg_wal|postmaster.pid) ;; *) cp -a "$f" ${q(copyDir)}/ ;; esac; done && sync`);
+            await sh(
+                `mkdir -p ${q(copyDir)} && cd ${q(t.l.pgData)} && for f in * ; do case "$f" in pg_wal|postmaster.pid) ;; *) cp -a "$f" ${q(copyDir)}/ ;; esac; done && sync`,
+            );
             const s = (Date.now() - t0) / 1000;
             return { total_s: round(s), fetch_s: round(s), recovery_s: 0, check_s: 0 };
         });
         rmSync(copyDir, { recursive: true, force: true });
-        add({ scale, method: "copy", transport: "disk", compression: "none", concurrency: null, runs: copyRuns, stored_bytes: null, backup_s: null });
+        add({
+            scale,
+            method: "copy",
+            transport: "disk",
+            compression: "none",
+            concurrency: null,
+            runs: copyRuns,
+            stored_bytes: null,
+            backup_s: null,
+        });
 
         // 2. WAL-G through the drill: lzma first, then zstd, then lz4 (the drill restores the newest backup).
         const walgPass = async (compression: "lz4" | "zstd" | "lzma"): Promise<void> => {
             const push = await walgPush(t, compression);
-            ctx.log(`scale ${scale}: wal-g backup-push ${compression}: ${push.seconds.toFixed(1)} s, ${(push.stored / 1e6).toFixed(0)} MB stored`);
-            const variants: { transport: "http" | "tls"; conc: number }[] = concurrencies.map((conc) => ({ transport: "http" as const, conc }));
+            ctx.log(
+                `scale ${scale}: wal-g backup-push ${compression}: ${push.seconds.toFixed(1)} s, ${(push.stored / 1e6).toFixed(0)} MB stored`,
+            );
+            const variants: { transport: "http" | "tls"; conc: number }[] = concurrencies.map((conc) => ({
+                transport: "http" as const,
+                conc,
+            }));
             if (compression !== "lzma" && usePgbackrest) variants.push({ transport: "tls", conc: Math.max(...concurrencies) });
             for (const { transport, conc } of variants) {
                 const env = walgEnvVariant(t, `${transport}-c${conc}`, {
@@ -158,12 +188,26 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
                     // inherits whatever AWS_CA_BUNDLE the shell that ran `up` had.
                     ...(transport === "tls" ? { AWS_ENDPOINT: httpsEndpoint, SSL_CERT_FILE: certs.cert, AWS_CA_BUNDLE: certs.cert } : {}),
                 });
-                const runs = await timed(`scale ${scale} wal-g ${compression} ${transport} c${conc}`, () => drillRun(t, { ...base, ...checks, walgEnvFile: env, rtoSeconds: 7200 }));
-                add({ scale, method: "walg", transport, compression, concurrency: conc, runs, stored_bytes: push.stored, backup_s: round(push.seconds, 1) });
+                const runs = await timed(`scale ${scale} wal-g ${compression} ${transport} c${conc}`, () =>
+                    drillRun(t, { ...base, ...checks, walgEnvFile: env, rtoSeconds: 7200 }),
+                );
+                add({
+                    scale,
+                    method: "walg",
+                    transport,
+                    compression,
+                    concurrency: conc,
+                    runs,
+                    stored_bytes: push.stored,
+                    backup_s: round(push.seconds, 1),
+                });
             }
         };
         if (scale <= lzmaMax && !skip.has("lzma")) await walgPass("lzma");
-        else notRun.push(`WAL-G lzma at scale ${scale} (lzma compresses at a few MB/s in WAL-G's pure-Go codec; run with --lzma-max-scale ${scale})`);
+        else
+            notRun.push(
+                `WAL-G lzma at scale ${scale} (lzma compresses at a few MB/s in WAL-G's pure-Go codec; run with --lzma-max-scale ${scale})`,
+            );
         if (!skip.has("zstd")) await walgPass("zstd");
         else notRun.push(`WAL-G zstd at scale ${scale} (--skip zstd)`);
         if (!skip.has("lz4")) await walgPass("lz4");
@@ -173,10 +217,23 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
         if (br) {
             for (const compression of ["lz4", "zst"] as const) {
                 const b = await br.backup(compression);
-                ctx.log(`scale ${scale}: pgbackrest backup ${compression}: ${b.seconds.toFixed(1)} s, ${(b.stored / 1e6).toFixed(0)} MB stored (${b.label})`);
+                ctx.log(
+                    `scale ${scale}: pgbackrest backup ${compression}: ${b.seconds.toFixed(1)} s, ${(b.stored / 1e6).toFixed(0)} MB stored (${b.label})`,
+                );
                 for (const conc of concurrencies) {
-                    const runs = await timed(`scale ${scale} pgbackrest ${compression} p${conc}`, () => br.restore(b.label, conc, spec, scale * 100_000));
-                    add({ scale, method: "pgbackrest", transport: "tls", compression, concurrency: conc, runs, stored_bytes: b.stored, backup_s: round(b.seconds, 1) });
+                    const runs = await timed(`scale ${scale} pgbackrest ${compression} p${conc}`, () =>
+                        br.restore(b.label, conc, spec, scale * 100_000),
+                    );
+                    add({
+                        scale,
+                        method: "pgbackrest",
+                        transport: "tls",
+                        compression,
+                        concurrency: conc,
+                        runs,
+                        stored_bytes: b.stored,
+                        backup_s: round(b.seconds, 1),
+                    });
                 }
             }
         } else {
@@ -193,7 +250,11 @@ const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 async function walgPush(t: BenchTier, compression: "lz4" | "zstd" | "lzma"): Promise<{ seconds: number; stored: number; name: string }> {
     const t0 = Date.now();
-    const r = await t.walg(["backup-push", t.l.pgData], { pg: true, overrides: { WALG_COMPRESSION_METHOD: compression }, timeoutSeconds: 7200 });
+    const r = await t.walg(["backup-push", t.l.pgData], {
+        pg: true,
+        overrides: { WALG_COMPRESSION_METHOD: compression },
+        timeoutSeconds: 7200,
+    });
     const seconds = (Date.now() - t0) / 1000;
     if (r.code !== 0) throw new Error(`wal-g backup-push (${compression}) failed: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     const list = await t.walg(["backup-list", "--detail", "--json"]);
@@ -284,10 +345,14 @@ async function setupPgbackrest(t: BenchTier, tlsPort: number, ctx: PartContext):
     const lit = (x: string): string => `'${x.replace(/'/g, "''")}'`;
     await t.sql(root, `ALTER SYSTEM SET unix_socket_directories = ${lit(join(dir, "sock"))}`);
     await t.sql(root, `ALTER SYSTEM SET hba_file = ${lit(hba)}`);
-    await t.sql(root, `ALTER SYSTEM SET archive_command = ${lit(`${archive} && pgbackrest --config=${conf} --stanza=${STANZA} archive-push %p`)}`);
+    await t.sql(
+        root,
+        `ALTER SYSTEM SET archive_command = ${lit(`${archive} && pgbackrest --config=${conf} --stanza=${STANZA} archive-push %p`)}`,
+    );
     await stopPostgres(t.l, t.t);
     await startPostgres(t.l, t.t);
-    const br = (args: string, timeoutMs = 7_200_000) => sh(`runuser -u ${SERVER_OS_USER} -- pgbackrest --config=${q(conf)} --stanza=${STANZA} ${args}`, { timeoutMs });
+    const br = (args: string, timeoutMs = 7_200_000) =>
+        sh(`runuser -u ${SERVER_OS_USER} -- pgbackrest --config=${q(conf)} --stanza=${STANZA} ${args}`, { timeoutMs });
     await br("stanza-create");
     await br("check");
     ctx.log("pgBackRest: stanza created, check passed (archive through the TLS front)");
@@ -322,7 +387,9 @@ async function setupPgbackrest(t: BenchTier, tlsPort: number, ctx: PartContext):
             const t1 = Date.now();
             // Everything but pgBackRest's recovery settings goes: this copy gets the drill's config.
             const auto = join(data, "postgresql.auto.conf");
-            const kept = readFileSync(auto, "utf8").split("\n").filter((l) => !/^\s*(unix_socket_directories|hba_file|archive_command)\s*=/.test(l));
+            const kept = readFileSync(auto, "utf8")
+                .split("\n")
+                .filter((l) => !/^\s*(unix_socket_directories|hba_file|archive_command)\s*=/.test(l));
             writeFileSync(auto, kept.join("\n"));
             for (const [path, text] of Object.entries(pg.configFiles(spec))) writeFileSync(path, text, { mode: 0o600 });
             await sh(`chown -R ${SERVER_OS_USER}: ${q(spec.scratchDir)} && chmod 0700 ${q(data)} ${q(spec.scratchDir)}`);
@@ -333,8 +400,14 @@ async function setupPgbackrest(t: BenchTier, tlsPort: number, ctx: PartContext):
             const t3 = Date.now();
             if (n < minRows) throw new Error(`pgBackRest restore: ${n} rows in pgbench_accounts, expected ${minRows}`);
             await pg.stop(spec);
-            for (const e of existsSync(spec.scratchDir) ? readdirSync(spec.scratchDir) : []) rmSync(join(spec.scratchDir, e), { recursive: true, force: true });
-            return { total_s: round((t3 - t0) / 1000), fetch_s: round((t1 - t0) / 1000), recovery_s: round((t2 - t1) / 1000), check_s: round((t3 - t2) / 1000) };
+            for (const e of existsSync(spec.scratchDir) ? readdirSync(spec.scratchDir) : [])
+                rmSync(join(spec.scratchDir, e), { recursive: true, force: true });
+            return {
+                total_s: round((t3 - t0) / 1000),
+                fetch_s: round((t1 - t0) / 1000),
+                recovery_s: round((t2 - t1) / 1000),
+                check_s: round((t3 - t2) / 1000),
+            };
         },
     };
 }

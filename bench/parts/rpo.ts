@@ -18,7 +18,7 @@
 import { randomInt } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { receiverFiles } from "../../local/wal-receiver";
-import { type BenchOptions, type PartContext } from "../lib/common";
+import type { BenchOptions, PartContext } from "../lib/common";
 import { Client } from "../lib/pgwire";
 import { killTree, round, sleep, waitGone } from "../lib/proc";
 import { BenchTier, freePort } from "../lib/tier";
@@ -119,7 +119,10 @@ export async function rpoBench(ctx: PartContext, o: BenchOptions): Promise<RpoDa
             try {
                 const root = await t.root();
                 archiveTimeout = Number(await t.value(root, "SELECT setting FROM pg_settings WHERE name = 'archive_timeout'"));
-                await t.sql(await t.app(), "CREATE TABLE markers (id bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT clock_timestamp())");
+                await t.sql(
+                    await t.app(),
+                    "CREATE TABLE markers (id bigserial PRIMARY KEY, ts timestamptz NOT NULL DEFAULT clock_timestamp())",
+                );
                 await t.cliOk(["backup"]);
                 if (streaming) await waitStreaming(t, root);
                 idle = await measureIdle(t, ctx, archiveTimeout);
@@ -135,7 +138,9 @@ export async function rpoBench(ctx: PartContext, o: BenchOptions): Promise<RpoDa
                 archiveTimeout = r.archiveTimeout;
                 if (r.idle) idle = r.idle;
                 trials.push(r.trial);
-                ctx.log(`${opt.option} trial ${i}: RPO ${r.trial.rpo_s?.toFixed(2)} s (killed after ${r.trial.kill_after_s.toFixed(1)} s, ${r.trial.markers_lost} of ${r.trial.markers_committed} markers lost)`);
+                ctx.log(
+                    `${opt.option} trial ${i}: RPO ${r.trial.rpo_s?.toFixed(2)} s (killed after ${r.trial.kill_after_s.toFixed(1)} s, ${r.trial.markers_lost} of ${r.trial.markers_committed} markers lost)`,
+                );
             } finally {
                 await t.down();
             }
@@ -150,7 +155,12 @@ export async function rpoBench(ctx: PartContext, o: BenchOptions): Promise<RpoDa
             kill_window_s: streaming ? STREAM_KILL_WINDOW_S : archiveTimeout,
             trials,
             max_rpo_s: rpos.length === trials.length && rpos.length > 0 ? Math.max(...rpos) : null,
-            median_rpo_s: sorted.length ? round(sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2, 3) : null,
+            median_rpo_s: sorted.length
+                ? round(
+                      sorted.length % 2 ? sorted[(sorted.length - 1) / 2] : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2,
+                      3,
+                  )
+                : null,
             idle,
         });
     }
@@ -173,7 +183,9 @@ async function walBytes(t: BenchTier): Promise<{ bytes: number; objects: number 
     let token: string | undefined;
     try {
         do {
-            const r = await c.send(new ListObjectsV2Command({ Bucket: "db-tier-local", Prefix: "local/app/wal_005/", ContinuationToken: token }));
+            const r = await c.send(
+                new ListObjectsV2Command({ Bucket: "db-tier-local", Prefix: "local/app/wal_005/", ContinuationToken: token }),
+            );
             for (const o of r.Contents ?? []) {
                 bytes += o.Size ?? 0;
                 objects++;
@@ -225,7 +237,9 @@ async function measureIdle(t: BenchTier, ctx: PartContext, archiveTimeout: numbe
         idle_partial_uploads_per_hour: Math.round(p1.count * scale),
         trickle_partial_uploads_per_hour: Math.round(p2.count * scale),
     };
-    ctx.log(`idle ${IDLE_S} s: +${b.bytes - a.bytes} bytes (${idle.idle_objects} objects, ${p1.count} partial uploads); one insert per 10 s: +${d.bytes - b.bytes} bytes (${idle.trickle_objects} objects, ${p2.count} partial uploads)`);
+    ctx.log(
+        `idle ${IDLE_S} s: +${b.bytes - a.bytes} bytes (${idle.idle_objects} objects, ${p1.count} partial uploads); one insert per 10 s: +${d.bytes - b.bytes} bytes (${idle.trickle_objects} objects, ${p2.count} partial uploads)`,
+    );
     return idle;
 }
 
@@ -234,7 +248,14 @@ interface Marker {
     readonly ts: number;
 }
 
-async function trial(t: BenchTier, i: number, ctx: PartContext, quick: boolean, streaming: boolean, withIdle: boolean): Promise<{ trial: RpoTrial; archiveTimeout: number; idle?: IdleBytes }> {
+async function trial(
+    t: BenchTier,
+    i: number,
+    ctx: PartContext,
+    quick: boolean,
+    streaming: boolean,
+    withIdle: boolean,
+): Promise<{ trial: RpoTrial; archiveTimeout: number; idle?: IdleBytes }> {
     const root = await t.root();
     const archiveTimeout = Number(await t.value(root, "SELECT setting FROM pg_settings WHERE name = 'archive_timeout'"));
     const app = await t.app();
@@ -285,12 +306,20 @@ async function trial(t: BenchTier, i: number, ctx: PartContext, quick: boolean, 
     await writer;
     await waitGone(killed);
     rmSync(t.l.pgData, { recursive: true, force: true });
-    ctx.log(`trial ${i}: SIGKILLed ${killed.length} Postgres processes after ${killAfter.toFixed(1)} s and deleted the data directory; restoring`);
+    ctx.log(
+        `trial ${i}: SIGKILLed ${killed.length} Postgres processes after ${killAfter.toFixed(1)} s and deleted the data directory; restoring`,
+    );
 
     const keep = await freePort();
     const d = await t.cli(["drill", "--keep-port", String(keep)], 1_800_000);
     const evidencePath = d.stdout.trim().split("\n").pop() ?? "";
-    let evidence: { status: string; duration_seconds: number | null; backup_name: string | null; error: string | null; recovered_to: string | null };
+    let evidence: {
+        status: string;
+        duration_seconds: number | null;
+        backup_name: string | null;
+        error: string | null;
+        recovered_to: string | null;
+    };
     try {
         evidence = JSON.parse(readFileSync(evidencePath, "utf8"));
     } catch {
@@ -330,7 +359,9 @@ async function trial(t: BenchTier, i: number, ctx: PartContext, quick: boolean, 
 async function waitStreaming(t: BenchTier, root: Awaited<ReturnType<BenchTier["root"]>>): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
-        const n = Number(await t.value(root, "SELECT count(*) FROM pg_stat_replication WHERE usename = 'wal_receiver' AND state = 'streaming'"));
+        const n = Number(
+            await t.value(root, "SELECT count(*) FROM pg_stat_replication WHERE usename = 'wal_receiver' AND state = 'streaming'"),
+        );
         if (n > 0) return;
         if (Date.now() > deadline) throw new Error(`the WAL receiver is not streaming after 60 s (see ${t.l.logs}/wal-receiver.log)`);
         await sleep(500);
@@ -338,15 +369,21 @@ async function waitStreaming(t: BenchTier, root: Awaited<ReturnType<BenchTier["r
 }
 
 export function rpoSummary(d: RpoData | RpoDataV1): string[] {
-    if (!("options" in d)) return [`archive_timeout ${d.archive_timeout_s} s: max RPO ${d.max_rpo_s?.toFixed(2)} s (median ${d.median_rpo_s?.toFixed(2)} s)`];
+    if (!("options" in d))
+        return [`archive_timeout ${d.archive_timeout_s} s: max RPO ${d.max_rpo_s?.toFixed(2)} s (median ${d.median_rpo_s?.toFixed(2)} s)`];
     const out: string[] = [];
     for (const o of d.options) {
         out.push(
             `${o.option} (archive_timeout ${o.archive_timeout_s} s), marker every ${d.interval_ms} ms`,
             "trial  kill after  committed  lost   RPO (s)",
-            ...o.trials.map((x) => `${String(x.trial).padStart(5)}  ${x.kill_after_s.toFixed(1).padStart(9)}s  ${String(x.markers_committed).padStart(9)}  ${String(x.markers_lost).padStart(4)}  ${(x.rpo_s ?? NaN).toFixed(2).padStart(8)}`),
+            ...o.trials.map(
+                (x) =>
+                    `${String(x.trial).padStart(5)}  ${x.kill_after_s.toFixed(1).padStart(9)}s  ${String(x.markers_committed).padStart(9)}  ${String(x.markers_lost).padStart(4)}  ${(x.rpo_s ?? NaN).toFixed(2).padStart(8)}`,
+            ),
             `max RPO ${o.max_rpo_s?.toFixed(2)} s (median ${o.median_rpo_s?.toFixed(2)} s)` +
-                (o.idle ? `; wal_005/ bytes per hour: idle ${(o.idle.idle_bytes_per_hour / 1e6).toFixed(2)} MB, one insert per 10 s ${(o.idle.trickle_bytes_per_hour / 1e6).toFixed(2)} MB` : ""),
+                (o.idle
+                    ? `; wal_005/ bytes per hour: idle ${(o.idle.idle_bytes_per_hour / 1e6).toFixed(2)} MB, one insert per 10 s ${(o.idle.trickle_bytes_per_hour / 1e6).toFixed(2)} MB`
+                    : ""),
         );
     }
     return out;
@@ -355,7 +392,19 @@ export function rpoSummary(d: RpoData | RpoDataV1): string[] {
 /** Old single-option results as one option of the current shape. */
 export function rpoOptions(d: RpoData | RpoDataV1): RpoOptionData[] {
     if ("options" in d) return d.options;
-    return [{ option: `archive_timeout ${d.archive_timeout_s} s`, archive_timeout_s: d.archive_timeout_s, streaming: false, warm_up_s: d.warm_up_s ?? d.archive_timeout_s, kill_window_s: d.archive_timeout_s, trials: d.trials, max_rpo_s: d.max_rpo_s, median_rpo_s: d.median_rpo_s, idle: null }];
+    return [
+        {
+            option: `archive_timeout ${d.archive_timeout_s} s`,
+            archive_timeout_s: d.archive_timeout_s,
+            streaming: false,
+            warm_up_s: d.warm_up_s ?? d.archive_timeout_s,
+            kill_window_s: d.archive_timeout_s,
+            trials: d.trials,
+            max_rpo_s: d.max_rpo_s,
+            median_rpo_s: d.median_rpo_s,
+            idle: null,
+        },
+    ];
 }
 
 const n2 = (x: number | null | undefined, d = 2): string => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
@@ -366,15 +415,26 @@ export function rpoHeadlines(d: RpoData | RpoDataV1): string[] {
     return rpoOptions(d).map(
         (o) =>
             `| RPO, ${o.option}, max of ${o.trials.length} kill-and-restore trials | **${n2(o.max_rpo_s)} s** (median ${n2(o.median_rpo_s)} s)` +
-            (o.streaming ? (o.max_rpo_s !== null && o.max_rpo_s <= 5 ? ": within the 5 s target" : ": **above the 5 s target**") : `: ${o.max_rpo_s !== null && o.max_rpo_s <= o.archive_timeout_s ? "at or below" : "**above**"} \`archive_timeout\``) +
+            (o.streaming
+                ? o.max_rpo_s !== null && o.max_rpo_s <= 5
+                    ? ": within the 5 s target"
+                    : ": **above the 5 s target**"
+                : `: ${o.max_rpo_s !== null && o.max_rpo_s <= o.archive_timeout_s ? "at or below" : "**above**"} \`archive_timeout\``) +
             ` | \`npm run bench -- --only rpo --rpo-options "${o.option.split(" (")[0]}"\` |`,
     );
 }
 
 /** The RPO section of docs/benchmarks.md: the options table, then each option's trials. */
-export function rpoMarkdown(d: RpoData | RpoDataV1, meta: string, quick: boolean, chart: (name: string, svg: string) => string, idleFrom?: { data: RpoData; meta: string }): string[] {
+export function rpoMarkdown(
+    d: RpoData | RpoDataV1,
+    meta: string,
+    quick: boolean,
+    chart: (name: string, svg: string) => string,
+    idleFrom?: { data: RpoData; meta: string },
+): string[] {
     const opts = rpoOptions(d);
-    const idleOf = (o: RpoOptionData): IdleBytes | null => o.idle ?? idleFrom?.data.options.find((x) => x.option === o.option)?.idle ?? null;
+    const idleOf = (o: RpoOptionData): IdleBytes | null =>
+        o.idle ?? idleFrom?.data.options.find((x) => x.option === o.option)?.idle ?? null;
     const L: string[] = [meta, ""];
     L.push(
         `A writer (app_user through pgBouncer) commits a marker row every ${"interval_ms" in d ? d.interval_ms : 100} ms, stamped with the server's \`clock_timestamp()\`. ` +
@@ -390,8 +450,14 @@ export function rpoMarkdown(d: RpoData | RpoDataV1, meta: string, quick: boolean
     );
     for (const o of opts) {
         const i = idleOf(o);
-        const uploads = i ? (o.streaming ? `${i.idle_objects * (3600 / i.seconds)} + ${i.idle_partial_uploads_per_hour ?? "–"} .partial / ${i.trickle_objects * (3600 / i.seconds)} + ${i.trickle_partial_uploads_per_hour ?? "–"} .partial` : `${i.idle_objects * (3600 / i.seconds)} / ${i.trickle_objects * (3600 / i.seconds)}`) : "–";
-        L.push(`| ${o.option} | ${o.trials.length} | **${n2(o.max_rpo_s)}** | ${n2(o.median_rpo_s)} | ${mb(i?.idle_bytes_per_hour)} | ${mb(i?.trickle_bytes_per_hour)} | ${uploads} |`);
+        const uploads = i
+            ? o.streaming
+                ? `${i.idle_objects * (3600 / i.seconds)} + ${i.idle_partial_uploads_per_hour ?? "–"} .partial / ${i.trickle_objects * (3600 / i.seconds)} + ${i.trickle_partial_uploads_per_hour ?? "–"} .partial`
+                : `${i.idle_objects * (3600 / i.seconds)} / ${i.trickle_objects * (3600 / i.seconds)}`
+            : "–";
+        L.push(
+            `| ${o.option} | ${o.trials.length} | **${n2(o.max_rpo_s)}** | ${n2(o.median_rpo_s)} | ${mb(i?.idle_bytes_per_hour)} | ${mb(i?.trickle_bytes_per_hour)} | ${uploads} |`,
+        );
     }
     L.push("");
     const anyIdle = opts.map(idleOf).find((x) => x);
@@ -407,11 +473,20 @@ export function rpoMarkdown(d: RpoData | RpoDataV1, meta: string, quick: boolean
     }
     for (const o of opts) {
         L.push(`### ${o.option}`, "");
-        L.push("| trial | killed after (s) | markers committed | markers lost | last committed | last recovered | RPO (s) | drill |", "| --- | --- | --- | --- | --- | --- | --- | --- |");
+        L.push(
+            "| trial | killed after (s) | markers committed | markers lost | last committed | last recovered | RPO (s) | drill |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        );
         for (const t of o.trials) {
-            L.push(`| ${t.trial} | ${n2(t.kill_after_s, 1)} | ${t.markers_committed} | ${t.markers_lost} | ${t.last_committed_at.slice(11, 23)} | ${t.last_recovered_at?.slice(11, 23) ?? "–"} | **${n2(t.rpo_s)}** | ${t.drill_status}, ${n2(t.drill_duration_s, 1)} s |`);
+            L.push(
+                `| ${t.trial} | ${n2(t.kill_after_s, 1)} | ${t.markers_committed} | ${t.markers_lost} | ${t.last_committed_at.slice(11, 23)} | ${t.last_recovered_at?.slice(11, 23) ?? "–"} | **${n2(t.rpo_s)}** | ${t.drill_status}, ${n2(t.drill_duration_s, 1)} s |`,
+            );
         }
-        L.push("", `**Maximum RPO ${n2(o.max_rpo_s)} s**, median ${n2(o.median_rpo_s)} s (archive_timeout ${o.archive_timeout_s} s${o.streaming ? ", plus the receiver" : ""}).`, "");
+        L.push(
+            "",
+            `**Maximum RPO ${n2(o.max_rpo_s)} s**, median ${n2(o.median_rpo_s)} s (archive_timeout ${o.archive_timeout_s} s${o.streaming ? ", plus the receiver" : ""}).`,
+            "",
+        );
     }
     L.push(
         "Why: with a trickle of commits a 16 MB segment never fills, so `archive_command` ships it only when `archive_timeout` forces a switch; a crash loses what was written since the last shipped switch, up to `archive_timeout` plus one `wal-push`. " +
@@ -427,7 +502,10 @@ export function rpoMarkdown(d: RpoData | RpoDataV1, meta: string, quick: boolean
                 title: "RPO per trial and option (kill -9 + data directory deleted)",
                 yLabel: "seconds of committed data lost",
                 series: opts.map((o) => o.option),
-                groups: Array.from({ length: Math.max(...opts.map((o) => o.trials.length)) }, (_, k) => ({ label: `trial ${k + 1}`, values: opts.map((o) => o.trials[k]?.rpo_s ?? null) })),
+                groups: Array.from({ length: Math.max(...opts.map((o) => o.trials.length)) }, (_, k) => ({
+                    label: `trial ${k + 1}`,
+                    values: opts.map((o) => o.trials[k]?.rpo_s ?? null),
+                })),
                 valueLabels: true,
             }),
         ),

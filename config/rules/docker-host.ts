@@ -9,7 +9,8 @@
  *   https://docs.docker.com/engine/security/protect-access/).
  * Parsed with Node's URL parser.
  */
-export const DOCKER_HOST_EXAMPLES = "unix:///var/run/docker.sock, ssh://deploy@db-1.internal or tcp://db-1.internal:2376 with dockerCertPath";
+export const DOCKER_HOST_EXAMPLES =
+    "unix:///var/run/docker.sock, ssh://deploy@db-1.internal or tcp://db-1.internal:2376 with dockerCertPath";
 
 export function dockerHostProblem(value: string, certPath: string | undefined): string | undefined {
     const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(value)?.[1]?.toLowerCase();

@@ -19,11 +19,37 @@ export interface FieldRules {
 }
 
 export const FIELD_RULES: readonly FieldRules[] = [
-    { key: "(namespace)", rules: ["keys in a namespace that is a near miss of `db-tier` (`db-teir`, `dbtier`, `db_tier`) are refused, not ignored", "a dotted key (`db-tier:storage.bucket`) is refused: nest it, or use `pulumi config set --path`", "an unknown key is refused with the closest known key (\"did you mean\") and the allowed keys"] },
-    { key: "environment", rules: ["a DNS label (1-32 of a-z, 0-9, '-')", "must equal the stack's name: a copied stack file would otherwise share `s3://<bucket>/<environment>/` and the Docker names with the stack it came from, and either one's retention would delete the other's backups"] },
-    { key: "dockerHost", rules: [`one of ${DOCKER_HOST_EXAMPLES}`, "`tcp://` only with `dockerCertPath` (the Docker API is root on that host)", "no password in the URL"] },
+    {
+        key: "(namespace)",
+        rules: [
+            "keys in a namespace that is a near miss of `db-tier` (`db-teir`, `dbtier`, `db_tier`) are refused, not ignored",
+            "a dotted key (`db-tier:storage.bucket`) is refused: nest it, or use `pulumi config set --path`",
+            'an unknown key is refused with the closest known key ("did you mean") and the allowed keys',
+        ],
+    },
+    {
+        key: "environment",
+        rules: [
+            "a DNS label (1-32 of a-z, 0-9, '-')",
+            "must equal the stack's name: a copied stack file would otherwise share `s3://<bucket>/<environment>/` and the Docker names with the stack it came from, and either one's retention would delete the other's backups",
+        ],
+    },
+    {
+        key: "dockerHost",
+        rules: [
+            `one of ${DOCKER_HOST_EXAMPLES}`,
+            "`tcp://` only with `dockerCertPath` (the Docker API is root on that host)",
+            "no password in the URL",
+        ],
+    },
     { key: "dockerCertPath", rules: ["a directory with `ca.pem`, `cert.pem`, `key.pem`; only with a `tcp://` dockerHost"] },
-    { key: "hostBindAddress", rules: ["an IPv4 or IPv6 address (Node's `net.isIP`); `[::1]` is read as `::1`; no zone index, no port, no host name", "not `0.0.0.0` or `::` while any port is published (pgBouncer's `publishPort`, the embedded MinIO's `embeddedPort`)"] },
+    {
+        key: "hostBindAddress",
+        rules: [
+            "an IPv4 or IPv6 address (Node's `net.isIP`); `[::1]` is read as `::1`; no zone index, no port, no host name",
+            "not `0.0.0.0` or `::` while any port is published (pgBouncer's `publishPort`, the embedded MinIO's `embeddedPort`)",
+        ],
+    },
     {
         key: "storage.bucket",
         rules: [
@@ -44,7 +70,13 @@ export const FIELD_RULES: readonly FieldRules[] = [
         ],
     },
     { key: "storage.region", rules: ["r2: `auto`", "b2: the endpoint's region (or leave it out)"] },
-    { key: "storage.embedded", rules: ["minio only", "local development only: refused when the environment is production-like (`prod`, `production`, `prd`, `live`) or the dockerHost is remote"] },
+    {
+        key: "storage.embedded",
+        rules: [
+            "minio only",
+            "local development only: refused when the environment is production-like (`prod`, `production`, `prd`, `live`) or the dockerHost is remote",
+        ],
+    },
     {
         key: "clusters[].databases",
         rules: [
@@ -53,18 +85,52 @@ export const FIELD_RULES: readonly FieldRules[] = [
             `not ${Object.keys(RESERVED_DATABASES).join(", ")}, nor ending with \`${MIGRATE_ALIAS_SUFFIX}\`; no duplicates`,
         ],
     },
-    { key: "clusters[].rootUser", rules: [`an unquoted identifier of at most ${MAX_IDENTIFIER_BYTES} bytes`, `not starting with \`pg_\`; not ${Object.keys(RESERVED_ROLES).join(", ")}`] },
+    {
+        key: "clusters[].rootUser",
+        rules: [
+            `an unquoted identifier of at most ${MAX_IDENTIFIER_BYTES} bytes`,
+            `not starting with \`pg_\`; not ${Object.keys(RESERVED_ROLES).join(", ")}`,
+        ],
+    },
     { key: "backup.schedule", rules: ["a valid 5-field UTC cron", "at least daily", `at most every ${MIN_BACKUP_GAP_MINUTES} minutes`] },
-    { key: "drill.schedule", rules: ["a valid 5-field UTC cron", "at least monthly", "runs at least `max(3600, drill.rtoSeconds)` seconds apart, so drills never overlap"] },
+    {
+        key: "drill.schedule",
+        rules: [
+            "a valid 5-field UTC cron",
+            "at least monthly",
+            "runs at least `max(3600, drill.rtoSeconds)` seconds apart, so drills never overlap",
+        ],
+    },
     { key: "drill.database", rules: ["a database of every cluster (one drill setting serves them all)"] },
-    { key: "drill.tables / drill.minRows", rules: ["`table` or `schema.table`, lowercase identifiers, no duplicates", "when `tables` is set, every `minRows` key must be one of them (with a \"did you mean\" for `orders` vs `public.orders`)", "`minRows` values: whole numbers, at least 0"] },
+    {
+        key: "drill.tables / drill.minRows",
+        rules: [
+            "`table` or `schema.table`, lowercase identifiers, no duplicates",
+            'when `tables` is set, every `minRows` key must be one of them (with a "did you mean" for `orders` vs `public.orders`)',
+            "`minRows` values: whole numbers, at least 0",
+        ],
+    },
     {
         key: "pgbouncer.defaultPoolSize / postgres.maxConnections",
         rules: [
             `2 users x 2 pgBouncer databases per database (\`<db>\`, \`<db>${MIGRATE_ALIAS_SUFFIX}\`) x min(defaultPoolSize x 2, max_db_connections) must fit in maxConnections - ${POOLER_HEADROOM} (kept for root, provisioning, backups); the message names both limits`,
         ],
     },
-    { key: "pgbouncer.publishPort", rules: ["only with one cluster (each cluster's pgBouncer would publish it)", "not the embedded MinIO's `storage.embeddedPort`"] },
-    { key: "postgres.sharedBuffers", rules: ["PostgreSQL memory syntax: a whole number with B, kB, MB, GB or TB (case-sensitive; a bare number counts 8kB blocks)", "at least 128kB (PostgreSQL's floor of 16 blocks)"] },
-    { key: "postgres.image", rules: [`PostgreSQL ${POSTGRES_MAJOR}: a tag naming another major (\`postgres:16\`, \`:14-alpine\`, \`:pg16\`) is refused, and so is the official \`postgres\` image without a version tag`] },
+    {
+        key: "pgbouncer.publishPort",
+        rules: ["only with one cluster (each cluster's pgBouncer would publish it)", "not the embedded MinIO's `storage.embeddedPort`"],
+    },
+    {
+        key: "postgres.sharedBuffers",
+        rules: [
+            "PostgreSQL memory syntax: a whole number with B, kB, MB, GB or TB (case-sensitive; a bare number counts 8kB blocks)",
+            "at least 128kB (PostgreSQL's floor of 16 blocks)",
+        ],
+    },
+    {
+        key: "postgres.image",
+        rules: [
+            `PostgreSQL ${POSTGRES_MAJOR}: a tag naming another major (\`postgres:16\`, \`:14-alpine\`, \`:pg16\`) is refused, and so is the official \`postgres\` image without a version tag`,
+        ],
+    },
 ];

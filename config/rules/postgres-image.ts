@@ -22,7 +22,9 @@ export function imageTag(ref: string): { repository: string; tag: string | undef
 
 /** The PostgreSQL major a tag names, if it names one. */
 function tagMajor(tag: string): number | undefined {
-    const m = /^(?:pg|postgres(?:ql)?-?)?(\d{1,2})(?:\.\d+)*(?:[-_].*)?$/i.exec(tag) ?? /(?:^|[-_])(?:pg|postgres(?:ql)?)-?(\d{1,2})(?:\.\d+)*(?:$|[-_])/i.exec(tag);
+    const m =
+        /^(?:pg|postgres(?:ql)?-?)?(\d{1,2})(?:\.\d+)*(?:[-_].*)?$/i.exec(tag) ??
+        /(?:^|[-_])(?:pg|postgres(?:ql)?)-?(\d{1,2})(?:\.\d+)*(?:$|[-_])/i.exec(tag);
     if (!m) return undefined;
     const n = Number(m[1]);
     return n >= 9 && n <= 30 ? n : undefined;

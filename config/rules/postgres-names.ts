@@ -70,7 +70,8 @@ export function databaseNameProblem(name: string): string | undefined {
     const shape = identifierProblem(name, MAX_IDENTIFIER_BYTES);
     if (shape) return shape;
     if (RESERVED_DATABASES[name]) return `"${name}" ${RESERVED_DATABASES[name]}; name your own database (e.g. app)`;
-    if (name.endsWith(MIGRATE_ALIAS_SUFFIX)) return `"${name}" ends with ${MIGRATE_ALIAS_SUFFIX}, which the tier reserves for the session-mode alias of each database`;
+    if (name.endsWith(MIGRATE_ALIAS_SUFFIX))
+        return `"${name}" ends with ${MIGRATE_ALIAS_SUFFIX}, which the tier reserves for the session-mode alias of each database`;
     const bytes = Buffer.byteLength(name, "utf8");
     if (bytes > MAX_DATABASE_NAME_BYTES) {
         return `"${name}" is ${bytes} bytes; at most ${MAX_DATABASE_NAME_BYTES} fit, because its pgBouncer alias ${name}${MIGRATE_ALIAS_SUFFIX} must stay within PostgreSQL's ${MAX_IDENTIFIER_BYTES}`;
@@ -81,7 +82,8 @@ export function databaseNameProblem(name: string): string | undefined {
 export function roleNameProblem(name: string): string | undefined {
     const shape = identifierProblem(name);
     if (shape) return shape;
-    if (name.startsWith("pg_")) return `"${name}" starts with pg_, which PostgreSQL reserves for its predefined roles (e.g. postgres or dbtier_root)`;
+    if (name.startsWith("pg_"))
+        return `"${name}" starts with pg_, which PostgreSQL reserves for its predefined roles (e.g. postgres or dbtier_root)`;
     if (RESERVED_ROLES[name]) return `"${name}" ${RESERVED_ROLES[name]}; choose another name (e.g. postgres)`;
     return undefined;
 }

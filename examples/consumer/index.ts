@@ -33,14 +33,18 @@ const DB_TIER_IMAGES = {
     pgbouncer: "ghcr.io/example/db-tier-pgbouncer:0.1.0@sha256:0000000000000000000000000000000000000000000000000000000000000000",
 };
 
-const tier = new DatabaseTier("orders", {
-    environment: "production",
-    cluster: { name: "orders", databases: ["orders"] },
-    storage: { provider: "r2", bucketName: "orders-db-backups", endpoint, region: "auto", accessKeyId, secretAccessKey },
-    images: DB_TIER_IMAGES,
-    drill: { tables: ["orders"], minRows: { orders: 1 } },
-    dockerProvider: new docker.Provider("db-host", { host: "ssh://deploy@orders-db.example" }),
-}, { dependsOn: [bucket] });
+const tier = new DatabaseTier(
+    "orders",
+    {
+        environment: "production",
+        cluster: { name: "orders", databases: ["orders"] },
+        storage: { provider: "r2", bucketName: "orders-db-backups", endpoint, region: "auto", accessKeyId, secretAccessKey },
+        images: DB_TIER_IMAGES,
+        drill: { tables: ["orders"], minRows: { orders: 1 } },
+        dockerProvider: new docker.Provider("db-host", { host: "ssh://deploy@orders-db.example" }),
+    },
+    { dependsOn: [bucket] },
+);
 
 export const DATABASE_URL = tier.dsns.DATABASE_URL;
 export const DATABASE_SERVICE_URL = tier.dsns.DATABASE_SERVICE_URL;

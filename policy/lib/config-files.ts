@@ -5,7 +5,7 @@
  * policy cannot read (not uploaded, uploaded from a host path, not known yet) is reported
  * as such, so a policy never assumes what it did not see.
  */
-import { normalizePath, Upload } from "./docker";
+import { normalizePath, type Upload } from "./docker";
 
 export interface ResolvedConfig {
     /** Effective settings, lower-case names, last definition wins. */

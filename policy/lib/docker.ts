@@ -5,8 +5,8 @@
  * reported as such, never guessed.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { CONTAINER_ROLES, ContainerRole, NETWORK_KINDS, NETWORK_LABEL, NetworkKind, ROLE_LABEL } from "../shared/vocabulary";
-import { asArray, asBoolean, asNumber, asObject, asString, isUnknown, Plain, plain, propsOf } from "./values";
+import { CONTAINER_ROLES, type ContainerRole, NETWORK_KINDS, NETWORK_LABEL, type NetworkKind, ROLE_LABEL } from "../shared/vocabulary";
+import { asArray, asBoolean, asNumber, asObject, asString, isUnknown, type Plain, plain, propsOf } from "./values";
 
 export const CONTAINER_TYPE = "docker:index/container:Container";
 export const NETWORK_TYPE = "docker:index/network:Network";
@@ -51,22 +51,32 @@ export function readLabel(props: Plain, key: string): LabelRead {
  * A container's role: one of the contract's roles, or "app" (no role label, or a value
  * that is not a tier role: the contract counts both as an application container).
  */
-export type RoleRead = { readonly state: "role"; readonly role: ContainerRole } | { readonly state: "app"; readonly label?: string } | { readonly state: "unknown" };
+export type RoleRead =
+    | { readonly state: "role"; readonly role: ContainerRole }
+    | { readonly state: "app"; readonly label?: string }
+    | { readonly state: "unknown" };
 
 export function containerRole(props: Plain): RoleRead {
     const l = readLabel(props, ROLE_LABEL);
     if (l.state === "unknown") return { state: "unknown" };
     if (l.state === "absent") return { state: "app" };
-    return (CONTAINER_ROLES as readonly string[]).includes(l.value) ? { state: "role", role: l.value as ContainerRole } : { state: "app", label: l.value };
+    return (CONTAINER_ROLES as readonly string[]).includes(l.value)
+        ? { state: "role", role: l.value as ContainerRole }
+        : { state: "app", label: l.value };
 }
 
-export type NetworkKindRead = { readonly state: "kind"; readonly kind: NetworkKind } | { readonly state: "none"; readonly label?: string } | { readonly state: "unknown" };
+export type NetworkKindRead =
+    | { readonly state: "kind"; readonly kind: NetworkKind }
+    | { readonly state: "none"; readonly label?: string }
+    | { readonly state: "unknown" };
 
 export function networkKind(props: Plain): NetworkKindRead {
     const l = readLabel(props, NETWORK_LABEL);
     if (l.state === "unknown") return { state: "unknown" };
     if (l.state === "absent") return { state: "none" };
-    return (NETWORK_KINDS as readonly string[]).includes(l.value) ? { state: "kind", kind: l.value as NetworkKind } : { state: "none", label: l.value };
+    return (NETWORK_KINDS as readonly string[]).includes(l.value)
+        ? { state: "kind", kind: l.value as NetworkKind }
+        : { state: "none", label: l.value };
 }
 
 /** How a resource is named in messages: the Docker name when known, else the Pulumi name. */
@@ -181,7 +191,12 @@ export function uploadsOf(props: Plain): { uploads: Upload[]; unknownFiles: bool
         if (typeof content === "string" && content !== "" && !isUnknown(content)) {
             uploads.push({ file: e.file, content, contentUnknown: false, fromHostFile: false });
         } else if (typeof b64 === "string" && b64 !== "" && !isUnknown(b64)) {
-            uploads.push({ file: e.file, content: Buffer.from(b64, "base64").toString("utf8"), contentUnknown: false, fromHostFile: false });
+            uploads.push({
+                file: e.file,
+                content: Buffer.from(b64, "base64").toString("utf8"),
+                contentUnknown: false,
+                fromHostFile: false,
+            });
         } else if (isUnknown(content) || isUnknown(b64)) {
             uploads.push({ file: e.file, contentUnknown: true, fromHostFile: false });
         } else if (typeof source === "string" && source !== "") {
@@ -392,7 +407,9 @@ export class DockerView {
             if (hit.network) networks.push(hit.network);
             else if (hit.unknown) unknown = true;
             else if (hit.nameless.length > 0) {
-                unresolved.push(`it joins network "${name}", and network ${hit.nameless.map((n) => n.label).join(", ")} of this stack has no name to compare it with`);
+                unresolved.push(
+                    `it joins network "${name}", and network ${hit.nameless.map((n) => n.label).join(", ")} of this stack has no name to compare it with`,
+                );
             } else foreign.push(name);
         }
         return { networks, foreign, unresolved, unknown, defaultBridge: m.defaultBridge, host: m.host };

@@ -18,7 +18,7 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import { PackConfig, resolvePolicyConfig } from "./pack-config";
+import { type PackConfig, resolvePolicyConfig } from "./pack-config";
 import { isUnknownValueError, unknownCheckingProxy } from "./values";
 
 /** One registered resource, as the engine knows it. */
@@ -153,7 +153,11 @@ export interface EvaluateOptions {
  * Every violation of every policy over the resources. A policy that throws anything but an
  * unknown-value error is a bug and is rethrown, naming the policy.
  */
-export async function evaluatePolicies(policies: Policies, records: readonly ResourceRecord[], opts: EvaluateOptions = {}): Promise<Violation[]> {
+export async function evaluatePolicies(
+    policies: Policies,
+    records: readonly ResourceRecord[],
+    opts: EvaluateOptions = {},
+): Promise<Violation[]> {
     const byUrn = new Map(records.map((r) => [r.urn, r]));
     const stackUrn = records.find((r) => r.type === ROOT_STACK_TYPE)?.urn ?? "";
     const violations: Violation[] = [];
@@ -176,7 +180,9 @@ export async function evaluatePolicies(policies: Policies, records: readonly Res
             }
         };
         if (isStackPolicy(p)) {
-            await guard(stackUrn, () => p.validateStack(stackValidationArgs(resources, properties), (message, urn) => push(message, urn ?? stackUrn)));
+            await guard(stackUrn, () =>
+                p.validateStack(stackValidationArgs(resources, properties), (message, urn) => push(message, urn ?? stackUrn)),
+            );
             continue;
         }
         const validations = (p as ResourceValidationPolicy).validateResource;

@@ -18,7 +18,7 @@ import type {
 } from "@pulumi/policy";
 import type { PolicyName } from "../shared/vocabulary";
 import { displayName } from "./docker";
-import { Deferral, DeferredCheck, Plain, propsOf } from "./values";
+import { type Deferral, DeferredCheck, type Plain, propsOf } from "./values";
 
 export const DEFAULT_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
 
@@ -102,7 +102,12 @@ export function resourcePolicy<C extends object = Record<string, never>>(
                 label: displayName({ name: args.name, props }),
                 parent: args.opts?.parent,
             };
-            withContext(meta, () => args.getConfig<object>(), reportViolation, (ctx) => check(view, ctx));
+            withContext(
+                meta,
+                () => args.getConfig<object>(),
+                reportViolation,
+                (ctx) => check(view, ctx),
+            );
         },
     };
 }
@@ -115,7 +120,12 @@ export function stackPolicy<C extends object = Record<string, never>>(
     return {
         ...baseFields(meta),
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
-            withContext(meta, () => args.getConfig<object>(), reportViolation, (ctx) => check(args.resources, ctx));
+            withContext(
+                meta,
+                () => args.getConfig<object>(),
+                reportViolation,
+                (ctx) => check(args.resources, ctx),
+            );
         },
     };
 }

@@ -60,12 +60,15 @@ function checkValue(value: unknown, schema: Schema, path: string, problems: stri
         if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${path}: must be at most ${schema.maximum}`);
     }
     if (typeof value === "string") {
-        if (schema.minLength !== undefined && value.length < schema.minLength) problems.push(`${path}: must have at least ${schema.minLength} characters`);
+        if (schema.minLength !== undefined && value.length < schema.minLength)
+            problems.push(`${path}: must have at least ${schema.minLength} characters`);
         if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) problems.push(`${path}: must match ${schema.pattern}`);
     }
     if (Array.isArray(value)) {
-        if (schema.minItems !== undefined && value.length < schema.minItems) problems.push(`${path}: must have at least ${schema.minItems} items`);
-        if (schema.items && !Array.isArray(schema.items)) value.forEach((v, i) => checkValue(v, schema.items as Schema, `${path}[${i}]`, problems));
+        if (schema.minItems !== undefined && value.length < schema.minItems)
+            problems.push(`${path}: must have at least ${schema.minItems} items`);
+        if (schema.items && !Array.isArray(schema.items))
+            value.forEach((v, i) => checkValue(v, schema.items as Schema, `${path}[${i}]`, problems));
     }
 }
 
@@ -80,7 +83,8 @@ export function validatePackConfig(config: unknown, policies: readonly Policy[])
             continue;
         }
         if (typeof entry === "string") {
-            if (!ENFORCEMENT_LEVELS.includes(entry as EnforcementLevel)) problems.push(`${key}: enforcement level must be one of ${ENFORCEMENT_LEVELS.join(", ")}`);
+            if (!ENFORCEMENT_LEVELS.includes(entry as EnforcementLevel))
+                problems.push(`${key}: enforcement level must be one of ${ENFORCEMENT_LEVELS.join(", ")}`);
             continue;
         }
         if (entry === null || typeof entry !== "object" || Array.isArray(entry)) {
@@ -89,18 +93,25 @@ export function validatePackConfig(config: unknown, policies: readonly Policy[])
         }
         for (const [prop, value] of Object.entries(entry as Record<string, unknown>)) {
             if (prop === "enforcementLevel") {
-                if (!ENFORCEMENT_LEVELS.includes(value as EnforcementLevel)) problems.push(`${key}.enforcementLevel: must be one of ${ENFORCEMENT_LEVELS.join(", ")}`);
+                if (!ENFORCEMENT_LEVELS.includes(value as EnforcementLevel))
+                    problems.push(`${key}.enforcementLevel: must be one of ${ENFORCEMENT_LEVELS.join(", ")}`);
                 continue;
             }
             const schema = policy?.configSchema?.properties?.[prop];
             if (!schema) {
-                problems.push(`${key}.${prop}: ${key === "all" ? '"all" takes only enforcementLevel' : "not a config property of this policy"}`);
+                problems.push(
+                    `${key}.${prop}: ${key === "all" ? '"all" takes only enforcementLevel' : "not a config property of this policy"}`,
+                );
                 continue;
             }
             checkValue(value, schema, `${key}.${prop}`, problems);
         }
         for (const req of policy?.configSchema?.required ?? []) {
-            if (!(req in (entry as object)) && policy?.configSchema?.properties?.[req] && (policy.configSchema.properties[req] as { default?: unknown }).default === undefined) {
+            if (
+                !(req in (entry as object)) &&
+                policy?.configSchema?.properties?.[req] &&
+                (policy.configSchema.properties[req] as { default?: unknown }).default === undefined
+            ) {
                 problems.push(`${key}.${req}: is required`);
             }
         }

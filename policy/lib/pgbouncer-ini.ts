@@ -4,14 +4,19 @@
  * the same way, defer alike while it is unknown, and report alike when it cannot be read.
  */
 import { argv, uploadsOf } from "./docker";
-import { pgbouncerIniPath, ResolvedConfig, resolvePgbouncerIni } from "./config-files";
-import { CheckContext, ResourceView } from "./kit";
+import { pgbouncerIniPath, type ResolvedConfig, resolvePgbouncerIni } from "./config-files";
+import type { CheckContext, ResourceView } from "./kit";
 
 /**
  * The resolved ini, or undefined after deferring or reporting. `what` names what the policy
  * checks ("its auth_type"); `hint` is appended to the no-ini-on-the-command-line report.
  */
-export function runningPgbouncerIni<C>(r: ResourceView, ctx: CheckContext<C>, what: string, hint = ""): { ini: string; conf: ResolvedConfig } | undefined {
+export function runningPgbouncerIni<C>(
+    r: ResourceView,
+    ctx: CheckContext<C>,
+    what: string,
+    hint = "",
+): { ini: string; conf: ResolvedConfig } | undefined {
     const cmd = argv(r.props.command);
     if (cmd === "unknown") {
         ctx.defer(`the command of pgbouncer container ${r.label}`);
@@ -19,7 +24,9 @@ export function runningPgbouncerIni<C>(r: ResourceView, ctx: CheckContext<C>, wh
     }
     const ini = cmd ? pgbouncerIniPath(cmd) : undefined;
     if (!ini) {
-        ctx.report(`pgbouncer container ${r.label} does not start pgbouncer with an ini file on its command line, so ${what} cannot be verified${hint}.`);
+        ctx.report(
+            `pgbouncer container ${r.label} does not start pgbouncer with an ini file on its command line, so ${what} cannot be verified${hint}.`,
+        );
         return undefined;
     }
     const { uploads, unknownFiles } = uploadsOf(r.props);

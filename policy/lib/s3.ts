@@ -7,7 +7,7 @@
  */
 import type { PolicyResource } from "@pulumi/policy";
 import { typeToken } from "../shared/vocabulary";
-import { asArray, asBoolean, asNumber, asObject, asString, isUnknown, Plain, plain, propsOf } from "./values";
+import { asArray, asBoolean, asNumber, asObject, asString, isUnknown, type Plain, plain, propsOf } from "./values";
 
 export const BACKUP_BUCKET_COMPONENT = typeToken("BackupBucket");
 export const BUCKET_TYPES = ["aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"];
@@ -146,7 +146,11 @@ export function configurationRules(r: PolicyResource): { rules: RuleView[]; unkn
             ...expirationOf(one(o.expiration)),
             abortDays: asNumber(one(abort)?.daysAfterInitiation),
             noncurrentDays: asNumber(one(noncurrent)?.noncurrentDays),
-            choresUnknown: isUnknown(abort) || isUnknown(noncurrent) || isUnknown(one(abort)?.daysAfterInitiation) || isUnknown(one(noncurrent)?.noncurrentDays),
+            choresUnknown:
+                isUnknown(abort) ||
+                isUnknown(noncurrent) ||
+                isUnknown(one(abort)?.daysAfterInitiation) ||
+                isUnknown(one(noncurrent)?.noncurrentDays),
         });
     }
     return { rules, unknown };
@@ -193,7 +197,10 @@ export function versioningEnabled(b: BackupBucketInfo, resources: readonly Polic
 }
 
 const PUBLIC_CANNED_ACLS = ["public-read", "public-read-write", "authenticated-read"];
-const PUBLIC_GRANTEE_URIS = ["http://acs.amazonaws.com/groups/global/AllUsers", "http://acs.amazonaws.com/groups/global/AuthenticatedUsers"];
+const PUBLIC_GRANTEE_URIS = [
+    "http://acs.amazonaws.com/groups/global/AllUsers",
+    "http://acs.amazonaws.com/groups/global/AuthenticatedUsers",
+];
 
 export function isPublicCannedAcl(acl: unknown): boolean {
     return typeof acl === "string" && PUBLIC_CANNED_ACLS.includes(acl);

@@ -36,12 +36,18 @@ export function autoName(type: string, logicalName: string, urn: string): string
  * program left it out (a `bucketPrefix` asks the AWS provider for prefix + random instead).
  * Returns undefined when nothing changes.
  */
-export function withAutoName(type: string, logicalName: string, urn: string, inputs: Record<string, unknown>): Record<string, unknown> | undefined {
+export function withAutoName(
+    type: string,
+    logicalName: string,
+    urn: string,
+    inputs: Record<string, unknown>,
+): Record<string, unknown> | undefined {
     const rule = AUTONAMED[type];
     if (!rule) return undefined;
     const current = inputs[rule.property];
     if (current !== undefined && current !== null && current !== "") return undefined;
     const prefix = rule.property === "bucket" ? inputs.bucketPrefix : undefined;
-    const name = typeof prefix === "string" && prefix !== "" ? `${prefix}${autoName(type, "", urn).slice(1)}` : autoName(type, logicalName, urn);
+    const name =
+        typeof prefix === "string" && prefix !== "" ? `${prefix}${autoName(type, "", urn).slice(1)}` : autoName(type, logicalName, urn);
     return { ...inputs, [rule.property]: name };
 }

@@ -77,7 +77,13 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
         }
         case "random:index/randomId:RandomId": {
             const b = seeded(`${type}/${name}`, n(inputs.byteLength, 8));
-            return { hex: b.toString("hex"), b64Std: b.toString("base64"), b64Url: b.toString("base64url"), dec: BigInt(`0x${b.toString("hex")}`).toString(), id: b.toString("base64url") };
+            return {
+                hex: b.toString("hex"),
+                b64Std: b.toString("base64"),
+                b64Url: b.toString("base64url"),
+                dec: BigInt(`0x${b.toString("hex")}`).toString(),
+                id: b.toString("base64url"),
+            };
         }
         case "random:index/randomUuid:RandomUuid": {
             const h = seeded(`${type}/${name}`, 16).toString("hex");
@@ -164,14 +170,19 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
                 providerMockUrn: providerUrn(req.getProvider()),
                 dependencyMockUrns: method === "registerResource" ? req.getDependenciesList() : [],
                 propertyDependencyMockUrns,
-                inputs: fromWire((method === "registerResource" ? req.getObject() : req.getProperties())?.toJavaScript() ?? {}) as Record<string, unknown>,
+                inputs: fromWire((method === "registerResource" ? req.getObject() : req.getProperties())?.toJavaScript() ?? {}) as Record<
+                    string,
+                    unknown
+                >,
             };
             original(req, (err: unknown, resp: any) => {
                 if (!err && resp) {
                     raws.push({
                         ...raw,
                         mockUrn: resp.getUrn(),
-                        outputs: fromWire(resp.getProperties ? resp.getProperties()?.toJavaScript() ?? {} : resp.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>,
+                        outputs: fromWire(
+                            resp.getProperties ? (resp.getProperties()?.toJavaScript() ?? {}) : (resp.getObject()?.toJavaScript() ?? {}),
+                        ) as Record<string, unknown>,
                     });
                 }
                 callback(err, resp);

@@ -134,7 +134,10 @@ export function readStackConfig(root: string, stack: string, externalSecrets: re
         const key = qualify(project, rawKey);
         const { value, secure } = substituteSecure(key, rawValue);
         const bad = nonFiniteAt(value, key);
-        if (bad) throw new UsageError(`${path.basename(stackFile!)}: ${bad.at}: ${yamlNumber(bad.value)} is not a number the configuration can carry; write a finite number (e.g. 60)`);
+        if (bad)
+            throw new UsageError(
+                `${path.basename(stackFile!)}: ${bad.at}: ${yamlNumber(bad.value)} is not a number the configuration can carry; write a finite number (e.g. 60)`,
+            );
         if (value === undefined || value === null) return;
         config[key] = toConfigString(value);
         if (secure || forceSecret) secretKeys.add(key);
@@ -184,6 +187,7 @@ export function readExternalSecrets(file: string, stack: string): string[] {
     }
     const list = (doc as Record<string, unknown>)?.[stack];
     if (list === undefined) return [];
-    if (!Array.isArray(list) || list.some((k) => typeof k !== "string")) throw new UsageError(`${file}: "${stack}" must be a list of config keys`);
+    if (!Array.isArray(list) || list.some((k) => typeof k !== "string"))
+        throw new UsageError(`${file}: "${stack}" must be a list of config keys`);
     return list as string[];
 }

@@ -3,7 +3,7 @@
  * tier's private networks, and no tier container opens another door on the host.
  */
 import type { PolicyResource } from "@pulumi/policy";
-import { ContainerRole } from "../shared/vocabulary";
+import type { ContainerRole } from "../shared/vocabulary";
 import { DockerView, publishedPorts } from "../lib/docker";
 import { stackPolicy } from "../lib/kit";
 import { isUnknown, plain } from "../lib/values";
@@ -48,7 +48,9 @@ export const appReachesOnlyPooler = stackPolicy<AppReachesOnlyPoolerConfig>(
         for (const c of view.containers) {
             const urn = c.resource.urn;
             const m = view.effectiveMembership(c);
-            const private_ = m.networks.filter((n) => n.kind.state === "kind" && (n.kind.kind === "db-only" || n.kind.kind === "backup-egress"));
+            const private_ = m.networks.filter(
+                (n) => n.kind.state === "kind" && (n.kind.kind === "db-only" || n.kind.kind === "backup-egress"),
+            );
             if (c.role.state === "unknown") {
                 if (private_.length > 0) ctx.defer(`the db-tier.role label of container ${c.label}`, urn);
                 continue;
@@ -56,13 +58,22 @@ export const appReachesOnlyPooler = stackPolicy<AppReachesOnlyPoolerConfig>(
             if (c.role.state === "app") {
                 for (const n of private_) {
                     const kind = n.kind.state === "kind" ? n.kind.kind : "";
-                    const what = c.role.label !== undefined ? `its db-tier.role "${c.role.label}" is not a tier role` : "it has no db-tier.role label";
-                    ctx.report(`Application container ${c.label} (${what}) is on ${kind} network ${n.label}; applications may reach only pgBouncer, on the app network.`, urn);
+                    const what =
+                        c.role.label !== undefined
+                            ? `its db-tier.role "${c.role.label}" is not a tier role`
+                            : "it has no db-tier.role label";
+                    ctx.report(
+                        `Application container ${c.label} (${what}) is on ${kind} network ${n.label}; applications may reach only pgBouncer, on the app network.`,
+                        urn,
+                    );
                 }
                 // Fail closed: an attachment this policy cannot resolve might be a private network.
                 if (view.hasTierNetworks()) {
                     for (const why of m.unresolved) {
-                        ctx.report(`Cannot resolve what application container ${c.label} is attached to: ${why}. Failing closed: it may be on a db-only or backup-egress network.`, urn);
+                        ctx.report(
+                            `Cannot resolve what application container ${c.label} is attached to: ${why}. Failing closed: it may be on a db-only or backup-egress network.`,
+                            urn,
+                        );
                     }
                     for (const name of m.foreign.filter((f) => !NON_TIER_NETWORKS.includes(f))) {
                         ctx.report(
@@ -84,13 +95,18 @@ export const appReachesOnlyPooler = stackPolicy<AppReachesOnlyPoolerConfig>(
             const { ports, unknown, publishAll } = publishedPorts(c.props);
             if (unknown) ctx.defer(`the ports of ${role} container ${c.label}`, urn);
             if (publishAll === "unknown") ctx.defer(`publishAllPorts of ${role} container ${c.label}`, urn);
-            if (publishAll === true) ctx.report(`${role} container ${c.label} sets publishAllPorts, which publishes on every host address.`, urn);
+            if (publishAll === true)
+                ctx.report(`${role} container ${c.label} sets publishAllPorts, which publishes on every host address.`, urn);
             const mode = plain(c.props.networkMode);
             if (isUnknown(mode)) ctx.defer(`networkMode of ${role} container ${c.label}`, urn);
-            if (mode === "host") ctx.report(`${role} container ${c.label} uses host networking, so everything it listens on is on the host.`, urn);
+            if (mode === "host")
+                ctx.report(`${role} container ${c.label} uses host networking, so everything it listens on is on the host.`, urn);
             for (const p of ports) {
                 if (!MAY_PUBLISH.includes(role)) {
-                    ctx.report(`${role} container ${c.label} publishes port ${p.internal ?? "?"} on the host; only pgBouncer and the object store may publish.`, urn);
+                    ctx.report(
+                        `${role} container ${c.label} publishes port ${p.internal ?? "?"} on the host; only pgBouncer and the object store may publish.`,
+                        urn,
+                    );
                     continue;
                 }
                 if (p.ipUnknown) {
@@ -100,7 +116,10 @@ export const appReachesOnlyPooler = stackPolicy<AppReachesOnlyPoolerConfig>(
                 const ip = p.ip === undefined || p.ip === "" ? "0.0.0.0" : p.ip;
                 if (!allowed.includes(ip)) {
                     const every = ip === "0.0.0.0" || ip === "::" ? " (every host address)" : "";
-                    ctx.report(`${role} container ${c.label} publishes port ${p.internal ?? "?"} on ${ip}${every}; allowed host addresses: ${allowed.join(", ") || "none"}.`, urn);
+                    ctx.report(
+                        `${role} container ${c.label} publishes port ${p.internal ?? "?"} on ${ip}${every}; allowed host addresses: ${allowed.join(", ") || "none"}.`,
+                        urn,
+                    );
                 }
             }
         }

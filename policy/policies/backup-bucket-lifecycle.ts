@@ -10,7 +10,16 @@ import type { PolicyResource } from "@pulumi/policy";
 import { CONTAINER_PATHS, RESTORE_EVIDENCE_PREFIX } from "../shared/vocabulary";
 import { CONTAINER_TYPE, containerRole, findUpload } from "../lib/docker";
 import { stackPolicy } from "../lib/kit";
-import { backupBuckets, configurationRules, inlineRules, LIFECYCLE_TYPES, RuleView, storeKind, targetsBucket, versioningEnabled } from "../lib/s3";
+import {
+    backupBuckets,
+    configurationRules,
+    inlineRules,
+    LIFECYCLE_TYPES,
+    type RuleView,
+    storeKind,
+    targetsBucket,
+    versioningEnabled,
+} from "../lib/s3";
 import { asNumber, asObject, propsOf } from "../lib/values";
 
 export interface BackupBucketLifecycleConfig {
@@ -128,7 +137,10 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
                     );
                 }
                 if (hitsEvidence && (rule.expirationDate !== undefined || rule.expirationDays! < window)) {
-                    ctx.report(`Backup bucket ${b.label}: rule "${rule.id}" expires restore-drill evidence (${where}) ${when}, inside the ${window}-day retention window.`, urn);
+                    ctx.report(
+                        `Backup bucket ${b.label}: rule "${rule.id}" expires restore-drill evidence (${where}) ${when}, inside the ${window}-day retention window.`,
+                        urn,
+                    );
                 }
             }
             const store = storeKind(b.resource);
@@ -138,22 +150,30 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
             }
             const wholeBucket = (r: RuleView) => r.enabled === true && r.prefix === "";
             // While some rule is not fully known, a missing chore may still be there: defer, never report.
-            const uncertain = unknown || maybeConfigs > 0 || active.some((r) => r.enabled === "unknown" || r.prefix === "unknown" || r.choresUnknown);
+            const uncertain =
+                unknown || maybeConfigs > 0 || active.some((r) => r.enabled === "unknown" || r.prefix === "unknown" || r.choresUnknown);
             const storeName = store.kind === "r2" ? "Cloudflare R2" : "Backblaze B2";
             const missing = (what: string, message: string) => {
                 if (uncertain) ctx.defer(`whether backup bucket ${b.label} has a rule that ${what}`, urn);
                 else ctx.report(message, urn);
             };
             if ((store.kind === "r2" || store.kind === "b2") && !active.some((r) => wholeBucket(r) && r.abortDays !== undefined)) {
-                missing("aborts incomplete multipart uploads", `Backup bucket ${b.label} is on ${storeName} but no whole-bucket rule aborts incomplete multipart uploads.`);
+                missing(
+                    "aborts incomplete multipart uploads",
+                    `Backup bucket ${b.label} is on ${storeName} but no whole-bucket rule aborts incomplete multipart uploads.`,
+                );
             }
             if (store.kind === "b2") {
                 if (!active.some((r) => wholeBucket(r) && r.noncurrentDays !== undefined)) {
-                    missing("removes noncurrent versions", `Backup bucket ${b.label} is on Backblaze B2 but no whole-bucket rule removes noncurrent versions, so deleted backups linger as hidden versions.`);
+                    missing(
+                        "removes noncurrent versions",
+                        `Backup bucket ${b.label} is on Backblaze B2 but no whole-bucket rule removes noncurrent versions, so deleted backups linger as hidden versions.`,
+                    );
                 }
                 const versioning = versioningEnabled(b, resources);
                 if (versioning === "unknown") ctx.defer(`the versioning of backup bucket ${b.label}`, urn);
-                else if (!versioning) ctx.report(`Backup bucket ${b.label} is on Backblaze B2 without versioning, where lifecycle rules do not apply.`, urn);
+                else if (!versioning)
+                    ctx.report(`Backup bucket ${b.label} is on Backblaze B2 without versioning, where lifecycle rules do not apply.`, urn);
             }
         }
     },

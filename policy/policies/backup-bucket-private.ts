@@ -1,7 +1,16 @@
 /** No public ACL or bucket policy opens a backup bucket. */
 import type { PolicyResource } from "@pulumi/policy";
 import { stackPolicy } from "../lib/kit";
-import { ACL_TYPES, backupBuckets, BUCKET_POLICY_TYPES, isPublicCannedAcl, isPublicGranteeUri, OBJECT_TYPES, publicStatements, targetsBucket } from "../lib/s3";
+import {
+    ACL_TYPES,
+    backupBuckets,
+    BUCKET_POLICY_TYPES,
+    isPublicCannedAcl,
+    isPublicGranteeUri,
+    OBJECT_TYPES,
+    publicStatements,
+    targetsBucket,
+} from "../lib/s3";
 import { asArray, asObject, isUnknown, plain, propsOf } from "../lib/values";
 
 function publicGrants(grants: unknown): { open: boolean; unknown: boolean } {
@@ -23,7 +32,7 @@ export const backupBucketPrivate = stackPolicy(
         name: "backup-bucket-private",
         description:
             "No public ACL (public-read, public-read-write, authenticated-read, or a grant to AllUsers/AuthenticatedUsers) and " +
-            "no bucket policy that allows Principal \"*\" opens a backup bucket (an aws.s3 bucket whose parent is a db-tier " +
+            'no bucket policy that allows Principal "*" opens a backup bucket (an aws.s3 bucket whose parent is a db-tier ' +
             "BackupBucket), on the bucket itself, through BucketAcl/BucketPolicy resources, or on objects in it.",
         remediationSteps:
             "Remove the ACL, grant or policy statement. Backups are read with the storage credentials from the WAL-G env file; " +
@@ -39,9 +48,11 @@ export const backupBucketPrivate = stackPolicy(
             if (inlineGrants.open) ctx.report(`Backup bucket ${b.label} grants access to everyone (AllUsers/AuthenticatedUsers).`, urn);
             if (inlineGrants.unknown) ctx.defer(`the grants of backup bucket ${b.label}`, urn);
             const inlinePolicy = publicStatements(b.props.policy);
-            if (inlinePolicy.open.length > 0) ctx.report(`Backup bucket ${b.label}'s policy allows everyone (${inlinePolicy.open.join(", ")}).`, urn);
+            if (inlinePolicy.open.length > 0)
+                ctx.report(`Backup bucket ${b.label}'s policy allows everyone (${inlinePolicy.open.join(", ")}).`, urn);
             if (inlinePolicy.unknown) ctx.defer(`the policy of backup bucket ${b.label}`, urn);
-            if (inlinePolicy.unparsable) ctx.report(`Backup bucket ${b.label}'s policy is not valid JSON, so it cannot be shown to be private.`, urn);
+            if (inlinePolicy.unparsable)
+                ctx.report(`Backup bucket ${b.label}'s policy is not valid JSON, so it cannot be shown to be private.`, urn);
 
             for (const r of resources) {
                 const isAcl = ACL_TYPES.includes(r.type);
@@ -61,14 +72,20 @@ export const backupBucketPrivate = stackPolicy(
                     else if (isPublicCannedAcl(p.acl)) ctx.report(`${what} gives backup bucket ${b.label} the public ACL ${p.acl}.`, r.urn);
                     const acp = asObject(p.accessControlPolicy);
                     const grants = publicGrants(acp ? acp.grants : undefined);
-                    if (grants.open) ctx.report(`${what} grants everyone (AllUsers/AuthenticatedUsers) access to backup bucket ${b.label}.`, r.urn);
+                    if (grants.open)
+                        ctx.report(`${what} grants everyone (AllUsers/AuthenticatedUsers) access to backup bucket ${b.label}.`, r.urn);
                     if (grants.unknown || isUnknown(p.accessControlPolicy)) ctx.defer(`the grants of ${what}`, r.urn);
                 }
                 if (isPolicy) {
                     const s = publicStatements(p.policy);
-                    if (s.open.length > 0) ctx.report(`BucketPolicy "${r.name}" opens backup bucket ${b.label} to everyone (${s.open.join(", ")}).`, r.urn);
+                    if (s.open.length > 0)
+                        ctx.report(`BucketPolicy "${r.name}" opens backup bucket ${b.label} to everyone (${s.open.join(", ")}).`, r.urn);
                     if (s.unknown) ctx.defer(`the policy document of BucketPolicy "${r.name}"`, r.urn);
-                    if (s.unparsable) ctx.report(`BucketPolicy "${r.name}" on backup bucket ${b.label} is not valid JSON, so it cannot be shown to be private.`, r.urn);
+                    if (s.unparsable)
+                        ctx.report(
+                            `BucketPolicy "${r.name}" on backup bucket ${b.label} is not valid JSON, so it cannot be shown to be private.`,
+                            r.urn,
+                        );
                 }
             }
         }

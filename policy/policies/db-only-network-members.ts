@@ -35,19 +35,29 @@ export const dbOnlyNetworkMembers = stackPolicy(
             const m = view.effectiveMembership(c);
             const on = m.networks.filter((n) => dbOnly.includes(n));
             for (const n of on) {
-                if (c.role.state === "unknown") ctx.defer(`the db-tier.role label of container ${c.label} on db-only network ${n.label}`, c.resource.urn);
+                if (c.role.state === "unknown")
+                    ctx.defer(`the db-tier.role label of container ${c.label} on db-only network ${n.label}`, c.resource.urn);
                 else if (c.role.state === "app") {
                     const what = c.role.label !== undefined ? `role "${c.role.label}", which is not a tier role` : "no db-tier.role label";
-                    ctx.report(`Container ${c.label} (${what}: an application container) is on db-only network ${n.label}.`, c.resource.urn);
+                    ctx.report(
+                        `Container ${c.label} (${what}: an application container) is on db-only network ${n.label}.`,
+                        c.resource.urn,
+                    );
                 } else {
-                    ctx.report(`Container ${c.label} with role ${c.role.role} is on db-only network ${n.label}; only ${DB_ONLY_MEMBERS.join(", ")} may be.`, c.resource.urn);
+                    ctx.report(
+                        `Container ${c.label} with role ${c.role.role} is on db-only network ${n.label}; only ${DB_ONLY_MEMBERS.join(", ")} may be.`,
+                        c.resource.urn,
+                    );
                 }
             }
             // Fail closed: an attachment that cannot be resolved may be a db-only network.
             if (view.hasTierNetworks()) {
                 const who = c.role.state === "role" ? `${c.role.role} container ${c.label}` : `container ${c.label}`;
                 for (const why of m.unresolved) {
-                    ctx.report(`Cannot resolve what ${who} is attached to: ${why}. Failing closed: it may be on a db-only network, where only ${DB_ONLY_MEMBERS.join(", ")} may be.`, c.resource.urn);
+                    ctx.report(
+                        `Cannot resolve what ${who} is attached to: ${why}. Failing closed: it may be on a db-only network, where only ${DB_ONLY_MEMBERS.join(", ")} may be.`,
+                        c.resource.urn,
+                    );
                 }
             }
             if (m.unknown && dbOnly.length > 0) ctx.defer(`the networks of container ${c.label}`, c.resource.urn);

@@ -18,7 +18,9 @@ export const generatedSecretStrength = resourcePolicy(
         if (isUnknown(raw)) return ctx.defer(`the length of RandomPassword ${r.label}`);
         const length = asNumber(raw);
         if (length === undefined || length < MIN_SECRET_LENGTH) {
-            ctx.report(`RandomPassword ${r.label} is ${length ?? "of unspecified"} characters long; generated secrets must have at least ${MIN_SECRET_LENGTH}.`);
+            ctx.report(
+                `RandomPassword ${r.label} is ${length ?? "of unspecified"} characters long; generated secrets must have at least ${MIN_SECRET_LENGTH}.`,
+            );
         }
     },
 );

@@ -19,7 +19,10 @@ export const noInlineSecrets = resourcePolicy(
     [CONTAINER_TYPE],
     (r, ctx) => {
         const env = envOf(r.props);
-        if (env.unknown > 0) ctx.defer(`${env.allUnknown ? "the environment" : `${env.unknown} environment entr${env.unknown === 1 ? "y" : "ies"}`} of container ${r.label}`);
+        if (env.unknown > 0)
+            ctx.defer(
+                `${env.allUnknown ? "the environment" : `${env.unknown} environment entr${env.unknown === 1 ? "y" : "ies"}`} of container ${r.label}`,
+            );
         for (const { name, value } of env.entries) {
             if (!SECRET_NAME.test(name)) continue;
             if (name.toUpperCase().endsWith("_FILE")) {
@@ -35,10 +38,14 @@ export const noInlineSecrets = resourcePolicy(
                     ctx.defer(`whether ${name} of container ${r.label} points to a mounted file`);
                     continue;
                 }
-                ctx.report(`Container ${r.label}: ${name} points to ${normalizePath(value)}, which is neither uploaded into the container nor on a mounted volume.`);
+                ctx.report(
+                    `Container ${r.label}: ${name} points to ${normalizePath(value)}, which is neither uploaded into the container nor on a mounted volume.`,
+                );
             } else if (value !== "") {
                 // Never echo the value: it is the secret.
-                ctx.report(`Container ${r.label} carries a secret in environment variable ${name}; pass ${name}_FILE pointing to an uploaded file instead.`);
+                ctx.report(
+                    `Container ${r.label} carries a secret in environment variable ${name}; pass ${name}_FILE pointing to an uploaded file instead.`,
+                );
             }
         }
     },

@@ -26,7 +26,8 @@ export const pgbouncerAdminConsoleClosed = resourcePolicy(
         const { conf } = found;
         for (const key of ["admin_users", "stats_users"]) {
             const v = (conf.settings.get(key) ?? "").trim();
-            if (v !== "") ctx.report(`pgbouncer container ${r.label} lists ${key} = ${v}, who can open the admin console over the network.`);
+            if (v !== "")
+                ctx.report(`pgbouncer container ${r.label} lists ${key} = ${v}, who can open the admin console over the network.`);
         }
         if ((conf.settings.get("auth_type") ?? "").toLowerCase() === "any") {
             ctx.report(`pgbouncer container ${r.label} uses auth_type = any, which lets any user log in to the admin console.`);
@@ -35,7 +36,10 @@ export const pgbouncerAdminConsoleClosed = resourcePolicy(
         if (socketDir !== "") {
             const mounts = mountTargets(r.props);
             const shared = mounts.targets.find((t) => isWithin(socketDir, t));
-            if (shared) ctx.report(`pgbouncer container ${r.label} puts its Unix socket in ${socketDir}, on the mount ${shared}, so the console is reachable from outside the container.`);
+            if (shared)
+                ctx.report(
+                    `pgbouncer container ${r.label} puts its Unix socket in ${socketDir}, on the mount ${shared}, so the console is reachable from outside the container.`,
+                );
             else if (mounts.unknown) ctx.defer(`the mounts of pgbouncer container ${r.label}`);
         }
     },

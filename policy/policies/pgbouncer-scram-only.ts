@@ -21,7 +21,9 @@ export const pgbouncerScramOnly = resourcePolicy(
         if (!found) return;
         const { ini, conf } = found;
         const auth = conf.settings.get("auth_type");
-        if (auth === undefined) ctx.report(`pgbouncer container ${r.label} sets no auth_type in ${ini}, so pgBouncer uses its default, md5.`);
-        else if (auth.toLowerCase() !== "scram-sha-256") ctx.report(`pgbouncer container ${r.label} uses auth_type = ${auth} in ${ini}; only scram-sha-256 is allowed.`);
+        if (auth === undefined)
+            ctx.report(`pgbouncer container ${r.label} sets no auth_type in ${ini}, so pgBouncer uses its default, md5.`);
+        else if (auth.toLowerCase() !== "scram-sha-256")
+            ctx.report(`pgbouncer container ${r.label} uses auth_type = ${auth} in ${ini}; only scram-sha-256 is allowed.`);
     },
 );

@@ -7,7 +7,8 @@ import { isUnknown, plain } from "../lib/values";
 export const postgresNoPublishedPorts = resourcePolicy(
     {
         name: "postgres-no-published-ports",
-        description: "A postgres container (db-tier.role=postgres) publishes no port on the host: no ports, no publishAllPorts, no host networking.",
+        description:
+            "A postgres container (db-tier.role=postgres) publishes no port on the host: no ports, no publishAllPorts, no host networking.",
         remediationSteps:
             "Remove `ports` (and `publishAllPorts`, `networkMode: host`) from the Postgres container. Applications connect " +
             "through pgBouncer on the `app` network; operators use `docker exec` or a pgBouncer port published on loopback.",
@@ -19,10 +20,13 @@ export const postgresNoPublishedPorts = resourcePolicy(
         const { ports, unknown, publishAll } = publishedPorts(r.props);
         for (const p of ports) {
             const where = `${p.ipUnknown ? "<address not known yet>" : p.ip || "0.0.0.0"}:${p.external ?? "<random>"}`;
-            ctx.report(`Postgres container ${r.label} publishes port ${p.internal ?? "?"} on the host at ${where}; Postgres must be reachable only on its db-only network.`);
+            ctx.report(
+                `Postgres container ${r.label} publishes port ${p.internal ?? "?"} on the host at ${where}; Postgres must be reachable only on its db-only network.`,
+            );
         }
         if (unknown) ctx.defer(`the ports of Postgres container ${r.label}`);
-        if (publishAll === true) ctx.report(`Postgres container ${r.label} sets publishAllPorts, which publishes 5432 on every host address.`);
+        if (publishAll === true)
+            ctx.report(`Postgres container ${r.label} sets publishAllPorts, which publishes 5432 on every host address.`);
         if (publishAll === "unknown") ctx.defer(`publishAllPorts of Postgres container ${r.label}`);
         const mode = plain(r.props.networkMode);
         if (mode === "host") ctx.report(`Postgres container ${r.label} uses host networking, so 5432 listens on the host itself.`);

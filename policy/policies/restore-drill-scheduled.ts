@@ -2,7 +2,7 @@
 import type { PolicyResource } from "@pulumi/policy";
 import { CronError, longestGapDays, parseCron } from "../shared/cron";
 import { SCHEDULE_ENV, typeToken } from "../shared/vocabulary";
-import { argv, ContainerInfo, DockerView, envValue, findUpload } from "../lib/docker";
+import { argv, type ContainerInfo, DockerView, envValue, findUpload } from "../lib/docker";
 import { asObject, asString } from "../lib/values";
 import { stackPolicy } from "../lib/kit";
 
@@ -29,7 +29,10 @@ function schedule(c: ContainerInfo, kind: "backup" | "drill", env: string): Sche
     if (cmd === "unknown") return { state: "unknown" };
     const at = (cmd ?? []).findIndex((a) => SCHEDULER.test(a));
     if (!cmd || at < 0 || cmd[at + 1] !== kind) {
-        return { state: "bad", why: `does not run the db-tier scheduler (node …/scheduler.js ${kind} <config.json>), so nothing runs on a schedule` };
+        return {
+            state: "bad",
+            why: `does not run the db-tier scheduler (node …/scheduler.js ${kind} <config.json>), so nothing runs on a schedule`,
+        };
     }
     let source: string | undefined;
     let from = env;
@@ -107,7 +110,8 @@ export const restoreDrillScheduled = stackPolicy(
                     continue;
                 }
                 for (const { job, s } of results) {
-                    if (s.state === "bad") ctx.report(`The ${label} container ${job.label} of Postgres container ${pg.label} ${s.why}.`, job.resource.urn);
+                    if (s.state === "bad")
+                        ctx.report(`The ${label} container ${job.label} of Postgres container ${pg.label} ${s.why}.`, job.resource.urn);
                     else if (s.state === "ok") {
                         ctx.report(
                             `The restore drill ${job.label} of Postgres container ${pg.label} runs with gaps of up to ${Math.round(s.gapDays)} days; it must run at least monthly (at most ${MAX_DRILL_GAP_DAYS} days apart).`,

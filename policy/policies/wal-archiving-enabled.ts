@@ -46,7 +46,9 @@ export const walArchivingEnabled = resourcePolicy<WalArchivingConfig>(
         const command = argv(r.props.command);
         if (entrypoint === "unknown" || command === "unknown") return ctx.defer(`the command of ${who}`);
         if (!command || command.length === 0) {
-            ctx.report(`${who} runs the image's default command, so the uploaded postgresql.conf is not used; start it with -c config_file=<uploaded file>.`);
+            ctx.report(
+                `${who} runs the image's default command, so the uploaded postgresql.conf is not used; start it with -c config_file=<uploaded file>.`,
+            );
             return;
         }
         const inv = parsePostgresCommand([...(entrypoint ?? []), ...command]);
@@ -56,7 +58,9 @@ export const walArchivingEnabled = resourcePolicy<WalArchivingConfig>(
         }
         const configFile = inv.settings.get("config_file");
         if (!configFile) {
-            ctx.report(`${who} does not point config_file at an uploaded postgresql.conf, so the server uses the data directory's own file, which the tier does not deploy.`);
+            ctx.report(
+                `${who} does not point config_file at an uploaded postgresql.conf, so the server uses the data directory's own file, which the tier does not deploy.`,
+            );
             return;
         }
         const { uploads, unknownFiles } = uploadsOf(r.props);
@@ -68,33 +72,49 @@ export const walArchivingEnabled = resourcePolicy<WalArchivingConfig>(
             for (const why of conf.unreadable) ctx.report(`${who}: config_file ${why}, so its archive settings cannot be verified.`);
             return;
         }
-        for (const line of conf.syntaxErrors) ctx.report(`${who}: postgresql.conf line "${line}" is not valid; the server would not start.`);
+        for (const line of conf.syntaxErrors)
+            ctx.report(`${who}: postgresql.conf line "${line}" is not valid; the server would not start.`);
         const settings = new Map(conf.settings);
         for (const [k, v] of inv.settings) settings.set(k, v);
         const from = (k: string) => (inv.settings.has(k) ? "on the command line" : `in ${configFile}`);
 
         const mode = settings.get("archive_mode");
         if (mode === undefined) ctx.report(`${who} leaves archive_mode at its default, off.`);
-        else if (mode.toLowerCase() !== "always" && pgBool(mode) !== true) ctx.report(`${who} sets archive_mode = ${mode} ${from("archive_mode")}; it must be on.`);
+        else if (mode.toLowerCase() !== "always" && pgBool(mode) !== true)
+            ctx.report(`${who} sets archive_mode = ${mode} ${from("archive_mode")}; it must be on.`);
 
         const walLevel = settings.get("wal_level");
-        if (walLevel !== undefined && walLevel.toLowerCase() === "minimal") ctx.report(`${who} sets wal_level = minimal ${from("wal_level")}, which cannot archive.`);
+        if (walLevel !== undefined && walLevel.toLowerCase() === "minimal")
+            ctx.report(`${who} sets wal_level = minimal ${from("wal_level")}, which cannot archive.`);
 
         const library = settings.get("archive_library");
-        if (library !== undefined && library.trim() !== "") ctx.report(`${who} sets archive_library = '${library}' ${from("archive_library")}, which replaces the WAL-G archive_command.`);
+        if (library !== undefined && library.trim() !== "")
+            ctx.report(`${who} sets archive_library = '${library}' ${from("archive_library")}, which replaces the WAL-G archive_command.`);
 
         const cmd = settings.get("archive_command");
-        if (cmd === undefined || cmd.trim() === "") ctx.report(`${who} has no archive_command; it must push each segment with WAL-G (wal-g wal-push "%p").`);
-        else if (!WALG_PUSH.test(cmd)) ctx.report(`${who}'s archive_command ${from("archive_command")} does not push %p with WAL-G (wal-g wal-push "%p").`);
+        if (cmd === undefined || cmd.trim() === "")
+            ctx.report(`${who} has no archive_command; it must push each segment with WAL-G (wal-g wal-push "%p").`);
+        else if (!WALG_PUSH.test(cmd))
+            ctx.report(`${who}'s archive_command ${from("archive_command")} does not push %p with WAL-G (wal-g wal-push "%p").`);
 
         const rpo = ctx.config.rpoSeconds;
         const timeout = settings.get("archive_timeout");
-        if (timeout === undefined) ctx.report(`${who} leaves archive_timeout at its default, 0 (never forces a segment switch), so a quiet server may never archive; set it at or below ${rpo} s.`);
+        if (timeout === undefined)
+            ctx.report(
+                `${who} leaves archive_timeout at its default, 0 (never forces a segment switch), so a quiet server may never archive; set it at or below ${rpo} s.`,
+            );
         else {
             const seconds = pgSeconds(timeout);
-            if (seconds === undefined) ctx.report(`${who} sets archive_timeout = ${timeout} ${from("archive_timeout")}, which is not a valid time.`);
-            else if (seconds <= 0) ctx.report(`${who} sets archive_timeout = ${timeout} ${from("archive_timeout")}, which disables it; set it at or below ${rpo} s.`);
-            else if (seconds > rpo) ctx.report(`${who} sets archive_timeout = ${timeout} ${from("archive_timeout")} (${seconds} s), above the RPO ceiling of ${rpo} s.`);
+            if (seconds === undefined)
+                ctx.report(`${who} sets archive_timeout = ${timeout} ${from("archive_timeout")}, which is not a valid time.`);
+            else if (seconds <= 0)
+                ctx.report(
+                    `${who} sets archive_timeout = ${timeout} ${from("archive_timeout")}, which disables it; set it at or below ${rpo} s.`,
+                );
+            else if (seconds > rpo)
+                ctx.report(
+                    `${who} sets archive_timeout = ${timeout} ${from("archive_timeout")} (${seconds} s), above the RPO ceiling of ${rpo} s.`,
+                );
         }
     },
 );

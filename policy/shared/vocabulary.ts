@@ -10,27 +10,14 @@ export const ROLE_LABEL = "db-tier.role";
 /** Label on every docker.Network the tier creates: what the network is for. */
 export const NETWORK_LABEL = "db-tier.network";
 
-export const CONTAINER_ROLES = [
-    "postgres",
-    "pgbouncer",
-    "backup",
-    "provisioner",
-    "restore-drill",
-    "object-store",
-] as const;
+export const CONTAINER_ROLES = ["postgres", "pgbouncer", "backup", "provisioner", "restore-drill", "object-store"] as const;
 export type ContainerRole = (typeof CONTAINER_ROLES)[number];
 
 export const NETWORK_KINDS = ["db-only", "app", "backup-egress"] as const;
 export type NetworkKind = (typeof NETWORK_KINDS)[number];
 
 /** Roles allowed on a `db-only` network. Applications and the object store are not. */
-export const DB_ONLY_MEMBERS: readonly ContainerRole[] = [
-    "postgres",
-    "pgbouncer",
-    "backup",
-    "provisioner",
-    "restore-drill",
-];
+export const DB_ONLY_MEMBERS: readonly ContainerRole[] = ["postgres", "pgbouncer", "backup", "provisioner", "restore-drill"];
 
 /** Networks a Postgres container may join: its private network and its way to storage. */
 export const POSTGRES_NETWORKS: readonly NetworkKind[] = ["db-only", "backup-egress"];

@@ -4,7 +4,7 @@
  */
 import { expect, it } from "vitest";
 import { ConfigError } from "../../config/errors";
-import { BAD_INPUTS, CaseClass, GOOD_INPUTS } from "./bad-inputs";
+import { BAD_INPUTS, type CaseClass, GOOD_INPUTS } from "./bad-inputs";
 
 export function errorOf(run: () => unknown): unknown {
     try {

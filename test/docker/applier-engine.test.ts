@@ -21,8 +21,21 @@ let port: number;
 let first: { steps: { urn: string; kind: string }[] };
 
 async function cli(extra: string[]): Promise<{ steps: { urn: string; kind: string }[]; error?: string }> {
-    const args = [path.join(__dirname, "apply", "cli.ts"), "--stack", "dev", "--state", path.join(dir, "state.json"), "--targets", path.join(dir, "targets.json"), "--program", path.join(__dirname, "programs", "features.ts"), ...extra];
-    const r = await promisify(execFile)(TSX, args, { cwd: ROOT, env: { ...process.env, FEAT_PORT: String(port) } }).catch((e) => e as { stdout: string; stderr: string });
+    const args = [
+        path.join(__dirname, "apply", "cli.ts"),
+        "--stack",
+        "dev",
+        "--state",
+        path.join(dir, "state.json"),
+        "--targets",
+        path.join(dir, "targets.json"),
+        "--program",
+        path.join(__dirname, "programs", "features.ts"),
+        ...extra,
+    ];
+    const r = await promisify(execFile)(TSX, args, { cwd: ROOT, env: { ...process.env, FEAT_PORT: String(port) } }).catch(
+        (e) => e as { stdout: string; stderr: string },
+    );
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!);
     if (out.error) throw new Error(`${out.error}\n${r.stderr}`);
     return out;
@@ -78,7 +91,10 @@ describe("the applier on the engine", () => {
         expect(s.HostConfig.Ulimits).toEqual([{ Name: "nofile", Soft: 2048, Hard: 4096 }]);
         const data = s.Mounts.find((m: { Destination: string }) => m.Destination === "/data");
         expect([data.Type, data.Name, data.RW]).toEqual(["volume", "feat-vol", false]);
-        expect(s.HostConfig.Mounts.find((m: { Target: string }) => m.Target === "/scratch")).toMatchObject({ Type: "tmpfs", TmpfsOptions: { SizeBytes: 1048576 } });
+        expect(s.HostConfig.Mounts.find((m: { Target: string }) => m.Target === "/scratch")).toMatchObject({
+            Type: "tmpfs",
+            TmpfsOptions: { SizeBytes: 1048576 },
+        });
         expect(s.NetworkSettings.Networks["feat-a"].Aliases).toEqual(expect.arrayContaining(["alpha", "beta"]));
         expect(Object.keys(s.NetworkSettings.Networks).sort()).toEqual(["feat-a", byName("feat-b").inputs.name].sort());
         const net = await engine.json("GET", "/networks/feat-a");

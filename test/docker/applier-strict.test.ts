@@ -29,7 +29,16 @@ const reg = (type: string, inputs: Record<string, unknown>, name = "r") => ({
 async function checkOnly(stack: string, program?: string): Promise<{ code: number; out: Record<string, unknown> }> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "applier-strict-"));
     fs.writeFileSync(path.join(dir, "targets.json"), JSON.stringify(targets));
-    const args = [path.join(__dirname, "apply", "cli.ts"), "--stack", stack, "--state", path.join(dir, "state.json"), "--targets", path.join(dir, "targets.json"), "--check-only"];
+    const args = [
+        path.join(__dirname, "apply", "cli.ts"),
+        "--stack",
+        stack,
+        "--state",
+        path.join(dir, "state.json"),
+        "--targets",
+        path.join(dir, "targets.json"),
+        "--check-only",
+    ];
     if (program) args.push("--program", program);
     try {
         const r = await promisify(execFile)(TSX, args, { cwd: ROOT });
@@ -46,7 +55,9 @@ describe("strict inputs", () => {
     const a = () => new Applier(targets, undefined, [], true);
 
     it("rejects a resource type it does not implement, naming it", async () => {
-        await expect(a().register(reg("docker:index/service:Service", { name: "s" }))).rejects.toThrow(/docker:index\/service:Service: resource type not implemented/);
+        await expect(a().register(reg("docker:index/service:Service", { name: "s" }))).rejects.toThrow(
+            /docker:index\/service:Service: resource type not implemented/,
+        );
     });
 
     it("rejects a top-level input it does not implement, naming type and property", async () => {
@@ -57,17 +68,40 @@ describe("strict inputs", () => {
 
     it("rejects a nested input it does not implement, with its path", async () => {
         await expect(
-            a().register(reg("docker:index/container:Container", { name: "c", image: "i", volumes: [{ volumeName: "v", containerPath: "/a" }, { hostPath: "/etc", containerPath: "/b" }] })),
+            a().register(
+                reg("docker:index/container:Container", {
+                    name: "c",
+                    image: "i",
+                    volumes: [
+                        { volumeName: "v", containerPath: "/a" },
+                        { hostPath: "/etc", containerPath: "/b" },
+                    ],
+                }),
+            ),
         ).rejects.toThrow(/input "volumes\[1\]\.hostPath" is not implemented/);
-        await expect(a().register(reg("docker:index/network:Network", { name: "n", ipamConfigs: [{ subnet: "10.0.0.0/24" }] }))).rejects.toThrow(/input "ipamConfigs"/);
+        await expect(
+            a().register(reg("docker:index/network:Network", { name: "n", ipamConfigs: [{ subnet: "10.0.0.0/24" }] })),
+        ).rejects.toThrow(/input "ipamConfigs"/);
     });
 
     it("rejects a value of another kind than it implements", async () => {
-        await expect(a().register(reg("docker:index/container:Container", { name: "c", image: "i", restart: 3 }))).rejects.toThrow(/input "restart" is a number/);
+        await expect(a().register(reg("docker:index/container:Container", { name: "c", image: "i", restart: 3 }))).rejects.toThrow(
+            /input "restart" is a number/,
+        );
     });
 
     it("accepts what it implements (control)", async () => {
-        await expect(a().register(reg("docker:index/container:Container", { name: "c", image: "i", restart: "no", readOnly: true, capabilities: { drops: ["ALL"] } }))).resolves.toBeDefined();
+        await expect(
+            a().register(
+                reg("docker:index/container:Container", {
+                    name: "c",
+                    image: "i",
+                    restart: "no",
+                    readOnly: true,
+                    capabilities: { drops: ["ALL"] },
+                }),
+            ),
+        ).resolves.toBeDefined();
     });
 
     it("fails a program with an unknown type and one with an unknown input, through the CLI", async () => {
@@ -84,7 +118,9 @@ describe("strict inputs", () => {
             const r = await checkOnly(stack);
             expect(r.out.error, stack).toBeUndefined();
             expect(r.code).toBe(0);
-            expect(r.out.outputs).toEqual(expect.arrayContaining(["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL", "backupEncryptionKeys"]));
+            expect(r.out.outputs).toEqual(
+                expect.arrayContaining(["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL", "backupEncryptionKeys"]),
+            );
         }
     }, 120_000);
 });
@@ -135,7 +171,10 @@ describe("update semantics (providerless resources, no engine)", () => {
         const a = new Applier(targets, undefined);
         await a.register(reg("pulumi:providers:docker", { host: "ssh://deploy@db-1.internal" }, "docker"));
         await expect(
-            a.register({ ...reg("docker:index/network:Network", { name: "n" }), provider: "urn:pulumi:t::p::pulumi:providers:docker::docker" }),
+            a.register({
+                ...reg("docker:index/network:Network", { name: "n" }),
+                provider: "urn:pulumi:t::p::pulumi:providers:docker::docker",
+            }),
         ).rejects.toThrow(/host "ssh:\/\/deploy@db-1.internal" is not mapped/);
         expect(NotImplementedError).toBeDefined();
     });

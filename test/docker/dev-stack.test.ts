@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
 import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
 import { setupOnce } from "./setup-once";
-import { devStack, DevStack } from "./stacks";
+import { devStack, type DevStack } from "./stacks";
 import * as checks from "./tier-checks";
 
 let engine: Engine;
@@ -46,7 +46,14 @@ const tierContainers = () => dev.run.containers().map((x) => String(x.inputs.nam
 
 describe("the dev stack on a real engine", () => {
     it("creates exactly the recorded containers, networks and volumes, and every container runs (healthy where it has a check)", async () => {
-        expect(tierContainers().sort()).toEqual(["dev-app-backup", "dev-app-pgbouncer", "dev-app-postgres", "dev-app-provisioner", "dev-app-restore-drill", "dev-object-store"]);
+        expect(tierContainers().sort()).toEqual([
+            "dev-app-backup",
+            "dev-app-pgbouncer",
+            "dev-app-postgres",
+            "dev-app-provisioner",
+            "dev-app-restore-drill",
+            "dev-object-store",
+        ]);
         for (const n of dev.run.resources("docker:index/network:Network")) {
             const inspected = await engine.json("GET", `/networks/${n.id}`);
             expect(inspected.Internal).toBe(n.inputs.internal === true);
@@ -88,7 +95,11 @@ describe("the dev stack on a real engine", () => {
 
     it("the secret scan finds a secret where there is one (control)", async () => {
         const planted = oldSecrets[0];
-        const r = await engine.json("POST", "/containers/create?name=dev-secret-scan-control", { Image: PGBOUNCER_IMAGE, Env: [`LEAK=${planted}`], Cmd: ["true"] });
+        const r = await engine.json("POST", "/containers/create?name=dev-secret-scan-control", {
+            Image: PGBOUNCER_IMAGE,
+            Env: [`LEAK=${planted}`],
+            Cmd: ["true"],
+        });
         try {
             await expect(checks.expectNoSecretsOnEngine(engine, ["dev-secret-scan-control"], [], [planted])).rejects.toThrow(/a secret/);
         } finally {
@@ -102,7 +113,9 @@ describe("the dev stack on a real engine", () => {
 
     it("converges rotated passwords on a second apply: old DSNs fail, new ones work, data stays", async () => {
         const before = dev.run.dsns("app");
-        const passwords = dev.run.resources("random:index/randomPassword:RandomPassword").filter((r) => /-(root|app-user|app-service)-password$/.test(r.name));
+        const passwords = dev.run
+            .resources("random:index/randomPassword:RandomPassword")
+            .filter((r) => /-(root|app-user|app-service)-password$/.test(r.name));
         expect(passwords).toHaveLength(3);
         const report = await dev.run.apply(passwords.map((p) => p.urn));
         // Steps other than the deletes of the old versions (at the end, or first for deleteBeforeReplace).
@@ -116,7 +129,11 @@ describe("the dev stack on a real engine", () => {
         await checks.expectHealthy(c);
         const prov = dev.run.container("provisioner", "app");
         const actions = checks.convergedRoles(String(prov.outputs.containerLogs));
-        expect(actions.map((a) => [a.role, a.action]).sort()).toEqual([["app_service", "updated"], ["app_user", "updated"], ["postgres", "updated"]]);
+        expect(actions.map((a) => [a.role, a.action]).sort()).toEqual([
+            ["app_service", "updated"],
+            ["app_user", "updated"],
+            ["postgres", "updated"],
+        ]);
         const app = [checks.net(c, "app")];
         for (const key of ["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL"] as const) {
             const old = await psqlIn(engine, app, before[key], "SELECT 1");
@@ -129,6 +146,11 @@ describe("the dev stack on a real engine", () => {
         expect(Number(rows.stdout.trim())).toBe(503);
         // The backup job got the new root password too (its pgpass was re-uploaded).
         await checks.expectBaseBackup(c);
-        await checks.expectNoSecretsOnEngine(engine, tierContainers(), [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE], [...oldSecrets, ...dev.run.secretValues()]);
+        await checks.expectNoSecretsOnEngine(
+            engine,
+            tierContainers(),
+            [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE],
+            [...oldSecrets, ...dev.run.secretValues()],
+        );
     });
 });

@@ -35,15 +35,22 @@ export async function requireEngine(images: readonly string[] = [POSTGRES_IMAGE,
     let host = process.env.DBTIER_DOCKER_HOST ?? process.env.DOCKER_HOST;
     if (!host) {
         try {
-            host = execFileSync("bash", [path.join(ROOT, "scripts", "dockerd.sh"), "status"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").pop();
+            host = execFileSync("bash", [path.join(ROOT, "scripts", "dockerd.sh"), "status"], {
+                encoding: "utf8",
+                stdio: ["ignore", "pipe", "ignore"],
+            })
+                .trim()
+                .split("\n")
+                .pop();
         } catch {
-            throw new Error("the test engine is not running: run `npm run test:docker` (or eval \"$(bash scripts/docker-images.sh)\")");
+            throw new Error('the test engine is not running: run `npm run test:docker` (or eval "$(bash scripts/docker-images.sh)")');
         }
     }
     const engine = new Engine(host!);
     await engine.ping();
     for (const image of images) {
-        if (!(await engine.exists("images", image))) throw new Error(`image ${image} is not on the test engine: run scripts/docker-images.sh`);
+        if (!(await engine.exists("images", image)))
+            throw new Error(`image ${image} is not on the test engine: run scripts/docker-images.sh`);
     }
     return engine;
 }
@@ -57,7 +64,8 @@ export interface ApplyReport {
 /** The dockerfiles scripts/docker-images.sh builds (see test/docker/README.md). */
 export function prebuiltImages(): Targets["prebuiltImages"] {
     const out: Record<string, { dockerfile: string; context: string }> = {};
-    for (const n of ["postgres", "pgbouncer", "minio"]) out[`db-tier/${n}:local`] = { dockerfile: path.join(ROOT, "images", n, "Dockerfile"), context: ROOT };
+    for (const n of ["postgres", "pgbouncer", "minio"])
+        out[`db-tier/${n}:local`] = { dockerfile: path.join(ROOT, "images", n, "Dockerfile"), context: ROOT };
     return out;
 }
 
@@ -84,10 +92,22 @@ export class StackRun {
 
     /** One `pulumi up`; `replace` as `--replace URN`. Rejects with the applier's error. */
     async apply(replace: string[] = []): Promise<ApplyReport> {
-        const args = [path.join(__dirname, "apply", "cli.ts"), "--stack", this.stack, "--state", this.stateFile, "--targets", this.targetsFile, "--config", this.configFile];
+        const args = [
+            path.join(__dirname, "apply", "cli.ts"),
+            "--stack",
+            this.stack,
+            "--state",
+            this.stateFile,
+            "--targets",
+            this.targetsFile,
+            "--config",
+            this.configFile,
+        ];
         for (const u of replace) args.push("--replace", u);
         const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-            execFile(TSX, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 40 * 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+            execFile(TSX, args, { cwd: ROOT, maxBuffer: 64 * 1024 * 1024, timeout: 40 * 60_000 }, (err, stdout, stderr) =>
+                resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+            );
         });
         fs.writeFileSync(path.join(this.dir, `apply-${Date.now()}.log`), r.stderr);
         const last = r.stdout.trim().split("\n").pop() ?? "{}";
@@ -106,7 +126,22 @@ export class StackRun {
         const r = await runCli(this.engine.host, ["version"]).catch(() => undefined);
         if (!r) return;
         await new Promise<void>((resolve) =>
-            execFile(TSX, [path.join(__dirname, "apply", "cli.ts"), "--stack", this.stack, "--state", this.stateFile, "--targets", this.targetsFile, "--destroy", "--include-retained"], { cwd: ROOT }, () => resolve()),
+            execFile(
+                TSX,
+                [
+                    path.join(__dirname, "apply", "cli.ts"),
+                    "--stack",
+                    this.stack,
+                    "--state",
+                    this.stateFile,
+                    "--targets",
+                    this.targetsFile,
+                    "--destroy",
+                    "--include-retained",
+                ],
+                { cwd: ROOT },
+                () => resolve(),
+            ),
         );
     }
 
@@ -144,7 +179,8 @@ export class StackRun {
         const out: string[] = [];
         for (const r of this.state().resources) {
             if (r.type === "random:index/randomPassword:RandomPassword") out.push(String(r.outputs.result));
-            if (r.type === "random:index/randomBytes:RandomBytes" && /walg-key/.test(r.name)) out.push(String(r.outputs.hex), String(r.outputs.base64));
+            if (r.type === "random:index/randomBytes:RandomBytes" && /walg-key/.test(r.name))
+                out.push(String(r.outputs.hex), String(r.outputs.base64));
         }
         for (const [k, v] of Object.entries(this.config)) {
             if (/storageAccessKeyId|storageSecretAccessKey/.test(k)) out.push(String(v));
@@ -159,7 +195,12 @@ export function pemBody(pem: string): string {
     return pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
 }
 
-export function docker(engine: Engine, args: string[], input?: string, timeoutMs = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+export function docker(
+    engine: Engine,
+    args: string[],
+    input?: string,
+    timeoutMs = 120_000,
+): Promise<{ code: number; stdout: string; stderr: string }> {
     return runCli(engine.host, args, { input, timeoutMs });
 }
 
@@ -168,7 +209,10 @@ export function docker(engine: Engine, args: string[], input?: string, timeoutMs
  * given network (none given: the default bridge, i.e. on no tier network), running `script` in
  * sh with `stdin` on its standard input: DSNs travel on stdin, never in env or argv.
  */
-export async function throwaway(engine: Engine, opts: { networks: string[]; script: string; stdin?: string; image?: string; timeoutMs?: number }): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function throwaway(
+    engine: Engine,
+    opts: { networks: string[]; script: string; stdin?: string; image?: string; timeoutMs?: number },
+): Promise<{ code: number; stdout: string; stderr: string }> {
     if (opts.networks.length > 1) throw new Error("throwaway: one network at most (docker run joins one)");
     const name = `throwaway-${randomBytes(4).toString("hex")}`;
     const args = ["run", "--rm", "-i", "--name", name, "--entrypoint", "sh", "--user", "postgres"];
@@ -178,10 +222,19 @@ export async function throwaway(engine: Engine, opts: { networks: string[]; scri
 }
 
 /** psql with the DSN read from stdin, in a throwaway container on `networks`. */
-export function psqlIn(engine: Engine, networks: string[], dsn: string, sql: string | string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+export function psqlIn(
+    engine: Engine,
+    networks: string[],
+    dsn: string,
+    sql: string | string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
     const statements = Array.isArray(sql) ? sql : [sql];
     const flags = statements.map((s) => `-c ${shellQuote(s)}`).join(" ");
-    return throwaway(engine, { networks, stdin: `${dsn}\n`, script: `read -r url; PGCONNECT_TIMEOUT=10 exec psql "$url" -X -q -At -v ON_ERROR_STOP=1 ${flags}` });
+    return throwaway(engine, {
+        networks,
+        stdin: `${dsn}\n`,
+        script: `read -r url; PGCONNECT_TIMEOUT=10 exec psql "$url" -X -q -At -v ON_ERROR_STOP=1 ${flags}`,
+    });
 }
 
 /** TCP connects from one throwaway container, all at once: "open" or "closed" per host:port (3 s each). */
@@ -211,7 +264,9 @@ export function shellQuote(s: string): string {
 /** Every IPv4 address a container has, by network name. */
 export async function addresses(engine: Engine, container: string): Promise<Record<string, string>> {
     const s = await engine.inspectContainer(container);
-    return Object.fromEntries(Object.entries(s.NetworkSettings.Networks as Record<string, { IPAddress: string }>).map(([n, v]) => [n, v.IPAddress]));
+    return Object.fromEntries(
+        Object.entries(s.NetworkSettings.Networks as Record<string, { IPAddress: string }>).map(([n, v]) => [n, v.IPAddress]),
+    );
 }
 
 export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {
@@ -224,7 +279,8 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
         } catch (e) {
             last = e;
         }
-        if (Date.now() - started > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+        if (Date.now() - started > timeoutMs)
+            throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
         await new Promise((r) => setTimeout(r, 2000));
     }
 }
@@ -255,7 +311,27 @@ export async function listKeys(s3: S3Client, bucket: string, prefix: string): Pr
 export function selfSignedPair(dir: string): { certPem: string; keyPem: string } {
     const key = path.join(dir, "tls.key");
     const crt = path.join(dir, "tls.crt");
-    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=pgbouncer", "-addext", "subjectAltName=DNS:pgbouncer,DNS:postgres", "-days", "2", "-keyout", key, "-out", crt], { stdio: "ignore" });
+    execFileSync(
+        "openssl",
+        [
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=pgbouncer",
+            "-addext",
+            "subjectAltName=DNS:pgbouncer,DNS:postgres",
+            "-days",
+            "2",
+            "-keyout",
+            key,
+            "-out",
+            crt,
+        ],
+        { stdio: "ignore" },
+    );
     const pair = { certPem: fs.readFileSync(crt, "utf8"), keyPem: fs.readFileSync(key, "utf8") };
     fs.rmSync(key);
     return pair;

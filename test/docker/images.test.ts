@@ -30,7 +30,13 @@ function engineHost(): string {
     const host = process.env.DBTIER_DOCKER_HOST ?? process.env.DOCKER_HOST;
     if (host) return host;
     // Fails (and so fails the file) when the engine is not running: never a skip.
-    return execFileSync("bash", [path.join(ROOT, "scripts", "dockerd.sh"), "status"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim().split("\n").pop()!;
+    return execFileSync("bash", [path.join(ROOT, "scripts", "dockerd.sh"), "status"], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "ignore"],
+    })
+        .trim()
+        .split("\n")
+        .pop()!;
 }
 
 interface Run {
@@ -42,8 +48,11 @@ interface Run {
 let host = "";
 function docker(args: readonly string[], timeoutMs = 120_000, input?: Buffer): Promise<Run> {
     return new Promise((resolve) => {
-        const child = execFile("docker", args, { env: { ...process.env, DOCKER_HOST: host }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
-            resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        const child = execFile(
+            "docker",
+            args,
+            { env: { ...process.env, DOCKER_HOST: host }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
+            (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
         );
         child.stdin?.end(input);
     });
@@ -64,7 +73,17 @@ async function upload(container: string, file: string, content: string, uid: num
     const dir = fs.mkdtempSync(path.join(scratch, "up-"));
     fs.writeFileSync(path.join(dir, path.basename(file)), content);
     const tarball = path.join(dir, "upload.tar");
-    execFileSync("tar", ["--numeric-owner", `--owner=${uid}`, `--group=${uid}`, `--mode=${mode}`, "-C", dir, "-cf", tarball, path.basename(file)]);
+    execFileSync("tar", [
+        "--numeric-owner",
+        `--owner=${uid}`,
+        `--group=${uid}`,
+        `--mode=${mode}`,
+        "-C",
+        dir,
+        "-cf",
+        tarball,
+        path.basename(file),
+    ]);
     await ok(["cp", "-", `${container}:${path.dirname(file)}`], 60_000, fs.readFileSync(tarball));
 }
 const created: string[] = [];
@@ -104,7 +123,14 @@ afterAll(async () => {
 
 describe("debian:bookworm-slim", () => {
     it("is Debian bookworm, without the host's resolv.conf or apt lists baked in", async () => {
-        const out = await ok(["run", "--rm", IMAGES.base, "sh", "-c", ". /etc/os-release; echo $VERSION_CODENAME; ls /var/lib/apt/lists | grep -c _ || true"]);
+        const out = await ok([
+            "run",
+            "--rm",
+            IMAGES.base,
+            "sh",
+            "-c",
+            ". /etc/os-release; echo $VERSION_CODENAME; ls /var/lib/apt/lists | grep -c _ || true",
+        ]);
         expect(out.split("\n")).toEqual(["bookworm", "0"]);
     });
 });
@@ -114,20 +140,45 @@ describe("postgres image", () => {
         const version = await ok(["run", "--rm", "--entrypoint", "wal-g", IMAGES.postgres, "--version"]);
         expect(version).toMatch(new RegExp(`^wal-g version ${dockerfileArg("postgres", "WALG_VERSION")}\\s`));
         const inImage = (await ok(["run", "--rm", "--entrypoint", "sha256sum", IMAGES.postgres, CONTAINER_PATHS.walg])).split(/\s+/)[0];
-        const host = createHash("sha256").update(fs.readFileSync(path.join(toolsBin(), "wal-g"))).digest("hex");
+        const host = createHash("sha256")
+            .update(fs.readFileSync(path.join(toolsBin(), "wal-g")))
+            .digest("hex");
         expect(inImage).toBe(host);
     });
 
     it("has PostgreSQL 15 from Debian in /usr/lib/postgresql/15/bin, postgres as uid/gid 999, timeout and libsodium", async () => {
-        const out = await ok(["run", "--rm", "--entrypoint", "sh", IMAGES.postgres, "-c",
-            "command -v postgres; postgres --version; id -u postgres; id -g postgres; timeout 5 true && echo timeout-ok; ldd /usr/local/bin/wal-g | grep -c libsodium"]);
-        expect(out.split("\n")).toEqual(["/usr/lib/postgresql/15/bin/postgres", expect.stringMatching(/^postgres \(PostgreSQL\) 15\.\d+ \(Debian 15\./), "999", "999", "timeout-ok", "1"]);
+        const out = await ok([
+            "run",
+            "--rm",
+            "--entrypoint",
+            "sh",
+            IMAGES.postgres,
+            "-c",
+            "command -v postgres; postgres --version; id -u postgres; id -g postgres; timeout 5 true && echo timeout-ok; ldd /usr/local/bin/wal-g | grep -c libsodium",
+        ]);
+        expect(out.split("\n")).toEqual([
+            "/usr/lib/postgresql/15/bin/postgres",
+            expect.stringMatching(/^postgres \(PostgreSQL\) 15\.\d+ \(Debian 15\./),
+            "999",
+            "999",
+            "timeout-ok",
+            "1",
+        ]);
     });
 
     it("runs the job runner on the pinned Node with @aws-sdk/client-s3", async () => {
         const node = dockerfileArg("postgres", "NODE_VERSION");
-        const out = await ok(["run", "--rm", "--user", "postgres", "--entrypoint", "node", IMAGES.postgres, "-e",
-            "const s = require('/opt/db-tier/node_modules/@aws-sdk/client-s3'); console.log(process.version, typeof s.S3Client)"]);
+        const out = await ok([
+            "run",
+            "--rm",
+            "--user",
+            "postgres",
+            "--entrypoint",
+            "node",
+            IMAGES.postgres,
+            "-e",
+            "const s = require('/opt/db-tier/node_modules/@aws-sdk/client-s3'); console.log(process.version, typeof s.S3Client)",
+        ]);
         expect(out).toBe(`v${node} function`);
         const usage = await docker(["run", "--rm", "--user", "postgres", IMAGES.postgres, "node", "/opt/db-tier/bin/jobs/scheduler.js"]);
         expect(usage.code).not.toBe(0);
@@ -140,35 +191,116 @@ describe("postgres image", () => {
         await ok(["volume", "create", data]);
         volumes.push(data);
         const name = await create("postgres", [
-            "-e", "POSTGRES_USER=tierroot",
-            "-e", `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
-            "-e", `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
-            "-e", "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer --data-checksums",
-            "-v", `${data}:${CONTAINER_PATHS.pgData}`,
-            "--stop-signal", "SIGINT",
-            IMAGES.postgres, "postgres", "-c", "listen_addresses=127.0.0.1",
+            "-e",
+            "POSTGRES_USER=tierroot",
+            "-e",
+            `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
+            "-e",
+            `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
+            "-e",
+            "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer --data-checksums",
+            "-v",
+            `${data}:${CONTAINER_PATHS.pgData}`,
+            "--stop-signal",
+            "SIGINT",
+            IMAGES.postgres,
+            "postgres",
+            "-c",
+            "listen_addresses=127.0.0.1",
         ]);
         // Uploaded as components/postgres-server.ts does: owned by 999, mode 0400.
         await upload(name, CONTAINER_PATHS.rootPasswordFile, `${password}\n`, 999, "0400");
         await ok(["start", name]);
-        const ready = async () => (await docker(["exec", name, "pg_isready", "-q", "-h", "127.0.0.1", "-U", "tierroot", "-d", "postgres"])).code === 0;
+        const ready = async () =>
+            (await docker(["exec", name, "pg_isready", "-q", "-h", "127.0.0.1", "-U", "tierroot", "-d", "postgres"])).code === 0;
         await waitFor("postgres to accept connections", ready);
 
-        const sql = "select current_user, current_setting('data_checksums'), pg_encoding_to_char(encoding) from pg_database where datname = 'postgres'";
-        const good = await ok(["exec", "-u", "postgres", "-e", `PGPASSWORD=${password}`, name, "psql", "-h", "127.0.0.1", "-U", "tierroot", "-d", "postgres", "-XAtc", sql]);
+        const sql =
+            "select current_user, current_setting('data_checksums'), pg_encoding_to_char(encoding) from pg_database where datname = 'postgres'";
+        const good = await ok([
+            "exec",
+            "-u",
+            "postgres",
+            "-e",
+            `PGPASSWORD=${password}`,
+            name,
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "tierroot",
+            "-d",
+            "postgres",
+            "-XAtc",
+            sql,
+        ]);
         expect(good).toBe("tierroot|on|UTF8");
-        const wrong = await docker(["exec", "-u", "postgres", "-e", "PGPASSWORD=not-the-password", name, "psql", "-h", "127.0.0.1", "-U", "tierroot", "-d", "postgres", "-XAtc", "select 1"]);
+        const wrong = await docker([
+            "exec",
+            "-u",
+            "postgres",
+            "-e",
+            "PGPASSWORD=not-the-password",
+            name,
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "tierroot",
+            "-d",
+            "postgres",
+            "-XAtc",
+            "select 1",
+        ]);
         expect(wrong.code).not.toBe(0);
         expect(wrong.stderr).toMatch(/password authentication failed/);
         // The server runs as postgres, not root; PGDATA is the cluster's, mode 0700.
-        const who = await ok(["exec", name, "sh", "-c", `stat -c '%u %a' ${CONTAINER_PATHS.pgData}/pgdata; cat /proc/1/status | awk '/^Uid:/ {print $2}'`]);
+        const who = await ok([
+            "exec",
+            name,
+            "sh",
+            "-c",
+            `stat -c '%u %a' ${CONTAINER_PATHS.pgData}/pgdata; cat /proc/1/status | awk '/^Uid:/ {print $2}'`,
+        ]);
         expect(who.split("\n")).toEqual(["999 700", "999"]);
 
-        await ok(["exec", "-u", "postgres", "-e", `PGPASSWORD=${password}`, name, "psql", "-h", "127.0.0.1", "-U", "tierroot", "-d", "postgres", "-XAtc", "create table kept as select 42 as v"]);
+        await ok([
+            "exec",
+            "-u",
+            "postgres",
+            "-e",
+            `PGPASSWORD=${password}`,
+            name,
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "tierroot",
+            "-d",
+            "postgres",
+            "-XAtc",
+            "create table kept as select 42 as v",
+        ]);
         await ok(["kill", "-s", "KILL", name]);
         await ok(["start", name]);
         await waitFor("postgres to come back", ready);
-        const kept = await ok(["exec", "-u", "postgres", "-e", `PGPASSWORD=${password}`, name, "psql", "-h", "127.0.0.1", "-U", "tierroot", "-d", "postgres", "-XAtc", "select v from kept"]);
+        const kept = await ok([
+            "exec",
+            "-u",
+            "postgres",
+            "-e",
+            `PGPASSWORD=${password}`,
+            name,
+            "psql",
+            "-h",
+            "127.0.0.1",
+            "-U",
+            "tierroot",
+            "-d",
+            "postgres",
+            "-XAtc",
+            "select v from kept",
+        ]);
         expect(kept).toBe("42");
         const logs = await docker(["logs", name]);
         expect((logs.stdout + logs.stderr).match(/initdb done/g)).toHaveLength(1);
@@ -198,11 +330,39 @@ describe("pgbouncer image", () => {
         await upload(name, CONTAINER_PATHS.pgbouncerIni, ini, 0, "0644");
         await upload(name, CONTAINER_PATHS.pgbouncerAuthFile, renderPgbouncerAuthFile([{ user: "app_user", verifier }]), 999, "0400");
         await ok(["start", name]);
-        await waitFor("pgbouncer to listen", async () => (await docker(["exec", name, "pg_isready", "-q", "-h", "127.0.0.1", "-p", String(PGBOUNCER_PORT)])).code === 0, 30);
-        const out = await ok(["exec", name, "sh", "-c", `pgbouncer --version | head -n1; awk '/^Uid:/ {print $2}' /proc/1/status; stat -c '%u %a' ${CONTAINER_PATHS.pgbouncerAuthFile}`]);
+        await waitFor(
+            "pgbouncer to listen",
+            async () => (await docker(["exec", name, "pg_isready", "-q", "-h", "127.0.0.1", "-p", String(PGBOUNCER_PORT)])).code === 0,
+            30,
+        );
+        const out = await ok([
+            "exec",
+            name,
+            "sh",
+            "-c",
+            `pgbouncer --version | head -n1; awk '/^Uid:/ {print $2}' /proc/1/status; stat -c '%u %a' ${CONTAINER_PATHS.pgbouncerAuthFile}`,
+        ]);
         expect(out.split("\n")).toEqual([expect.stringMatching(/^PgBouncer 1\.18\./), "999", "999 400"]);
         const login = (user: string, pw: string) =>
-            docker(["exec", "-e", `PGPASSWORD=${pw}`, "-e", "PGCONNECT_TIMEOUT=10", name, "psql", "-h", "127.0.0.1", "-p", String(PGBOUNCER_PORT), "-U", user, "-d", "app", "-XAtc", "select 1"]);
+            docker([
+                "exec",
+                "-e",
+                `PGPASSWORD=${pw}`,
+                "-e",
+                "PGCONNECT_TIMEOUT=10",
+                name,
+                "psql",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                String(PGBOUNCER_PORT),
+                "-U",
+                user,
+                "-d",
+                "app",
+                "-XAtc",
+                "select 1",
+            ]);
         // A wrong password and an unknown user fail pgBouncer's own SCRAM check...
         const wrong = await login("app_user", `${password}x`);
         expect(wrong.code).not.toBe(0);
@@ -223,7 +383,9 @@ describe("pgbouncer image", () => {
 describe("minio image", () => {
     it("runs the MinIO binary the tests run (same bytes as the tools cache's)", async () => {
         const inImage = (await ok(["run", "--rm", "--entrypoint", "sha256sum", IMAGES.minio, "/usr/local/bin/minio"])).split(/\s+/)[0];
-        const host = createHash("sha256").update(fs.readFileSync(path.join(toolsBin(), "minio"))).digest("hex");
+        const host = createHash("sha256")
+            .update(fs.readFileSync(path.join(toolsBin(), "minio")))
+            .digest("hex");
         expect(inImage).toBe(host);
     });
 
@@ -232,24 +394,50 @@ describe("minio image", () => {
         const user = randomBytes(16).toString("hex");
         const secret = randomBytes(20).toString("hex");
         const name = await create("minio", [
-            "-e", "MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user",
-            "-e", "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password",
-            "-p", `127.0.0.1:${port}:9000`,
-            "--health-cmd", "curl -fsS -o /dev/null http://127.0.0.1:9000/minio/health/live", "--health-interval", "2s",
-            IMAGES.minio, "server", "/data", "--address", ":9000", "--console-address", "127.0.0.1:9001",
+            "-e",
+            "MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user",
+            "-e",
+            "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password",
+            "-p",
+            `127.0.0.1:${port}:9000`,
+            "--health-cmd",
+            "curl -fsS -o /dev/null http://127.0.0.1:9000/minio/health/live",
+            "--health-interval",
+            "2s",
+            IMAGES.minio,
+            "server",
+            "/data",
+            "--address",
+            ":9000",
+            "--console-address",
+            "127.0.0.1:9001",
         ]);
         // Owned by the image's minio user (1000), as components/object-store.ts uploads them.
         await upload(name, "/run/secrets/minio-root-user", user, 1000, "0400");
         await upload(name, "/run/secrets/minio-root-password", secret, 1000, "0400");
         await ok(["start", name]);
-        await waitFor("minio to be healthy", async () => (await ok(["inspect", "--format", "{{.State.Health.Status}}", name])) === "healthy", 60);
+        await waitFor(
+            "minio to be healthy",
+            async () => (await ok(["inspect", "--format", "{{.State.Health.Status}}", name])) === "healthy",
+            60,
+        );
 
         const endpoint = `http://127.0.0.1:${port}`;
-        const s3 = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: user, secretAccessKey: secret } });
+        const s3 = new S3Client({
+            endpoint,
+            region: "us-east-1",
+            forcePathStyle: true,
+            credentials: { accessKeyId: user, secretAccessKey: secret },
+        });
         await s3.send(new CreateBucketCommand({ Bucket: "images-test" }));
         const listed = await s3.send(new ListBucketsCommand({}));
         expect(listed.Buckets?.map((b) => b.Name)).toEqual(["images-test"]);
-        const intruder = new S3Client({ endpoint, region: "us-east-1", forcePathStyle: true, credentials: { accessKeyId: user, secretAccessKey: `${secret}x` } });
+        const intruder = new S3Client({
+            endpoint,
+            region: "us-east-1",
+            forcePathStyle: true,
+            credentials: { accessKeyId: user, secretAccessKey: `${secret}x` },
+        });
         await expect(intruder.send(new ListBucketsCommand({}))).rejects.toThrow(/signature|denied|forbidden/i);
         s3.destroy();
         intruder.destroy();
@@ -264,7 +452,10 @@ describe("minio image", () => {
 describe("image history", () => {
     it("of every image holds no secret-looking build argument, no key and not the build-only CA", async () => {
         const ca = fs.existsSync("/usr/local/share/ca-certificates")
-            ? fs.readdirSync("/usr/local/share/ca-certificates").filter((f) => f.endsWith(".crt")).map((f) => fs.readFileSync(path.join("/usr/local/share/ca-certificates", f), "utf8").split("\n")[1])
+            ? fs
+                  .readdirSync("/usr/local/share/ca-certificates")
+                  .filter((f) => f.endsWith(".crt"))
+                  .map((f) => fs.readFileSync(path.join("/usr/local/share/ca-certificates", f), "utf8").split("\n")[1])
             : [];
         for (const image of Object.values(IMAGES)) {
             const history = await ok(["history", "--no-trunc", "--format", "{{.CreatedBy}}", image]);

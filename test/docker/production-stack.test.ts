@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
 import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
 import { setupOnce } from "./setup-once";
-import { B2_STANDIN_ENDPOINT, B2_STANDIN_NAME, productionStack, ProductionStack } from "./stacks";
+import { B2_STANDIN_ENDPOINT, B2_STANDIN_NAME, productionStack, type ProductionStack } from "./stacks";
 import * as checks from "./tier-checks";
 
 const CLUSTERS = ["app", "temporal"] as const;
@@ -52,7 +52,9 @@ const tierContainers = () => prod.run.containers().map((x) => String(x.inputs.na
 describe("the production stack's two clusters on a real engine (MinIO standing in for B2)", () => {
     it("creates both clusters' containers on the engine mapped for the ssh host, every one running (healthy where it has a check)", async () => {
         expect(tierContainers().sort()).toEqual(
-            CLUSTERS.flatMap((c) => ["backup", "pgbouncer", "postgres", "provisioner", "restore-drill"].map((r) => `production-${c}-${r}`)).sort(),
+            CLUSTERS.flatMap((c) =>
+                ["backup", "pgbouncer", "postgres", "provisioner", "restore-drill"].map((r) => `production-${c}-${r}`),
+            ).sort(),
         );
         expect(prod.run.resources("pulumi:providers:docker").map((p) => p.inputs.host)).toEqual(["ssh://deploy@db-1.internal"]);
         for (const c of CLUSTERS) await checks.expectHealthy(cluster[c]);
@@ -62,7 +64,12 @@ describe("the production stack's two clusters on a real engine (MinIO standing i
         const s3 = cluster.app.s3;
         expect((await s3.send(new GetBucketVersioningCommand({ Bucket: "db-tier-production-backups" }))).Status).toBe("Enabled");
         const rules = (await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-production-backups" }))).Rules ?? [];
-        const recorded = prod.run.resources("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules as { id: string; noncurrentVersionExpiration?: unknown; expiration?: unknown; abortIncompleteMultipartUpload?: unknown }[];
+        const recorded = prod.run.resources("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")[0].inputs.rules as {
+            id: string;
+            noncurrentVersionExpiration?: unknown;
+            expiration?: unknown;
+            abortIncompleteMultipartUpload?: unknown;
+        }[];
         const sent = recorded.filter((r) => r.expiration || r.noncurrentVersionExpiration);
         expect(rules.map((r) => r.ID).sort()).toEqual(sent.map((r) => r.id).sort());
         expect(rules.some((r) => r.NoncurrentVersionExpiration?.NoncurrentDays)).toBe(true);
@@ -70,7 +77,11 @@ describe("the production stack's two clusters on a real engine (MinIO standing i
         // so the applier left it out, and said so for each rule.
         const withAbort = recorded.filter((r) => r.abortIncompleteMultipartUpload);
         expect(withAbort.length).toBeGreaterThan(0);
-        for (const r of withAbort) expect(applyNotes.some((n) => n.includes(`rule ${r.id}`)), r.id).toBe(true);
+        for (const r of withAbort)
+            expect(
+                applyNotes.some((n) => n.includes(`rule ${r.id}`)),
+                r.id,
+            ).toBe(true);
     });
 
     for (const name of CLUSTERS) {
@@ -110,7 +121,11 @@ describe("the production stack's two clusters on a real engine (MinIO standing i
 
     it("keeps the two clusters apart: app's pgbouncer is closed from temporal's app network", async () => {
         const { pgbouncerApp } = await checks.tierAddresses(cluster.app);
-        const r = await (await import("./harness")).tcpProbe(engine, [checks.net(cluster.temporal, "app")], [pgbouncerApp, "pgbouncer:6432"]);
+        const r = await (await import("./harness")).tcpProbe(
+            engine,
+            [checks.net(cluster.temporal, "app")],
+            [pgbouncerApp, "pgbouncer:6432"],
+        );
         expect(r[pgbouncerApp]).toBe("closed");
         expect(r["pgbouncer:6432"]).toBe("open"); // temporal's own pgbouncer (control)
     });
@@ -127,10 +142,17 @@ describe("the production stack's two clusters on a real engine (MinIO standing i
 
     it("converges rotated passwords of both clusters on a second apply: old DSNs fail, new ones work", async () => {
         const before = Object.fromEntries(CLUSTERS.map((c) => [c, prod.run.dsns(c)]));
-        const passwords = prod.run.resources("random:index/randomPassword:RandomPassword").filter((r) => /-(root|app-user|app-service)-password$/.test(r.name));
+        const passwords = prod.run
+            .resources("random:index/randomPassword:RandomPassword")
+            .filter((r) => /-(root|app-user|app-service)-password$/.test(r.name));
         expect(passwords).toHaveLength(6);
         const report = await prod.run.apply(passwords.map((p) => p.urn));
-        expect(report.steps.filter((s) => /Container::production-(app|temporal)-provisioner-container$/.test(s.urn)).filter((s) => s.kind !== "delete").map((s) => s.kind)).toEqual(["replace", "replace"]);
+        expect(
+            report.steps
+                .filter((s) => /Container::production-(app|temporal)-provisioner-container$/.test(s.urn))
+                .filter((s) => s.kind !== "delete")
+                .map((s) => s.kind),
+        ).toEqual(["replace", "replace"]);
         for (const c of CLUSTERS) {
             await checks.expectHealthy(cluster[c]);
             const after = prod.run.dsns(c);
@@ -144,6 +166,11 @@ describe("the production stack's two clusters on a real engine (MinIO standing i
                 expect(now.code, `new ${c} ${key}: ${now.stderr}`).toBe(0);
             }
         }
-        await checks.expectNoSecretsOnEngine(engine, tierContainers(), [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE], [...oldSecrets, ...prod.run.secretValues()]);
+        await checks.expectNoSecretsOnEngine(
+            engine,
+            tierContainers(),
+            [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE],
+            [...oldSecrets, ...prod.run.secretValues()],
+        );
     });
 });

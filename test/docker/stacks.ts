@@ -32,7 +32,12 @@ export async function devStack(engine: Engine): Promise<DevStack> {
         "db-tier:storage": { ...stackValue("dev", "db-tier:storage"), embeddedPort: s3Port },
         "db-tier:pgbouncer": { ...stackValue("dev", "db-tier:pgbouncer"), publishPort: pgbouncerPort },
     };
-    const run = new StackRun("dev", engine, { engineHost: engine.host, dockerHosts: {}, s3Endpoints: { [s3Endpoint]: s3Endpoint }, prebuiltImages: prebuiltImages() }, config);
+    const run = new StackRun(
+        "dev",
+        engine,
+        { engineHost: engine.host, dockerHosts: {}, s3Endpoints: { [s3Endpoint]: s3Endpoint }, prebuiltImages: prebuiltImages() },
+        config,
+    );
     return { run, s3Endpoint, pgbouncerPort };
 }
 
@@ -59,19 +64,40 @@ export async function productionStack(engine: Engine): Promise<ProductionStack> 
     const secretAccessKey = randomBytes(24).toString("base64url");
     await docker(engine, ["rm", "-f", B2_STANDIN_NAME]);
     const created = await docker(engine, [
-        "create", "--name", B2_STANDIN_NAME, "--label", "db-tier.test=b2-standin",
-        "-e", "MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user", "-e", "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password",
-        "-p", `127.0.0.1:${port}:9000`, MINIO_IMAGE, "server", "/data", "--address", ":9000",
+        "create",
+        "--name",
+        B2_STANDIN_NAME,
+        "--label",
+        "db-tier.test=b2-standin",
+        "-e",
+        "MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user",
+        "-e",
+        "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password",
+        "-p",
+        `127.0.0.1:${port}:9000`,
+        MINIO_IMAGE,
+        "server",
+        "/data",
+        "--address",
+        ":9000",
     ]);
     if (created.code !== 0) throw new Error(`creating the B2 stand-in failed: ${created.stderr}`);
-    await engine.putArchive(B2_STANDIN_NAME, "/", tarOf([
-        { path: "/run/secrets/minio-root-user", content: Buffer.from(accessKeyId), mode: 0o400, uid: 1000, gid: 1000 },
-        { path: "/run/secrets/minio-root-password", content: Buffer.from(secretAccessKey), mode: 0o400, uid: 1000, gid: 1000 },
-    ]));
+    await engine.putArchive(
+        B2_STANDIN_NAME,
+        "/",
+        tarOf([
+            { path: "/run/secrets/minio-root-user", content: Buffer.from(accessKeyId), mode: 0o400, uid: 1000, gid: 1000 },
+            { path: "/run/secrets/minio-root-password", content: Buffer.from(secretAccessKey), mode: 0o400, uid: 1000, gid: 1000 },
+        ]),
+    );
     const started = await docker(engine, ["start", B2_STANDIN_NAME]);
     if (started.code !== 0) throw new Error(`starting the B2 stand-in failed: ${started.stderr}`);
     const s3Endpoint = `http://127.0.0.1:${port}`;
-    await waitFor("the B2 stand-in", 60_000, async () => ((await fetch(`${s3Endpoint}/minio/health/live`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined))?.ok ? true : undefined));
+    await waitFor("the B2 stand-in", 60_000, async () =>
+        (await fetch(`${s3Endpoint}/minio/health/live`, { signal: AbortSignal.timeout(3000) }).catch(() => undefined))?.ok
+            ? true
+            : undefined,
+    );
     process.stderr.write(`stacks: B2 stand-in ${B2_STANDIN_NAME} up on ${s3Endpoint}\n`);
     const tlsDir = fs.mkdtempSync(path.join(os.tmpdir(), "production-tls-"));
     const tls = selfSignedPair(tlsDir);
@@ -84,15 +110,26 @@ export async function productionStack(engine: Engine): Promise<ProductionStack> 
         "db-tier:tlsCertPem": tls.certPem,
         "db-tier:tlsKeyPem": tls.keyPem,
     };
-    const run = new StackRun("production", engine, {
-        engineHost: engine.host,
-        dockerHosts: { "ssh://deploy@db-1.internal": engine.host },
-        s3Endpoints: { [B2_STANDIN_ENDPOINT]: s3Endpoint },
-        // MinIO rejects a rule whose only action is AbortIncompleteMultipartUpload and drops
-        // it from one with others (B2 takes it): sent without it, each omission noted.
-        lifecycleFieldsTheStoreLacks: ["abortIncompleteMultipartUpload"],
-        standIns: [{ container: B2_STANDIN_NAME, networkLabel: "backup-egress", aliases: [new URL(B2_STANDIN_ENDPOINT).hostname] }],
-        prebuiltImages: prebuiltImages(),
-    }, config);
-    return { run, s3Endpoint, accessKeyId, secretAccessKey, stopStandIn: async () => void (await docker(engine, ["rm", "-f", "-v", B2_STANDIN_NAME])) };
+    const run = new StackRun(
+        "production",
+        engine,
+        {
+            engineHost: engine.host,
+            dockerHosts: { "ssh://deploy@db-1.internal": engine.host },
+            s3Endpoints: { [B2_STANDIN_ENDPOINT]: s3Endpoint },
+            // MinIO rejects a rule whose only action is AbortIncompleteMultipartUpload and drops
+            // it from one with others (B2 takes it): sent without it, each omission noted.
+            lifecycleFieldsTheStoreLacks: ["abortIncompleteMultipartUpload"],
+            standIns: [{ container: B2_STANDIN_NAME, networkLabel: "backup-egress", aliases: [new URL(B2_STANDIN_ENDPOINT).hostname] }],
+            prebuiltImages: prebuiltImages(),
+        },
+        config,
+    );
+    return {
+        run,
+        s3Endpoint,
+        accessKeyId,
+        secretAccessKey,
+        stopStandIn: async () => void (await docker(engine, ["rm", "-f", "-v", B2_STANDIN_NAME])),
+    };
 }

@@ -3,10 +3,10 @@
  * production stack. Each attack (a connection that must fail) runs next to a control (the
  * same probe on the legitimate path, which must succeed), so a broken probe cannot pass.
  */
-import { GetObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import type { Engine } from "./apply/engine";
-import { addresses, docker, listKeys, psqlIn, StackRun, tcpProbe, waitFor } from "./harness";
+import { addresses, docker, listKeys, psqlIn, type StackRun, tcpProbe, waitFor } from "./harness";
 
 export interface ClusterUnderTest {
     readonly run: StackRun;
@@ -27,12 +27,16 @@ const name = (c: ClusterUnderTest, role: string) => `${c.environment}-${c.cluste
 /** Every container of the cluster is running (healthy where it has a health check); the provisioner ran and exited 0. */
 export async function expectHealthy(c: ClusterUnderTest): Promise<void> {
     for (const role of ["postgres", "pgbouncer", "backup", "restore-drill"]) {
-        const s = await waitFor(`${name(c, role)} running${role === "postgres" || role === "pgbouncer" ? " and healthy" : ""}`, 120_000, async () => {
-            const s = await c.engine.inspectContainer(name(c, role));
-            if (!s.State.Running) return undefined;
-            if (s.Config.Healthcheck && s.State.Health?.Status !== "healthy") return undefined;
-            return s;
-        });
+        const s = await waitFor(
+            `${name(c, role)} running${role === "postgres" || role === "pgbouncer" ? " and healthy" : ""}`,
+            120_000,
+            async () => {
+                const s = await c.engine.inspectContainer(name(c, role));
+                if (!s.State.Running) return undefined;
+                if (s.Config.Healthcheck && s.State.Health?.Status !== "healthy") return undefined;
+                return s;
+            },
+        );
         expect(s.Config.Labels["db-tier.role"]).toBe(role);
         expect(s.HostConfig.RestartPolicy.Name).toBe("unless-stopped");
         if (role === "postgres" || role === "pgbouncer") expect(s.State.Health.Status).toBe("healthy");
@@ -57,7 +61,22 @@ export function convergedRoles(logs: string): { role: string; action: string }[]
 
 /** psql as the root role over the Postgres socket inside its container (peer auth, no password). */
 export async function rootSql(c: ClusterUnderTest, sql: string): Promise<string> {
-    const r = await docker(c.engine, ["exec", "-u", "postgres", name(c, "postgres"), "psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", "postgres", "-c", sql]);
+    const r = await docker(c.engine, [
+        "exec",
+        "-u",
+        "postgres",
+        name(c, "postgres"),
+        "psql",
+        "-X",
+        "-q",
+        "-At",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-d",
+        "postgres",
+        "-c",
+        sql,
+    ]);
     if (r.code !== 0) throw new Error(`psql in ${name(c, "postgres")}: ${r.stderr}`);
     return r.stdout.trim();
 }
@@ -66,7 +85,10 @@ export async function rootSql(c: ClusterUnderTest, sql: string): Promise<string>
 export async function expectWalArchived(c: ClusterUnderTest): Promise<string[]> {
     const pg = await c.engine.inspectContainer(name(c, "postgres"));
     expect(Object.keys(pg.NetworkSettings.Networks).sort()).toEqual([net(c, "backup-egress"), net(c, "db-only")].sort());
-    await rootSql(c, "CREATE TABLE IF NOT EXISTS wal_probe (t timestamptz DEFAULT now()); INSERT INTO wal_probe DEFAULT VALUES; SELECT pg_switch_wal();");
+    await rootSql(
+        c,
+        "CREATE TABLE IF NOT EXISTS wal_probe (t timestamptz DEFAULT now()); INSERT INTO wal_probe DEFAULT VALUES; SELECT pg_switch_wal();",
+    );
     const prefix = `${c.environment}/${c.cluster}/wal_005/`;
     const keys = await waitFor(`WAL in s3://${c.bucket}/${prefix}`, 150_000, async () => {
         const k = await listKeys(c.s3, c.bucket, prefix);
@@ -101,12 +123,28 @@ export async function expectDsnsWork(c: ClusterUnderTest, table: string): Promis
     await ok(d.DATABASE_SERVICE_URL, `INSERT INTO ${table} (owner, body) VALUES ('alice', 'a1'), ('alice', 'a2'), ('bob', 'b1')`);
     expect(await ok(d.DATABASE_SERVICE_URL, `SELECT count(*) FROM ${table}`)).toBe("3");
     expect(await ok(d.DATABASE_URL, `SELECT count(*) FROM ${table}`)).toBe("0"); // no tenant set: fail closed
-    expect(await ok(d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", `SELECT count(*) FROM ${table}`, "COMMIT"])).toBe("2");
-    expect(await ok(d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'bob'", `SELECT string_agg(body, ',') FROM ${table}`, "COMMIT"])).toBe("b1");
-    const forged = await psqlIn(c.engine, app, d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", `INSERT INTO ${table} (owner, body) VALUES ('bob', 'forged')`, "COMMIT"]);
+    expect(await ok(d.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", `SELECT count(*) FROM ${table}`, "COMMIT"])).toBe(
+        "2",
+    );
+    expect(
+        await ok(d.DATABASE_URL, [
+            "BEGIN",
+            "SET LOCAL app.current_user_id = 'bob'",
+            `SELECT string_agg(body, ',') FROM ${table}`,
+            "COMMIT",
+        ]),
+    ).toBe("b1");
+    const forged = await psqlIn(c.engine, app, d.DATABASE_URL, [
+        "BEGIN",
+        "SET LOCAL app.current_user_id = 'alice'",
+        `INSERT INTO ${table} (owner, body) VALUES ('bob', 'forged')`,
+        "COMMIT",
+    ]);
     expect(forged.code).not.toBe(0);
     expect(forged.stderr).toMatch(/row-level security/);
-    expect(await ok(d.DATABASE_MIGRATE_URL, "SELECT current_user || ':' || current_setting('transaction_isolation')")).toMatch(/^app_user:/);
+    expect(await ok(d.DATABASE_MIGRATE_URL, "SELECT current_user || ':' || current_setting('transaction_isolation')")).toMatch(
+        /^app_user:/,
+    );
 }
 
 /** Every address of the tier an application must not reach, as host:port. */
@@ -143,7 +181,12 @@ export async function expectNoTierNetworkReachesNothing(c: ClusterUnderTest): Pr
 
 /** The backup job container takes a base backup now (its job runner, as its schedule would). */
 export async function expectBaseBackup(c: ClusterUnderTest): Promise<void> {
-    const r = await docker(c.engine, ["exec", name(c, "backup"), "node", "/opt/db-tier/bin/jobs/backup-job.js", "/run/db-tier/backup.json"], undefined, 900_000);
+    const r = await docker(
+        c.engine,
+        ["exec", name(c, "backup"), "node", "/opt/db-tier/bin/jobs/backup-job.js", "/run/db-tier/backup.json"],
+        undefined,
+        900_000,
+    );
     expect(r.code, `${r.stdout}\n${r.stderr}`.slice(-3000)).toBe(0);
     const keys = await listKeys(c.s3, c.bucket, `${c.environment}/${c.cluster}/basebackups_005/`);
     expect(keys.some((k) => k.endsWith("_backup_stop_sentinel.json"))).toBe(true);
@@ -151,9 +194,16 @@ export async function expectBaseBackup(c: ClusterUnderTest): Promise<void> {
 
 /** The restore drill container restores the latest backup and leaves passing evidence in the bucket. */
 export async function expectDrillPasses(c: ClusterUnderTest): Promise<Record<string, unknown>> {
-    const r = await docker(c.engine, ["exec", name(c, "restore-drill"), "node", "/opt/db-tier/bin/jobs/restore-drill.js", "/run/db-tier/drill.json"], undefined, 900_000);
+    const r = await docker(
+        c.engine,
+        ["exec", name(c, "restore-drill"), "node", "/opt/db-tier/bin/jobs/restore-drill.js", "/run/db-tier/drill.json"],
+        undefined,
+        900_000,
+    );
     expect(r.code, `${r.stdout}\n${r.stderr}`.slice(-3000)).toBe(0);
-    const keys = (await listKeys(c.s3, c.bucket, "restore-tests/")).filter((k) => k.includes(`/${c.environment}/${c.cluster}/`) && k.endsWith("evidence.json"));
+    const keys = (await listKeys(c.s3, c.bucket, "restore-tests/")).filter(
+        (k) => k.includes(`/${c.environment}/${c.cluster}/`) && k.endsWith("evidence.json"),
+    );
     expect(keys.length).toBeGreaterThan(0);
     const newest = keys.sort().pop()!;
     const body = await (await c.s3.send(new GetObjectCommand({ Bucket: c.bucket, Key: newest }))).Body!.transformToString();
@@ -167,7 +217,10 @@ export async function expectDrillPasses(c: ClusterUnderTest): Promise<Record<str
 export async function expectSurvivesKill9(c: ClusterUnderTest, table: string): Promise<void> {
     const d = c.run.dsns(c.cluster);
     const app = [net(c, "app")];
-    const insert = await psqlIn(c.engine, app, d.DATABASE_SERVICE_URL, [`INSERT INTO ${table} (owner, body) SELECT 'carol', 'c' || g FROM generate_series(1, 500) g`, `SELECT count(*) FROM ${table}`]);
+    const insert = await psqlIn(c.engine, app, d.DATABASE_SERVICE_URL, [
+        `INSERT INTO ${table} (owner, body) SELECT 'carol', 'c' || g FROM generate_series(1, 500) g`,
+        `SELECT count(*) FROM ${table}`,
+    ]);
     expect(insert.code, insert.stderr).toBe(0);
     const committed = insert.stdout.trim();
     const before = await c.engine.inspectContainer(name(c, "postgres"));

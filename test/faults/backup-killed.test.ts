@@ -36,7 +36,12 @@ describe("the backup job killed mid-push", () => {
         // WAL-G's backup session: from pg_backup_start() to pg_backup_stop() it holds a connection
         // to database postgres (the backup job's); nothing else connects there during the test.
         const backupSessions = async (): Promise<number> =>
-            Number(await t.value(root, "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'postgres' AND pid <> pg_backend_pid()"));
+            Number(
+                await t.value(
+                    root,
+                    "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND datname = 'postgres' AND pid <> pg_backend_pid()",
+                ),
+            );
 
         // The real job (`npm run local -- backup`), killed while wal-g uploads.
         const job = spawn(TSX, [join(REPO, "local", "cli.ts"), "backup"], { env: t.env, cwd: REPO, stdio: "ignore" });
@@ -52,7 +57,9 @@ describe("the backup job killed mid-push", () => {
         expect(victims).toContain(push.pid);
         await waitGone(victims);
         expect(await exited).not.toBe(0);
-        process.stderr.write(`[fault:backup-killed] killed ${victims.length} processes ${killedAfterMs} ms into a push that took ${firstPushMs} ms the first time\n`);
+        process.stderr.write(
+            `[fault:backup-killed] killed ${victims.length} processes ${killedAfterMs} ms into a push that took ${firstPushMs} ms the first time\n`,
+        );
 
         // Never listed as restorable: WAL-G lists only backups whose stop sentinel was written.
         expect(await listedBackups(t), "an incomplete backup was listed").toEqual([first]);

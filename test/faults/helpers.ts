@@ -24,7 +24,12 @@ export async function startFaultTier(name: string): Promise<BenchTier> {
     return BenchTier.start(name, { dir, log: (l) => process.stderr.write(`[fault:${name}] ${l}\n`) });
 }
 
-export async function until<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs: number, everyMs = 250): Promise<T> {
+export async function until<T>(
+    what: string,
+    fn: () => Promise<T | undefined | false> | T | undefined | false,
+    timeoutMs: number,
+    everyMs = 250,
+): Promise<T> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
         const v = await fn();
@@ -44,7 +49,9 @@ export function readySegments(t: BenchTier): string[] {
 
 /** WAL segment files present in pg_wal. */
 export function walSegmentsOnDisk(t: BenchTier): string[] {
-    return readdirSync(join(t.l.pgData, "pg_wal")).filter((f) => /^[0-9A-F]{24}$/.test(f)).sort();
+    return readdirSync(join(t.l.pgData, "pg_wal"))
+        .filter((f) => /^[0-9A-F]{24}$/.test(f))
+        .sort();
 }
 
 export function logSize(path: string): number {
@@ -79,14 +86,19 @@ export async function archivedSegments(t: BenchTier): Promise<string[]> {
     let token: string | undefined;
     try {
         do {
-            const r2 = await c.send(new ListObjectsV2Command({ Bucket: "db-tier-local", Prefix: "local/app/wal_005/", ContinuationToken: token }));
+            const r2 = await c.send(
+                new ListObjectsV2Command({ Bucket: "db-tier-local", Prefix: "local/app/wal_005/", ContinuationToken: token }),
+            );
             keys.push(...(r2.Contents ?? []).map((o) => o.Key!));
             token = r2.NextContinuationToken;
         } while (token);
     } finally {
         c.destroy();
     }
-    return keys.map((k) => k.slice("local/app/wal_005/".length).replace(/\.(lz4|lzma|zst|br)$/, "")).filter((k) => /^[0-9A-F]{24}$/.test(k)).sort();
+    return keys
+        .map((k) => k.slice("local/app/wal_005/".length).replace(/\.(lz4|lzma|zst|br)$/, ""))
+        .filter((k) => /^[0-9A-F]{24}$/.test(k))
+        .sort();
 }
 
 export function segNo(name: string): number {

@@ -58,7 +58,11 @@ describe("pgBouncer restart and password rotation under load", () => {
         t.refresh();
         creds = await t.app();
         const at = Date.now();
-        await until("every worker to commit again after the fault", () => load.snapshot().perWorker.every((w) => w.lastCommitAt > at), 30_000);
+        await until(
+            "every worker to commit again after the fault",
+            () => load.snapshot().perWorker.every((w) => w.lastCommitAt > at),
+            30_000,
+        );
         await sleep(2000);
         const stats = await load.stop();
 
@@ -122,7 +126,9 @@ describe("pgBouncer restart and password rotation under load", () => {
         t.refresh();
         const newApp = await t.app();
         expect(newApp.password).not.toBe(oldApp.password);
-        await expect(Client.connect({ ...oldApp, timeoutMs: 5000 })).rejects.toThrow(/password authentication failed|SASL authentication failed/);
+        await expect(Client.connect({ ...oldApp, timeoutMs: 5000 })).rejects.toThrow(
+            /password authentication failed|SASL authentication failed/,
+        );
         const c = await Client.connect(newApp);
         expect(await c.value("SELECT current_user")).toBe("app_user");
         await c.close();

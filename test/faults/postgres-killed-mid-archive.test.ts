@@ -27,7 +27,8 @@ describe("Postgres killed mid-archive", () => {
         const root = await t.root();
         // Write WAL and switch segments until the archiver is caught with a wal-push running.
         const c = await Client.connect(root);
-        const round = "INSERT INTO filler (body) SELECT repeat(md5(random()::text), 64) FROM generate_series(1, 2000); SELECT pg_switch_wal()";
+        const round =
+            "INSERT INTO filler (body) SELECT repeat(md5(random()::text), 64) FROM generate_series(1, 2000); SELECT pg_switch_wal()";
         for (let i = 0; i < 3; i++) await c.query(round);
         let caught: { pid: number; cmdline: string } | undefined;
         let writes = 0;
@@ -53,7 +54,9 @@ describe("Postgres killed mid-archive", () => {
         // The interrupted segment is normally still waiting on disk (.ready); if the push won
         // the race against the kill it is archived already. Either way it must end up archived.
         const waiting = readySegments(t).includes(segment!);
-        process.stderr.write(`[fault:pg-killed] killed ${victims.length} processes while wal-push of ${segment} ran (after ${writes} write+switch rounds; segment ${waiting ? "still .ready" : "already archived"})\n`);
+        process.stderr.write(
+            `[fault:pg-killed] killed ${victims.length} processes while wal-push of ${segment} ran (after ${writes} write+switch rounds; segment ${waiting ? "still .ready" : "already archived"})\n`,
+        );
 
         // The worst moment of such a kill: wal-push had finished its upload but Postgres never
         // heard, so the segment is in the bucket AND still .ready. Make that happen for sure (push
@@ -72,9 +75,18 @@ describe("Postgres killed mid-archive", () => {
         expect(archived).toContain(segment!);
         expect(archived).toContain(last);
         expect(gaps(archived.filter((s) => s.startsWith("00000001"))), `archived: ${archived.join(" ")}`).toEqual([]);
-        const stats = (await t.sql(await t.root("postgres"), "SELECT failed_count, coalesce(last_failed_wal, '') FROM pg_stat_archiver"))[0];
+        const stats = (
+            await t.sql(await t.root("postgres"), "SELECT failed_count, coalesce(last_failed_wal, '') FROM pg_stat_archiver")
+        )[0];
         const log = logSince(t.l.pgLog, logFrom);
-        expect(Number(stats[0]), `archiver failures after the restart; log: ${log.split("\n").filter((l) => /archive/i.test(l)).slice(0, 5).join(" | ")}`).toBe(0);
+        expect(
+            Number(stats[0]),
+            `archiver failures after the restart; log: ${log
+                .split("\n")
+                .filter((l) => /archive/i.test(l))
+                .slice(0, 5)
+                .join(" | ")}`,
+        ).toBe(0);
         const v = await walVerify(t);
         expect(v.integrity).toBe("OK");
         expect(v.timeline).toBe("OK");

@@ -70,7 +70,9 @@ describe(`object storage hung for ${HANG_S} s during writes`, () => {
         const back = Date.now();
         await t.waitArchived(waiting[waiting.length - 1], 300_000);
         await until("the archive to drain", () => readySegments(t).length === 0, 300_000);
-        process.stderr.write(`[fault:hang] ${failed} timed-out pushes during ${HANG_S} s, ${waiting.length} segments waiting, caught up ${((Date.now() - back) / 1000).toFixed(1)} s after SIGCONT; ${commits} commits, writer error: ${writerError ?? "none"}\n`);
+        process.stderr.write(
+            `[fault:hang] ${failed} timed-out pushes during ${HANG_S} s, ${waiting.length} segments waiting, caught up ${((Date.now() - back) / 1000).toFixed(1)} s after SIGCONT; ${commits} commits, writer error: ${writerError ?? "none"}\n`,
+        );
         stop = true;
         await writer;
         expect(writerError).toBeUndefined();

@@ -38,7 +38,9 @@ describe(`object storage down for ${OUTAGE_S} s during writes`, () => {
         await t?.down();
     });
 
-    it("logs the failures, keeps WAL on disk, catches up, passes wal-verify, and restores to a point inside the outage", { timeout: (OUTAGE_S + 300) * 1000 }, async () => {
+    it("logs the failures, keeps WAL on disk, catches up, passes wal-verify, and restores to a point inside the outage", {
+        timeout: (OUTAGE_S + 300) * 1000,
+    }, async () => {
         const app = await t.app();
         const root = await t.root("postgres");
         const committed: { id: number; ts: number }[] = [];
@@ -96,7 +98,9 @@ describe(`object storage down for ${OUTAGE_S} s during writes`, () => {
         const v = await walVerify(t);
         expect(v.integrity).toBe("OK");
         expect(v.timeline).toBe("OK");
-        notes.push(`outage ${OUTAGE_S} s: ${failedDuring} failed archive attempts, up to ${maxReady} segments waiting (${waiting.length} at the end), caught up ${catchUpS.toFixed(1)} s after MinIO came back`);
+        notes.push(
+            `outage ${OUTAGE_S} s: ${failedDuring} failed archive attempts, up to ${maxReady} segments waiting (${waiting.length} at the end), caught up ${catchUpS.toFixed(1)} s after MinIO came back`,
+        );
 
         // Restore to a point inside the outage: exactly the markers committed by then. The target
         // lies halfway between two markers committed mid-outage, clear of either commit.
@@ -110,11 +114,15 @@ describe(`object storage down for ${OUTAGE_S} s during writes`, () => {
         expect(existsSync(evPath), d.stderr.slice(-2000)).toBe(true);
         const ev = JSON.parse(readFileSync(evPath, "utf8"));
         expect(ev.status, ev.error).toBe("passed");
-        const rows = (await t.sql({ ...(await t.root()), port: keep }, "SELECT count(*), max(id), extract(epoch FROM max(ts)) FROM markers"))[0];
+        const rows = (
+            await t.sql({ ...(await t.root()), port: keep }, "SELECT count(*), max(id), extract(epoch FROM max(ts)) FROM markers")
+        )[0];
         const expected = committed.filter((m) => m.ts * 1000 <= target.getTime());
         expect(Number(rows[1])).toBe(expected[expected.length - 1].id);
         expect(Number(rows[0])).toBe(expected.length);
-        notes.push(`restored to ${target.toISOString()} (${((target.getTime() - outageStart) / 1000).toFixed(0)} s into the outage): ${rows[0]} markers, as committed by then`);
+        notes.push(
+            `restored to ${target.toISOString()} (${((target.getTime() - outageStart) / 1000).toFixed(0)} s into the outage): ${rows[0]} markers, as committed by then`,
+        );
         writeFileSync(join(t.dir, "outage-notes.txt"), notes.join("\n"));
     });
 });

@@ -68,7 +68,9 @@ describe("a full disk on the WAL volume", () => {
         let error = "";
         for (let batch = 1; batch < 10_000; batch++) {
             try {
-                await c.query(`INSERT INTO big (batch, body) SELECT ${batch}, repeat(md5(random()::text), 32) FROM generate_series(1, 1000)`);
+                await c.query(
+                    `INSERT INTO big (batch, body) SELECT ${batch}, repeat(md5(random()::text), 32) FROM generate_series(1, 1000)`,
+                );
                 acked = batch;
             } catch (e) {
                 error = (e as Error).message;

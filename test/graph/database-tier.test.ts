@@ -5,14 +5,21 @@
  */
 import * as docker from "@pulumi/docker";
 import { describe, expect, it } from "vitest";
-import { DatabaseTier, DatabaseTierArgs } from "../../components";
+import { DatabaseTier, type DatabaseTierArgs } from "../../components";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
 import { installMocks, labelOf, plain, settle, uploadAt } from "../support/mock-runtime";
 
 const args: DatabaseTierArgs = {
     environment: "staging",
     cluster: { name: "app", databases: ["app", "litellm"] },
-    storage: { provider: "minio", bucketName: "db-tier-staging", endpoint: "http://minio.internal:9000", region: "us-east-1", accessKeyId: "key-id", secretAccessKey: "secret-key-0123456789" },
+    storage: {
+        provider: "minio",
+        bucketName: "db-tier-staging",
+        endpoint: "http://minio.internal:9000",
+        region: "us-east-1",
+        accessKeyId: "key-id",
+        secretAccessKey: "secret-key-0123456789",
+    },
     images: { postgres: "registry.example/db-tier-postgres:1", pgbouncer: "registry.example/db-tier-pgbouncer:1" },
     backup: { rpoSeconds: 30, schedule: "15 1 * * *" },
     drill: { schedule: "0 5 * * 1", tables: ["users"], minRows: { users: 1 } },
@@ -21,7 +28,9 @@ const args: DatabaseTierArgs = {
 describe("DatabaseTier", () => {
     it("rejects a bad argument with the field's name before registering anything", async () => {
         const recorded = await installMocks("tier-bad");
-        expect(() => new DatabaseTier("bad", { ...args, backup: { rpoSeconds: 900 } })).toThrow("backup.rpoSeconds: must be between 1 and 300 seconds");
+        expect(() => new DatabaseTier("bad", { ...args, backup: { rpoSeconds: 900 } })).toThrow(
+            "backup.rpoSeconds: must be between 1 and 300 seconds",
+        );
         expect(() => new DatabaseTier("bad", { ...args, cluster: { name: "Bad Name" } })).toThrow("cluster.name: must be 1-32 characters");
         await settle();
         expect(recorded).toEqual([]);
@@ -41,7 +50,13 @@ describe("DatabaseTier", () => {
             "main-restore-drill-container",
         ]);
         for (const c of containers) expect(c.provider, c.name).toMatch(/::remote::/);
-        expect(containers.map((c) => c.inputs.name).sort()).toEqual(["staging-app-backup", "staging-app-pgbouncer", "staging-app-postgres", "staging-app-provisioner", "staging-app-restore-drill"]);
+        expect(containers.map((c) => c.inputs.name).sort()).toEqual([
+            "staging-app-backup",
+            "staging-app-pgbouncer",
+            "staging-app-postgres",
+            "staging-app-provisioner",
+            "staging-app-restore-drill",
+        ]);
 
         const postgres = containers.find((c) => labelOf(c, ROLE_LABEL) === "postgres")!;
         const conf = uploadAt(postgres, CONTAINER_PATHS.postgresConf)!;
@@ -53,11 +68,19 @@ describe("DatabaseTier", () => {
 
         const backup = containers.find((c) => labelOf(c, ROLE_LABEL) === "backup")!;
         expect(backup.inputs.envs).toContain("DBTIER_BACKUP_SCHEDULE=15 1 * * *");
-        expect(backup.inputs.volumes).toEqual([{ volumeName: "staging-app-postgres-data", containerPath: CONTAINER_PATHS.pgData, readOnly: true }]);
+        expect(backup.inputs.volumes).toEqual([
+            { volumeName: "staging-app-postgres-data", containerPath: CONTAINER_PATHS.pgData, readOnly: true },
+        ]);
         const drill = containers.find((c) => labelOf(c, ROLE_LABEL) === "restore-drill")!;
         expect(drill.inputs.envs).toContain("DBTIER_DRILL_SCHEDULE=0 5 * * 1");
         const drillConfig = JSON.parse(uploadAt(drill, CONTAINER_PATHS.drillConfig)!);
-        expect(drillConfig).toMatchObject({ database: "app", tables: ["users"], minRows: { users: 1 }, evidenceBucket: "db-tier-staging", rtoSeconds: 3600 });
+        expect(drillConfig).toMatchObject({
+            database: "app",
+            tables: ["users"],
+            minRows: { users: 1 },
+            evidenceBucket: "db-tier-staging",
+            rtoSeconds: 3600,
+        });
 
         const pgbouncer = containers.find((c) => labelOf(c, ROLE_LABEL) === "pgbouncer")!;
         const ini = uploadAt(pgbouncer, CONTAINER_PATHS.pgbouncerIni)!;
@@ -67,7 +90,9 @@ describe("DatabaseTier", () => {
 
         // The provisioner converges over the shared socket with peer auth: no password file.
         const provisioner = containers.find((c) => labelOf(c, ROLE_LABEL) === "provisioner")!;
-        expect(provisioner.inputs.volumes).toEqual([{ volumeName: "staging-app-postgres-socket", containerPath: CONTAINER_PATHS.socketDir }]);
+        expect(provisioner.inputs.volumes).toEqual([
+            { volumeName: "staging-app-postgres-socket", containerPath: CONTAINER_PATHS.socketDir },
+        ]);
         expect(provisioner.inputs.envs).toContain(`PGHOST=${CONTAINER_PATHS.socketDir}`);
         expect(plain<{ file: string }[]>(provisioner.inputs.uploads).map((u) => u.file)).toEqual([CONTAINER_PATHS.provisionSql]);
         expect(uploadAt(postgres, CONTAINER_PATHS.pgIdent)).toContain("dbtier postgres postgres");

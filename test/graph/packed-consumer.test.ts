@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installMocks, plain, RecordedResource, REPO_ROOT, settle, valueOf } from "../support/mock-runtime";
+import { installMocks, plain, type RecordedResource, REPO_ROOT, settle, valueOf } from "../support/mock-runtime";
 
 // Inside the repo, so the packed library resolves @pulumi/* from the repo's node_modules:
 // one SDK instance, the one the mocks are installed in.
@@ -20,7 +20,10 @@ describe("the packed library", () => {
     beforeAll(async () => {
         fs.rmSync(work, { recursive: true, force: true });
         fs.mkdirSync(path.join(work, "node_modules", "db-tier"), { recursive: true });
-        const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO_ROOT, encoding: "utf8" }).trim().split("\n").pop()!;
+        const tarball = execFileSync("npm", ["pack", "--silent", "--pack-destination", work], { cwd: REPO_ROOT, encoding: "utf8" })
+            .trim()
+            .split("\n")
+            .pop()!;
         execFileSync("tar", ["-xzf", path.join(work, tarball), "-C", path.join(work, "node_modules", "db-tier"), "--strip-components=1"]);
         fs.copyFileSync(path.join(REPO_ROOT, "examples", "consumer", "index.ts"), path.join(work, "index.ts"));
         recorded = await installMocks("consumer");
@@ -36,7 +39,13 @@ describe("the packed library", () => {
 
     it("ships compiled JavaScript, typings, the Dockerfiles and no tests", () => {
         const pkg = path.join(work, "node_modules", "db-tier");
-        for (const f of ["bin/components/index.js", "bin/components/index.d.ts", "bin/jobs/scheduler.js", "images/postgres/Dockerfile", "images/pgbouncer/Dockerfile"]) {
+        for (const f of [
+            "bin/components/index.js",
+            "bin/components/index.d.ts",
+            "bin/jobs/scheduler.js",
+            "images/postgres/Dockerfile",
+            "images/pgbouncer/Dockerfile",
+        ]) {
             expect(fs.existsSync(path.join(pkg, f)), f).toBe(true);
         }
         expect(fs.existsSync(path.join(pkg, "test"))).toBe(false);
@@ -50,6 +59,8 @@ describe("the packed library", () => {
         const lifecycle = recorded.find((r) => r.type === "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")!;
         expect(plain(lifecycle.inputs.rules).map((r: { id: string }) => r.id)).toContain("abort-incomplete-multipart");
         expect(await pulumi.isSecret(exports.DATABASE_URL)).toBe(true);
-        expect(await valueOf(exports.DATABASE_URL)).toMatch(/^postgresql:\/\/app_user:[A-Za-z0-9]{40}@pgbouncer:6432\/orders\?sslmode=disable$/);
+        expect(await valueOf(exports.DATABASE_URL)).toMatch(
+            /^postgresql:\/\/app_user:[A-Za-z0-9]{40}@pgbouncer:6432\/orders\?sslmode=disable$/,
+        );
     });
 });

@@ -15,11 +15,11 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { deployStack, DeployedStack } from "../../components";
+import { deployStack, type DeployedStack } from "../../components";
 import { SECRET_FILES_DIR, uploadText } from "../../components/tier-container";
 import { readStackConfig } from "../../config/stack-config";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
-import { installMocks, labelOf, loadStackConfig, RecordedResource, REPO_ROOT, settle, uploadAt, valueOf } from "../support/mock-runtime";
+import { installMocks, labelOf, loadStackConfig, type RecordedResource, REPO_ROOT, settle, uploadAt, valueOf } from "../support/mock-runtime";
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const STORAGE_SECRET = "test-secret-access-key-0123456789abcdef";
@@ -54,12 +54,16 @@ beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "previews-"));
     process.chdir(work);
     resources = await installMocks("production");
-    loadStackConfig("production", {}, {
-        "db-tier:storageAccessKeyId": "test-access-key-id-0123456789",
-        "db-tier:storageSecretAccessKey": STORAGE_SECRET,
-        "db-tier:tlsCertPem": TLS_CERT,
-        "db-tier:tlsKeyPem": TLS_KEY,
-    });
+    loadStackConfig(
+        "production",
+        {},
+        {
+            "db-tier:storageAccessKeyId": "test-access-key-id-0123456789",
+            "db-tier:storageSecretAccessKey": STORAGE_SECRET,
+            "db-tier:tlsCertPem": TLS_CERT,
+            "db-tier:tlsKeyPem": TLS_KEY,
+        },
+    );
     const { values, secrets } = readStackConfig();
     stack = deployStack(values, secrets);
     await settle();
@@ -81,7 +85,14 @@ async function recorded(c: pulumi.CustomResource): Promise<RecordedResource> {
 async function tierContainers(): Promise<RecordedResource[]> {
     const out: RecordedResource[] = [];
     for (const tier of Object.values(stack.tiers)) {
-        for (const c of [tier.postgres.container, tier.pgbouncer.container, tier.provisioner.container, tier.backupJob.container, tier.restoreDrill.container]) out.push(await recorded(c));
+        for (const c of [
+            tier.postgres.container,
+            tier.pgbouncer.container,
+            tier.provisioner.container,
+            tier.backupJob.container,
+            tier.restoreDrill.container,
+        ])
+            out.push(await recorded(c));
     }
     return out;
 }
@@ -90,7 +101,11 @@ describe("previews: configuration readable, secrets secret", () => {
     it("covers the five tier containers of both clusters", async () => {
         expect(Object.keys(stack.tiers).length).toBe(2);
         const roles = (await tierContainers()).map(role).sort();
-        expect(roles).toEqual(Object.keys(SECRET_FILES).flatMap((r) => [r, r]).sort());
+        expect(roles).toEqual(
+            Object.keys(SECRET_FILES)
+                .flatMap((r) => [r, r])
+                .sort(),
+        );
     });
 
     it("no container with a configuration file carries a secret marker in its uploads, so the engine keeps the list readable", async () => {
@@ -100,7 +115,13 @@ describe("previews: configuration readable, secrets secret", () => {
             expect(JSON.stringify(c.inputs.uploads), c.name).not.toContain(SECRET_SIG);
         }
         for (const tier of Object.values(stack.tiers)) {
-            for (const c of [tier.postgres.container, tier.pgbouncer.container, tier.provisioner.container, tier.backupJob.container, tier.restoreDrill.container]) {
+            for (const c of [
+                tier.postgres.container,
+                tier.pgbouncer.container,
+                tier.provisioner.container,
+                tier.backupJob.container,
+                tier.restoreDrill.container,
+            ]) {
                 expect(await pulumi.isSecret(c.uploads), c.urn.toString()).toBe(false);
             }
         }
@@ -152,7 +173,9 @@ describe("previews: configuration readable, secrets secret", () => {
             expect(text(pg, CONTAINER_PATHS.walgEnv)).toContain(await valueOf(tier.secrets.walgLibsodiumKeyHex));
             expect(text(pg, "/etc/postgresql/tls.key")).toBe(TLS_KEY);
             const bouncer = await recorded(tier.pgbouncer.container);
-            expect(text(bouncer, CONTAINER_PATHS.pgbouncerAuthFile)).toContain(`"app_user" "${await valueOf(tier.secrets.appUser.verifier)}"`);
+            expect(text(bouncer, CONTAINER_PATHS.pgbouncerAuthFile)).toContain(
+                `"app_user" "${await valueOf(tier.secrets.appUser.verifier)}"`,
+            );
             expect(text(bouncer, "/etc/pgbouncer/tls.key")).toBe(TLS_KEY);
             const backup = await recorded(tier.backupJob.container);
             expect(text(backup, CONTAINER_PATHS.pgpass)).toContain(`:${await valueOf(tier.secrets.root.password)}`);
@@ -164,7 +187,8 @@ describe("previews: configuration readable, secrets secret", () => {
     it("no secret value appears anywhere in the tier containers' inputs, plain or wrapped", async () => {
         const values: string[] = [STORAGE_SECRET, "previews-test-key"];
         for (const tier of Object.values(stack.tiers)) {
-            for (const r of [tier.secrets.root, tier.secrets.appUser, tier.secrets.appService]) values.push(await valueOf(r.password), await valueOf(r.verifier));
+            for (const r of [tier.secrets.root, tier.secrets.appUser, tier.secrets.appService])
+                values.push(await valueOf(r.password), await valueOf(r.verifier));
             values.push(await valueOf(tier.secrets.walgLibsodiumKeyHex));
         }
         for (const c of await tierContainers()) {
@@ -180,7 +204,11 @@ describe("secret files on the deploying machine", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "previews-child-"));
         const child = path.join(__dirname, "support", "secret-files-child.ts");
         const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-            const p = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), child, preview ? "preview" : "up"], { cwd: dir });
+            const p = spawn(
+                process.execPath,
+                [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), child, preview ? "preview" : "up"],
+                { cwd: dir },
+            );
             let stdout = "";
             let stderr = "";
             p.stdout.on("data", (d) => (stdout += d));
@@ -202,7 +230,16 @@ describe("secret files on the deploying machine", () => {
     it("a run cut short by SIGTERM or SIGINT removes them too, and still dies of that signal", async () => {
         for (const signal of ["SIGTERM", "SIGINT"] as const) {
             const dir = fs.mkdtempSync(path.join(os.tmpdir(), "previews-signal-"));
-            const p = spawn(process.execPath, [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), path.join(__dirname, "support", "secret-files-child.ts"), "up", "wait"], { cwd: dir });
+            const p = spawn(
+                process.execPath,
+                [
+                    path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+                    path.join(__dirname, "support", "secret-files-child.ts"),
+                    "up",
+                    "wait",
+                ],
+                { cwd: dir },
+            );
             let stdout = "";
             const report = await new Promise<{ sources: string[]; existing: string[] }>((resolve, reject) => {
                 p.stdout.on("data", (d) => {
@@ -215,10 +252,14 @@ describe("secret files on the deploying machine", () => {
             expect(report.existing.length, signal).toBeGreaterThan(4);
             for (const s of report.existing) expect(fs.existsSync(path.join(dir, s)), s).toBe(true);
             // tsx forwards the signal to the program's process and exits as it does.
-            const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => p.on("exit", (code, sig) => resolve({ code, signal: sig })));
+            const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+                p.on("exit", (code, sig) => resolve({ code, signal: sig })),
+            );
             p.kill(signal);
             const how = await ended;
-            expect(how.signal === signal || how.code === 128 + (signal === "SIGTERM" ? 15 : 2), `${signal}: ${JSON.stringify(how)}`).toBe(true);
+            expect(how.signal === signal || how.code === 128 + (signal === "SIGTERM" ? 15 : 2), `${signal}: ${JSON.stringify(how)}`).toBe(
+                true,
+            );
             for (const s of report.existing) expect(fs.existsSync(path.join(dir, s)), `${signal} left ${s}`).toBe(false);
         }
     }, 300_000);

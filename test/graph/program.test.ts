@@ -9,7 +9,14 @@ describe("index.ts on the dev stack", () => {
         loadStackConfig("dev");
         const program = await import("../../index");
         await settle();
-        expect(Object.keys(program).sort()).toEqual(["DATABASE_MIGRATE_URL", "DATABASE_ROOT_URL", "DATABASE_SERVICE_URL", "DATABASE_URL", "backupEncryptionKeys", "clusters"]);
+        expect(Object.keys(program).sort()).toEqual([
+            "DATABASE_MIGRATE_URL",
+            "DATABASE_ROOT_URL",
+            "DATABASE_SERVICE_URL",
+            "DATABASE_URL",
+            "backupEncryptionKeys",
+            "clusters",
+        ]);
         for (const key of ["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_MIGRATE_URL", "DATABASE_ROOT_URL"] as const) {
             expect(await pulumi.isSecret(program[key]), key).toBe(true);
         }

@@ -4,10 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { beforeAll, describe, expect, it } from "vitest";
-import { deployStack, DeployedStack } from "../../components";
+import { deployStack, type DeployedStack } from "../../components";
 import { parseDsn } from "../../render/dsn";
 import { isScramVerifier, scramVerifier } from "../../render/scram";
-import { installMocks, loadStackConfig, RecordedResource, settle, valueOf } from "../support/mock-runtime";
+import { installMocks, loadStackConfig, type RecordedResource, settle, valueOf } from "../support/mock-runtime";
 import { readStackConfig } from "../../config/stack-config";
 
 let stack: DeployedStack;

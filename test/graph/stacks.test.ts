@@ -3,10 +3,10 @@
  * builds the graph the contract describes: containers, networks, labels, memberships.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { deployStack, DeployedStack } from "../../components";
+import { deployStack, type DeployedStack } from "../../components";
 import { readStackConfig } from "../../config/stack-config";
 import { DB_ONLY_MEMBERS, NETWORK_LABEL, ROLE_LABEL } from "../../vocabulary";
-import { installMocks, labelOf, loadStackConfig, RecordedResource, settle } from "../support/mock-runtime";
+import { installMocks, labelOf, loadStackConfig, type RecordedResource, settle } from "../support/mock-runtime";
 
 const CONTAINER = "docker:index/container:Container";
 const NETWORK = "docker:index/network:Network";
@@ -18,12 +18,18 @@ interface Built {
 
 async function build(name: string): Promise<Built> {
     const resources = await installMocks(name);
-    loadStackConfig(name, {}, name === "dev" ? {} : {
-        "db-tier:storageAccessKeyId": "test-access-key-id-0123456789",
-        "db-tier:storageSecretAccessKey": "test-secret-access-key-0123456789abcdef",
-        "db-tier:tlsCertPem": "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n",
-        "db-tier:tlsKeyPem": "-----BEGIN PRIVATE KEY-----\ntest\n-----END PRIVATE KEY-----\n",
-    });
+    loadStackConfig(
+        name,
+        {},
+        name === "dev"
+            ? {}
+            : {
+                  "db-tier:storageAccessKeyId": "test-access-key-id-0123456789",
+                  "db-tier:storageSecretAccessKey": "test-secret-access-key-0123456789abcdef",
+                  "db-tier:tlsCertPem": "-----BEGIN CERTIFICATE-----\ntest\n-----END CERTIFICATE-----\n",
+                  "db-tier:tlsKeyPem": "-----BEGIN PRIVATE KEY-----\ntest\n-----END PRIVATE KEY-----\n",
+              },
+    );
     const { values, secrets } = readStackConfig();
     const stack = deployStack(values, secrets);
     await settle();
@@ -57,17 +63,30 @@ for (const [stackName, want] of Object.entries(expectations)) {
         });
 
         it("creates the five tier containers per cluster, each labelled with its role", () => {
-            const roles = containers(b).map((c) => `${labelOf(c, "db-tier.cluster") ?? "-"}:${labelOf(c, ROLE_LABEL)}`).sort();
-            const expected = want.clusters.flatMap((k) => ["backup", "pgbouncer", "postgres", "provisioner", "restore-drill"].map((r) => `${k}:${r}`));
+            const roles = containers(b)
+                .map((c) => `${labelOf(c, "db-tier.cluster") ?? "-"}:${labelOf(c, ROLE_LABEL)}`)
+                .sort();
+            const expected = want.clusters.flatMap((k) =>
+                ["backup", "pgbouncer", "postgres", "provisioner", "restore-drill"].map((r) => `${k}:${r}`),
+            );
             if (want.objectStore) expected.push("-:object-store");
             expect(roles).toEqual(expected.sort());
         });
 
         it("creates db-only (internal), app and backup-egress networks per cluster", () => {
-            const nets = b.resources.filter((r) => r.type === NETWORK).map((n) => `${n.inputs.name}:${labelOf(n, NETWORK_LABEL)}:${n.inputs.internal}`).sort();
+            const nets = b.resources
+                .filter((r) => r.type === NETWORK)
+                .map((n) => `${n.inputs.name}:${labelOf(n, NETWORK_LABEL)}:${n.inputs.internal}`)
+                .sort();
             const env = b.stack.config.environment;
             expect(nets).toEqual(
-                want.clusters.flatMap((k) => [`${env}-${k}-app:app:false`, `${env}-${k}-backup-egress:backup-egress:false`, `${env}-${k}-db-only:db-only:true`]).sort(),
+                want.clusters
+                    .flatMap((k) => [
+                        `${env}-${k}-app:app:false`,
+                        `${env}-${k}-backup-egress:backup-egress:false`,
+                        `${env}-${k}-db-only:db-only:true`,
+                    ])
+                    .sort(),
             );
         });
 
@@ -79,7 +98,9 @@ for (const [stackName, want] of Object.entries(expectations)) {
         });
 
         it("gives applications only pgbouncer on the app network", () => {
-            const onApp = containers(b).filter((c) => memberships(b, c).includes("app")).map((c) => labelOf(c, ROLE_LABEL));
+            const onApp = containers(b)
+                .filter((c) => memberships(b, c).includes("app"))
+                .map((c) => labelOf(c, ROLE_LABEL));
             expect([...new Set(onApp)]).toEqual(["pgbouncer"]);
             for (const c of containers(b).filter((c) => memberships(b, c).includes("db-only"))) {
                 expect(DB_ONLY_MEMBERS).toContain(labelOf(c, ROLE_LABEL));
@@ -87,7 +108,9 @@ for (const [stackName, want] of Object.entries(expectations)) {
         });
 
         it("binds every published host port to 127.0.0.1 on dev and publishes nothing elsewhere", () => {
-            const published = containers(b).flatMap((c) => (c.inputs.ports ?? []).map((p: { ip: string }) => `${labelOf(c, ROLE_LABEL)}@${p.ip}`));
+            const published = containers(b).flatMap((c) =>
+                (c.inputs.ports ?? []).map((p: { ip: string }) => `${labelOf(c, ROLE_LABEL)}@${p.ip}`),
+            );
             if (stackName === "dev") expect(published.sort()).toEqual(["object-store@127.0.0.1", "pgbouncer@127.0.0.1"]);
             else expect(published).toEqual([]);
         });
@@ -105,7 +128,10 @@ for (const [stackName, want] of Object.entries(expectations)) {
         });
 
         it("runs the drill at least monthly and the backup daily, via the container env", () => {
-            const envOf = (role: string) => containers(b).filter((c) => labelOf(c, ROLE_LABEL) === role).map((c) => c.inputs.envs as string[]);
+            const envOf = (role: string) =>
+                containers(b)
+                    .filter((c) => labelOf(c, ROLE_LABEL) === role)
+                    .map((c) => c.inputs.envs as string[]);
             for (const envs of envOf("backup")) expect(envs.some((e) => e.startsWith("DBTIER_BACKUP_SCHEDULE="))).toBe(true);
             for (const envs of envOf("restore-drill")) expect(envs.some((e) => e.startsWith("DBTIER_DRILL_SCHEDULE="))).toBe(true);
         });

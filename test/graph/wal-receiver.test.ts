@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { DatabaseTier, DatabaseTierArgs } from "../../components";
+import { DatabaseTier, type DatabaseTierArgs } from "../../components";
 import { JOB_LABEL, WAL_RECEIVER_PGPASS } from "../../components/wal-receiver";
 import { run } from "../../jobs/proc";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
@@ -17,7 +17,14 @@ import { installMocks, labelOf, plain, REPO_ROOT, settle, uploadAt } from "../su
 const args: DatabaseTierArgs = {
     environment: "staging",
     cluster: { name: "app" },
-    storage: { provider: "minio", bucketName: "db-tier-staging", endpoint: "http://minio.internal:9000", region: "us-east-1", accessKeyId: "key-id", secretAccessKey: "secret-key-0123456789" },
+    storage: {
+        provider: "minio",
+        bucketName: "db-tier-staging",
+        endpoint: "http://minio.internal:9000",
+        region: "us-east-1",
+        accessKeyId: "key-id",
+        secretAccessKey: "secret-key-0123456789",
+    },
     images: { postgres: "registry.example/db-tier-postgres:1", pgbouncer: "registry.example/db-tier-pgbouncer:1" },
 };
 
@@ -34,7 +41,11 @@ describe("streaming WAL archiving (backup.walStreaming)", () => {
         expect(labelOf(receiver, ROLE_LABEL)).toBe("backup");
         expect(labelOf(receiver, JOB_LABEL)).toBe("wal-receive");
         expect(receiver.inputs.image).toBe("registry.example/db-tier-postgres:1");
-        expect(plain(receiver.inputs.networksAdvanced).map((n: { name: string }) => n.name).sort()).toEqual(["staging-app-backup-egress", "staging-app-db-only"]);
+        expect(
+            plain(receiver.inputs.networksAdvanced)
+                .map((n: { name: string }) => n.name)
+                .sort(),
+        ).toEqual(["staging-app-backup-egress", "staging-app-db-only"]);
         expect(receiver.inputs.ports ?? []).toEqual([]);
         const script = plain<string[]>(receiver.inputs.command).join(" ");
         expect(script).toContain("wal-receive");
@@ -45,7 +56,9 @@ describe("streaming WAL archiving (backup.walStreaming)", () => {
         const password = pgpass.trim().split(":").pop()!;
         expect(pgpass).toMatch(/^postgres:5432:\*:wal_receiver:[A-Za-z0-9]{40}\n$/);
         // The password is in the secret upload only: not in the command, env, labels.
-        expect(JSON.stringify(plain([receiver.inputs.command, receiver.inputs.envs ?? [], receiver.inputs.labels]))).not.toContain(password);
+        expect(JSON.stringify(plain([receiver.inputs.command, receiver.inputs.envs ?? [], receiver.inputs.labels]))).not.toContain(
+            password,
+        );
         // The uploads are a Pulumi secret as a whole: never shown in a diff.
         expect(JSON.stringify(receiver.inputs.uploads)).toMatch(/^\{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270"/);
 
@@ -59,7 +72,9 @@ describe("streaming WAL archiving (backup.walStreaming)", () => {
 
         const provisioner = containers.find((c) => labelOf(c, ROLE_LABEL) === "provisioner")!;
         const sql = uploadAt(provisioner, CONTAINER_PATHS.provisionSql)!;
-        expect(sql).toMatch(/ALTER ROLE "wal_receiver" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB REPLICATION INHERIT NOBYPASSRLS PASSWORD 'SCRAM-SHA-256\$4096:/);
+        expect(sql).toMatch(
+            /ALTER ROLE "wal_receiver" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB REPLICATION INHERIT NOBYPASSRLS PASSWORD 'SCRAM-SHA-256\$4096:/,
+        );
         expect(sql).not.toContain(password);
         expect(sql).toContain(`GRANT CONNECT ON DATABASE postgres TO "wal_receiver";`);
         // The application roles stay NOREPLICATION.
@@ -81,11 +96,21 @@ describe("streaming WAL archiving (backup.walStreaming)", () => {
     });
 
     it("the real dev stack with streaming on passes every policy", async () => {
-        const r = await run(path.join(REPO_ROOT, "node_modules", ".bin", "tsx"), [path.join(REPO_ROOT, "scripts", "policy-check.ts"), "--stack", "dev", "--program", path.join(REPO_ROOT, "test", "policy", "programs", "wal-streaming.ts")], {
-            cwd: REPO_ROOT,
-            env: { ...process.env },
-            timeoutMs: 170_000,
-        });
+        const r = await run(
+            path.join(REPO_ROOT, "node_modules", ".bin", "tsx"),
+            [
+                path.join(REPO_ROOT, "scripts", "policy-check.ts"),
+                "--stack",
+                "dev",
+                "--program",
+                path.join(REPO_ROOT, "test", "policy", "programs", "wal-streaming.ts"),
+            ],
+            {
+                cwd: REPO_ROOT,
+                env: { ...process.env },
+                timeoutMs: 170_000,
+            },
+        );
         expect(r.code, r.stderr + r.stdout).toBe(0);
         expect(r.stdout).toBe("");
         expect(r.stderr).toMatch(/0 mandatory/);

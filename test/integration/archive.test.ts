@@ -17,7 +17,11 @@ import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./hel
 const CODEC = compression();
 const EXT = walgFileExtension(CODEC);
 /** The magic number a bare frame of that codec starts with: an encrypted object must not. */
-const FRAME_MAGIC = { lz4: Buffer.from([0x04, 0x22, 0x4d, 0x18]), zstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), lzma: Buffer.from([0xfd, 0x37, 0x7a, 0x58]) }[CODEC];
+const FRAME_MAGIC = {
+    lz4: Buffer.from([0x04, 0x22, 0x4d, 0x18]),
+    zstd: Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+    lzma: Buffer.from([0xfd, 0x37, 0x7a, 0x58]),
+}[CODEC];
 const MARKER = "DBTIER-PLAINTEXT-MARKER-7f3a";
 
 describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", () => {
@@ -82,9 +86,11 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
         const lc = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-local" }));
         c.destroy();
         const want = renderLifecycleRules({ provider: "minio", backupPrefixes: ["local/app/"], safetyNetDays: 90, evidenceDays: 400 });
-        expect((lc.Rules ?? []).map((r) => ({ id: r.ID, prefix: r.Filter?.Prefix ?? r.Prefix, days: r.Expiration?.Days })).sort((a, b) => a.id!.localeCompare(b.id!))).toEqual(
-            want.map((r) => ({ id: r.id, prefix: r.prefix, days: r.expirationDays })).sort((a, b) => a.id.localeCompare(b.id)),
-        );
+        expect(
+            (lc.Rules ?? [])
+                .map((r) => ({ id: r.ID, prefix: r.Filter?.Prefix ?? r.Prefix, days: r.Expiration?.Days }))
+                .sort((a, b) => a.id!.localeCompare(b.id!)),
+        ).toEqual(want.map((r) => ({ id: r.id, prefix: r.prefix, days: r.expirationDays })).sort((a, b) => a.id.localeCompare(b.id)));
     });
 
     it("a second `up` changes nothing: same processes, provisioning reports unchanged", async () => {
@@ -92,7 +98,10 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
         const r = await t.cli(["up"]);
         expect(r.code, r.stderr).toBe(0);
         expect([readPid(t.l.minioPid), readPid(t.l.pgbPid), readPid(join(t.l.pgData, "postmaster.pid"))]).toEqual(pids);
-        const actions = r.stdout.trim().split("\n").map((l) => JSON.parse(l).action);
+        const actions = r.stdout
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l).action);
         expect(actions).toEqual(["unchanged", "unchanged", "unchanged"]);
     });
 
@@ -101,7 +110,11 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
             expect((statSync(f).mode & 0o777).toString(8), f).toBe("600");
         }
         const secrets = JSON.parse(readFileSync(t.l.secrets, "utf8"));
-        const values: string[] = [secrets.minio.password, secrets.libsodiumKeyHex, ...Object.values(secrets.roles).map((r) => (r as { password: string }).password)];
+        const values: string[] = [
+            secrets.minio.password,
+            secrets.libsodiumKeyHex,
+            ...Object.values(secrets.roles).map((r) => (r as { password: string }).password),
+        ];
         const outputs = await Promise.all([t.cli(["up"]), t.cli(["backup"])]);
         const logs = [t.l.pgLog, t.l.pgbLog, ...readdirSync(t.l.logs).map((f) => join(t.l.logs, f))].map((f) => readFileSync(f, "utf8"));
         for (const text of [...outputs.flatMap((o) => [o.stdout, o.stderr]), ...logs]) {

@@ -12,8 +12,16 @@ import { evidenceKeyPrefix } from "../../render/job-config";
 import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
 
 const CONTRACT_FIELDS = [
-    "status", "backup_name", "backup_start_time", "target_time", "recovered_to", "restore_started_at",
-    "restore_finished_at", "duration_seconds", "schema_version", "row_counts",
+    "status",
+    "backup_name",
+    "backup_start_time",
+    "target_time",
+    "recovered_to",
+    "restore_started_at",
+    "restore_finished_at",
+    "duration_seconds",
+    "schema_version",
+    "row_counts",
 ] as const;
 
 interface DrillRun {
@@ -66,7 +74,9 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         const d = await drill();
         expect(d.code).not.toBe(0);
         expect(d.evidence.status).toBe("failed");
-        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        const byName = Object.fromEntries(
+            (d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]),
+        );
         expect(byName["row-counts"]).toMatchObject({ status: "skipped", role: "dbtier_drill" });
         expect(byName.amcheck).toMatchObject({ status: "skipped", detail: "disabled by drill.amcheck = off" });
         expect(byName.schema).toMatchObject({ status: "skipped" });
@@ -96,7 +106,12 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         keptPort = await freePort();
         const d = await drill("--target-time", target.toISOString(), "--keep-port", String(keptPort));
         expect(d.code, JSON.stringify(d.evidence)).toBe(0);
-        expect(d.evidence).toMatchObject({ status: "passed", target_time: target.toISOString(), row_counts: { "public.items": 12 }, error: null });
+        expect(d.evidence).toMatchObject({
+            status: "passed",
+            target_time: target.toISOString(),
+            row_counts: { "public.items": 12 },
+            error: null,
+        });
         expect(Date.parse(d.evidence.recovered_to as string)).toBeLessThanOrEqual(target.getTime());
         expect(Date.parse(d.evidence.recovered_to as string)).toBeGreaterThan(Date.parse(d.evidence.backup_start_time as string));
 
@@ -127,7 +142,8 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         }
         const byName = Object.fromEntries(remote.checks.map((c: { name: string }) => [c.name, c]));
         expect(byName["drill-role-setup"]).toMatchObject({ status: "passed", role: "postgres" });
-        for (const n of ["row-counts", "amcheck", "rows:public.items", "target-time"]) expect(byName[n], n).toMatchObject({ status: "passed", role: "dbtier_drill" });
+        for (const n of ["row-counts", "amcheck", "rows:public.items", "target-time"])
+            expect(byName[n], n).toMatchObject({ status: "passed", role: "dbtier_drill" });
         expect(byName.schema).toMatchObject({ status: "skipped", role: "dbtier_drill" });
         expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by row-counts, amcheck" });
         const log = await uploaded("restore.log");
@@ -135,7 +151,11 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
             expect(log).toContain(phrase);
         }
         const secrets = JSON.parse(readFileSync(t.l.secrets, "utf8"));
-        for (const s of [secrets.minio.password, secrets.libsodiumKeyHex, ...Object.values(secrets.roles).map((r) => (r as { password: string }).password)]) {
+        for (const s of [
+            secrets.minio.password,
+            secrets.libsodiumKeyHex,
+            ...Object.values(secrets.roles).map((r) => (r as { password: string }).password),
+        ]) {
             expect(log.includes(s)).toBe(false);
         }
     });
@@ -185,20 +205,26 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         expect(d.evidence.recovered_to).not.toBeNull();
         // No checks configured, and still every table is counted and amcheck ran.
         expect(d.evidence.row_counts).toEqual({ "public.items": 23, "drizzle.__drizzle_migrations": 2 });
-        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        const byName = Object.fromEntries(
+            (d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]),
+        );
         expect(byName.amcheck).toMatchObject({ status: "passed", role: "dbtier_drill" });
         expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by row-counts, schema, amcheck" });
     }, 600_000); // a backup and a drill: over 3 minutes when the 2-core machine is shared
 
     it("--point oldest restores the oldest backup: to its own end while the cluster is younger than the window", async () => {
         const list = await t.walg(["backup-list", "--json"]);
-        const oldest = (JSON.parse(list.stdout) as { backup_name: string; time: string }[]).sort((a, b) => Date.parse(a.time) - Date.parse(b.time))[0];
+        const oldest = (JSON.parse(list.stdout) as { backup_name: string; time: string }[]).sort(
+            (a, b) => Date.parse(a.time) - Date.parse(b.time),
+        )[0];
         const d = await drill("--point", "oldest");
         expect(d.code, JSON.stringify(d.evidence.checks)).toBe(0);
         expect(d.evidence).toMatchObject({ point: "oldest", backup_name: oldest.backup_name, target_time: null, status: "passed" });
         // The first backup was taken on the empty cluster: no user table yet, amcheck verifies it.
         expect(d.evidence.row_counts).toEqual({});
-        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        const byName = Object.fromEntries(
+            (d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]),
+        );
         expect(byName.window).toMatchObject({ status: "skipped" });
         expect(byName.window.detail).toMatch(/cluster was initialized \d+s ago, less than the 2592000s window/);
         expect(byName["data-verified"]).toMatchObject({ status: "passed", detail: "data verified by amcheck" });
@@ -207,7 +233,9 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
 
     it("--point oldest replays the oldest backup to the window's start when the backup is older than the window", async () => {
         const list = await t.walg(["backup-list", "--json"]);
-        const sorted = (JSON.parse(list.stdout) as { backup_name: string; time: string }[]).sort((a, b) => Date.parse(a.time) - Date.parse(b.time));
+        const sorted = (JSON.parse(list.stdout) as { backup_name: string; time: string }[]).sort(
+            (a, b) => Date.parse(a.time) - Date.parse(b.time),
+        );
         // A window that starts after the second backup: WAL from the oldest one must carry the restore there.
         const windowSeconds = Math.floor((Date.now() - Date.parse(sorted[1].time)) / 1000) - 2;
         checks({ windowSeconds });
@@ -217,7 +245,9 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         const target = Date.parse(String(d.evidence.target_time));
         expect(Math.abs(target - (Date.parse(d.evidence.restore_started_at as string) - windowSeconds * 1000))).toBeLessThan(1000);
         expect(Date.parse(String(d.evidence.recovered_to))).toBeLessThanOrEqual(target);
-        const byName = Object.fromEntries((d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]));
+        const byName = Object.fromEntries(
+            (d.evidence.checks as { name: string; status: string; detail: string }[]).map((c) => [c.name, c]),
+        );
         expect(byName.window).toMatchObject({ status: "passed" });
         expect(byName["target-time"]).toMatchObject({ status: "passed" });
         // Replayed past the PITR test's backup: its rows are there.
@@ -247,7 +277,12 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
 
         const c = t.s3();
         const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
-        await c.send(new DeleteObjectCommand({ Bucket: "db-tier-local", Key: `local/app/wal_005/${lostSegment}${walgFileExtension(compression())}` }));
+        await c.send(
+            new DeleteObjectCommand({
+                Bucket: "db-tier-local",
+                Key: `local/app/wal_005/${lostSegment}${walgFileExtension(compression())}`,
+            }),
+        );
         c.destroy();
 
         const show = await t.walg(["wal-show", "--detailed-json"]);

@@ -41,11 +41,27 @@ describe.skipIf(skip)("provisioning over the socket with peer authentication", (
         const [uid, gid] = ["-u", "-g"].map((flag) => Number(execFileSync("id", [flag, "postgres"], { encoding: "utf8" })));
         chownSync(sock, uid, gid);
         chownSync(dir, uid, gid);
-        const init = await asUser("postgres", join(PG_BIN, "initdb"), ["-D", data, "-U", ROOT, "--auth-local=peer", "--auth-host=scram-sha-256"]);
+        const init = await asUser("postgres", join(PG_BIN, "initdb"), [
+            "-D",
+            data,
+            "-U",
+            ROOT,
+            "--auth-local=peer",
+            "--auth-host=scram-sha-256",
+        ]);
         expect(init.code, init.stderr).toBe(0);
         writeFileSync(join(data, "pg_hba.conf"), renderPgHba({ localPeer: true, peerMap: PEER_MAP }));
         writeFileSync(join(data, "pg_ident.conf"), renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: ROOT }]));
-        const start = await asUser("postgres", join(PG_BIN, "pg_ctl"), ["-D", data, "-w", "-l", join(dir, "log"), "-o", `-p ${port} -k ${sock} -c listen_addresses=''`, "start"]);
+        const start = await asUser("postgres", join(PG_BIN, "pg_ctl"), [
+            "-D",
+            data,
+            "-w",
+            "-l",
+            join(dir, "log"),
+            "-o",
+            `-p ${port} -k ${sock} -c listen_addresses=''`,
+            "start",
+        ]);
         expect(start.code, start.stderr).toBe(0);
     }, 120_000);
 
@@ -80,10 +96,32 @@ describe.skipIf(skip)("provisioning over the socket with peer authentication", (
         });
         const file = join(dir, "provision.sql");
         writeFileSync(file, sql, { mode: 0o644 });
-        const apply = () => asUser("postgres", join(PG_BIN, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-h", sock, "-p", String(port), "-U", ROOT, "-d", "postgres", "-f", file]);
+        const apply = () =>
+            asUser("postgres", join(PG_BIN, "psql"), [
+                "-X",
+                "-q",
+                "-At",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                sock,
+                "-p",
+                String(port),
+                "-U",
+                ROOT,
+                "-d",
+                "postgres",
+                "-f",
+                file,
+            ]);
         const first = await apply();
         expect(first.code, first.stderr).toBe(0);
-        const actions = (out: string) => out.trim().split("\n").map((l) => JSON.parse(l)).map((e) => `${e.role}:${e.action}`);
+        const actions = (out: string) =>
+            out
+                .trim()
+                .split("\n")
+                .map((l) => JSON.parse(l))
+                .map((e) => `${e.role}:${e.action}`);
         // Root existed (initdb) with another password: updated. The app roles are new.
         expect(actions(first.stdout)).toEqual([`${ROOT}:updated`, "app_user:created", "app_service:created"]);
         const second = await apply();

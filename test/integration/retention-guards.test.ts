@@ -29,7 +29,8 @@ describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and
     let config: BackupJobConfig;
     const keepAll: RetentionPolicy = { daily: 100, weekly: 0, walDays: 10_000_000, dayMs: 1 };
 
-    const job = (retention: RetentionPolicy, now?: () => Date): Promise<BackupRecord> => runBackup({ ...config, retention }, { emit: () => undefined, progress: () => undefined, ...(now ? { now } : {}) });
+    const job = (retention: RetentionPolicy, now?: () => Date): Promise<BackupRecord> =>
+        runBackup({ ...config, retention }, { emit: () => undefined, progress: () => undefined, ...(now ? { now } : {}) });
     const list = async (): Promise<WalgBackupDetail[]> => {
         const r = await t.walg(["backup-list", "--detail", "--json"]);
         expect(r.code, r.stderr).toBe(0);
@@ -66,7 +67,9 @@ describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and
             const skewed = (): Date => new Date(Date.now() + offset);
             const rec = await job(policy, skewed);
             expect(rec.status).toBe("failed");
-            expect(rec.error).toMatch(/clock check failed, retention deleted nothing: the job's clock .* and storage's .* disagree by \d+ s/);
+            expect(rec.error).toMatch(
+                /clock check failed, retention deleted nothing: the job's clock .* and storage's .* disagree by \d+ s/,
+            );
             expect(rec.backup_name).not.toBeNull();
             expect(rec.retention.deleted).toEqual([]);
             const after = (await list()).map((b) => b.backup_name);
@@ -115,8 +118,13 @@ describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and
         // Its own range, as WAL-G computes it: segments of (start_lsn - 1) .. (finish_lsn - 1).
         const tl = parseWalFileName(perm.wal_file_name)!.timeline;
         const own: string[] = [];
-        for (let s = segmentOf(perm.start_lsn - 1); s <= segmentOf(perm.finish_lsn - 1); s++) own.push(walFileName({ timeline: tl, segno: s }));
-        for (const seg of own) expect([...walAfter].some((k) => k.startsWith(`${WAL}${seg}`)), `permanent WAL ${seg}`).toBe(true);
+        for (let s = segmentOf(perm.start_lsn - 1); s <= segmentOf(perm.finish_lsn - 1); s++)
+            own.push(walFileName({ timeline: tl, segno: s }));
+        for (const seg of own)
+            expect(
+                [...walAfter].some((k) => k.startsWith(`${WAL}${seg}`)),
+                `permanent WAL ${seg}`,
+            ).toBe(true);
         // WAL between the permanent backup's range and the anchor went (the control).
         const between = walBefore.filter((k) => {
             const seg = k.slice(WAL.length, WAL.length + 24);
@@ -132,12 +140,18 @@ describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and
         c.destroy();
         const expiring = (lc.Rules ?? []).filter((r) => r.Status === "Enabled" && r.Expiration !== undefined);
         expect(expiring.length, "the evidence expiry is there: the check reads real rules").toBeGreaterThan(0);
-        const objects = [...(await t.listKeys(BASE)).filter((k) => k.includes(made[0])), ...[...walAfter].filter((k) => own.some((s) => k.startsWith(`${WAL}${s}`)))];
+        const objects = [
+            ...(await t.listKeys(BASE)).filter((k) => k.includes(made[0])),
+            ...[...walAfter].filter((k) => own.some((s) => k.startsWith(`${WAL}${s}`))),
+        ];
         expect(objects.some((k) => k.endsWith("metadata.json"))).toBe(true);
         expect(objects.some((k) => k.includes("tar_partitions") || k.endsWith("_backup_stop_sentinel.json"))).toBe(true);
         for (const k of objects) {
             const hits = expiring.filter((r) => k.startsWith(r.Filter?.Prefix ?? r.Prefix ?? ""));
-            expect(hits.map((r) => r.ID), k).toEqual([]);
+            expect(
+                hits.map((r) => r.ID),
+                k,
+            ).toEqual([]);
         }
     }, 300_000);
 });

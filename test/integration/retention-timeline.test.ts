@@ -26,7 +26,11 @@ import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMiss
 
 const WAL = "local/app/wal_005/";
 const BASE = "local/app/basebackups_005/";
-const pgTime = (d: Date): string => d.toISOString().replace("T", " ").replace(/\.\d+Z$/, "+00");
+const pgTime = (d: Date): string =>
+    d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "+00");
 
 describe.skipIf(toolsMissing().length > 0)("retention across a restore in place (timeline 2), real WAL-G", () => {
     let t: Tier;
@@ -39,7 +43,10 @@ describe.skipIf(toolsMissing().length > 0)("retention across a restore in place 
         return r.stdout.trim();
     };
     const backup = async (retention: RetentionPolicy, now?: Date): Promise<BackupRecord> => {
-        const rec = await runBackup({ ...config, retention }, { emit: () => undefined, progress: () => undefined, ...(now ? { now: () => now } : {}) });
+        const rec = await runBackup(
+            { ...config, retention },
+            { emit: () => undefined, progress: () => undefined, ...(now ? { now: () => now } : {}) },
+        );
         expect(rec.status, rec.error).toBe("succeeded");
         return rec;
     };
@@ -92,7 +99,11 @@ describe.skipIf(toolsMissing().length > 0)("retention across a restore in place 
         renameSync(t.l.pgData, `${t.l.pgData}.before-restore`);
         const f = await t.walg(["backup-fetch", t.l.pgData, b1.backup_name]);
         expect(f.code, f.stderr).toBe(0);
-        writeFileSync(join(t.l.pgData, "postgresql.auto.conf"), `recovery_target_time = '${pgTime(target)}'\nrecovery_target_action = 'promote'\n`, { flag: "a" });
+        writeFileSync(
+            join(t.l.pgData, "postgresql.auto.conf"),
+            `recovery_target_time = '${pgTime(target)}'\nrecovery_target_action = 'promote'\n`,
+            { flag: "a" },
+        );
         writeFileSync(join(t.l.pgData, "recovery.signal"), "");
         const owner = serverOwner();
         if (owner) await run("chown", ["-R", `${owner.uid}:${owner.gid}`, t.l.pgData]);
@@ -163,8 +174,14 @@ describe.skipIf(toolsMissing().length > 0)("retention across a restore in place 
         expect(after.every((b) => b.wal_file_name.startsWith("00000002"))).toBe(true);
         expect(after.map((b) => b.backup_name)).toContain(b3.backup_name);
         const walAfter = await t.listKeys(WAL);
-        expect(walAfter.filter((k) => k.startsWith(`${WAL}00000001`)), "timeline-1 WAL left").toEqual([]);
-        expect(walAfter.some((k) => k.startsWith(`${WAL}00000002.history`)), "history file kept").toBe(true);
+        expect(
+            walAfter.filter((k) => k.startsWith(`${WAL}00000001`)),
+            "timeline-1 WAL left",
+        ).toEqual([]);
+        expect(
+            walAfter.some((k) => k.startsWith(`${WAL}00000002.history`)),
+            "history file kept",
+        ).toBe(true);
         for (const k of walBefore) {
             const seg = k.slice(WAL.length, WAL.length + 24);
             if (k.startsWith(`${WAL}00000002`) && /^[0-9A-F]{24}$/.test(seg) && seg >= b3.wal_file_name) expect(walAfter, k).toContain(k);

@@ -23,8 +23,14 @@ describe.skipIf(toolsMissing().length > 0)("retention with real WAL-G (compresse
         const r = await t.psql(v.DATABASE_ROOT_URL, `INSERT INTO history (phase) VALUES ('${phase}')`);
         expect(r.code, r.stderr).toBe(0);
     };
-    const backup = async (retention: RetentionPolicy, now?: Date): Promise<ReturnType<typeof runBackup> extends Promise<infer R> ? R : never> => {
-        const rec = await runBackup({ ...config, retention }, { emit: () => undefined, progress: () => undefined, ...(now ? { now: () => now } : {}) });
+    const backup = async (
+        retention: RetentionPolicy,
+        now?: Date,
+    ): Promise<ReturnType<typeof runBackup> extends Promise<infer R> ? R : never> => {
+        const rec = await runBackup(
+            { ...config, retention },
+            { emit: () => undefined, progress: () => undefined, ...(now ? { now: () => now } : {}) },
+        );
         expect(rec.status, rec.error).toBe("succeeded");
         return rec;
     };
@@ -107,7 +113,10 @@ describe.skipIf(toolsMissing().length > 0)("retention with real WAL-G (compresse
         expect(gone.length).toBeGreaterThan(0);
         for (const k of gone) expect(segmentOf(k) < b3.wal_file_name, k).toBe(true);
         for (const k of walBefore) if (segmentOf(k) >= b3.wal_file_name) expect(walAfter.has(k), k).toBe(true);
-        expect([...walAfter].some((k) => segmentOf(k) === b1.wal_file_name), "the permanent backup's WAL").toBe(true);
+        expect(
+            [...walAfter].some((k) => segmentOf(k) === b1.wal_file_name),
+            "the permanent backup's WAL",
+        ).toBe(true);
         expect(gone.some((k) => segmentOf(k) === b2.wal_file_name)).toBe(true);
 
         // Restore to the target from the newest kept backup that finished before it (b4, the

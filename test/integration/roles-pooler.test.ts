@@ -48,7 +48,10 @@ describe.skipIf(toolsMissing().length > 0)("roles, RLS and pgBouncer", () => {
         expect(before).toContain('"rolname":"app_user"');
         const r = await t.cli(["up"]);
         expect(r.code, r.stderr).toBe(0);
-        const lines = r.stdout.trim().split("\n").map((l) => JSON.parse(l));
+        const lines = r.stdout
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l));
         expect(lines.map((l) => [l.event, l.role, l.action])).toEqual([
             ["db-tier.role-converged", "postgres", "unchanged"],
             ["db-tier.role-converged", "app_user", "unchanged"],
@@ -65,7 +68,10 @@ describe.skipIf(toolsMissing().length > 0)("roles, RLS and pgBouncer", () => {
             "ALTER TABLE notes FORCE ROW LEVEL SECURITY",
             "CREATE POLICY tenant_isolation ON notes USING (owner = current_setting('app.current_user_id', true)) WITH CHECK (owner = current_setting('app.current_user_id', true))",
         ]);
-        await ok(v.DATABASE_SERVICE_URL, "INSERT INTO notes (owner, body) VALUES ('alice', 'a1'), ('alice', 'a2'), ('alice', 'a3'), ('bob', 'b1'), ('bob', 'b2')");
+        await ok(
+            v.DATABASE_SERVICE_URL,
+            "INSERT INTO notes (owner, body) VALUES ('alice', 'a1'), ('alice', 'a2'), ('alice', 'a3'), ('bob', 'b1'), ('bob', 'b2')",
+        );
         expect(await ok(v.DATABASE_SERVICE_URL, "SELECT count(*) FROM notes")).toBe("5");
         expect(await ok(v.DATABASE_URL, "SELECT count(*) FROM notes")).toBe("0"); // no tenant: fail closed
         expect(await ok(v.DATABASE_URL, "SELECT rolbypassrls FROM pg_roles WHERE rolname = current_user")).toBe("f");
@@ -74,7 +80,12 @@ describe.skipIf(toolsMissing().length > 0)("roles, RLS and pgBouncer", () => {
         const off = await t.psql(v.DATABASE_URL, ["BEGIN", "SET LOCAL row_security = off", "SELECT count(*) FROM notes", "COMMIT"]);
         expect(off.code).not.toBe(0);
         expect(off.stderr).toMatch(/row-level security/);
-        const forged = await t.psql(v.DATABASE_URL, ["BEGIN", "SET LOCAL app.current_user_id = 'alice'", "INSERT INTO notes (owner, body) VALUES ('bob', 'forged')", "COMMIT"]);
+        const forged = await t.psql(v.DATABASE_URL, [
+            "BEGIN",
+            "SET LOCAL app.current_user_id = 'alice'",
+            "INSERT INTO notes (owner, body) VALUES ('bob', 'forged')",
+            "COMMIT",
+        ]);
         expect(forged.code).not.toBe(0);
         expect(forged.stderr).toMatch(/row-level security/);
     });
@@ -153,15 +164,41 @@ describe.skipIf(toolsMissing().length > 0)("roles, RLS and pgBouncer", () => {
         let sampling = true;
         const sampler = (async () => {
             while (sampling) {
-                const n = Number(await ok(v.DATABASE_ROOT_URL, "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app' AND usename = 'app_user' AND query LIKE 'SELECT pg_sleep%'"));
+                const n = Number(
+                    await ok(
+                        v.DATABASE_ROOT_URL,
+                        "SELECT count(*) FROM pg_stat_activity WHERE datname = 'app' AND usename = 'app_user' AND query LIKE 'SELECT pg_sleep%'",
+                    ),
+                );
                 maxServer = Math.max(maxServer, n);
                 await sleep(100);
             }
         })();
-        const r = await run(join(PG_BIN, "pgbench"), ["-n", "-c", "200", "-j", "4", "-t", "3", "-f", script, "-h", "127.0.0.1", "-p", String(t.ports.pgbouncer), "-U", "app_user", "app"], {
-            env: { PATH: process.env.PATH, PGPASSWORD: app.password, PGSSLMODE: "disable" },
-            timeoutMs: 120_000,
-        });
+        const r = await run(
+            join(PG_BIN, "pgbench"),
+            [
+                "-n",
+                "-c",
+                "200",
+                "-j",
+                "4",
+                "-t",
+                "3",
+                "-f",
+                script,
+                "-h",
+                "127.0.0.1",
+                "-p",
+                String(t.ports.pgbouncer),
+                "-U",
+                "app_user",
+                "app",
+            ],
+            {
+                env: { PATH: process.env.PATH, PGPASSWORD: app.password, PGSSLMODE: "disable" },
+                timeoutMs: 120_000,
+            },
+        );
         sampling = false;
         await sampler;
         expect(r.code, r.stderr).toBe(0);
@@ -177,23 +214,35 @@ describe.skipIf(toolsMissing().length > 0)("roles, RLS and pgBouncer", () => {
         const r = await t.cli(["rotate"]);
         expect(r.code, r.stderr).toBe(0);
         // Root first, on its own; then the whole provisioning with the new root password.
-        expect(r.stdout.trim().split("\n").map((l) => `${JSON.parse(l).role}:${JSON.parse(l).action}`)).toEqual([
-            "postgres:updated",
-            "postgres:unchanged",
-            "app_user:updated",
-            "app_service:updated",
-        ]);
+        expect(
+            r.stdout
+                .trim()
+                .split("\n")
+                .map((l) => `${JSON.parse(l).role}:${JSON.parse(l).action}`),
+        ).toEqual(["postgres:updated", "postgres:unchanged", "app_user:updated", "app_service:updated"]);
         const next = await t.vars();
         for (const name of ["DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_ROOT_URL"]) {
             expect(parseDsn(next[name]).password).not.toBe(parseDsn(old[name]).password);
             expect(parseDsn(next[name]).password.length).toBeGreaterThanOrEqual(32);
         }
-        for (const dsn of [old.DATABASE_URL, old.DATABASE_SERVICE_URL, direct(old.DATABASE_URL), direct(old.DATABASE_SERVICE_URL), old.DATABASE_ROOT_URL]) {
+        for (const dsn of [
+            old.DATABASE_URL,
+            old.DATABASE_SERVICE_URL,
+            direct(old.DATABASE_URL),
+            direct(old.DATABASE_SERVICE_URL),
+            old.DATABASE_ROOT_URL,
+        ]) {
             const bad = await t.psql(dsn, "SELECT 1");
             expect(bad.code, dsn.replace(/:[^:@]+@/, ":***@")).not.toBe(0);
             expect(bad.stderr).toMatch(/authentication failed/);
         }
-        for (const dsn of [next.DATABASE_URL, next.DATABASE_SERVICE_URL, direct(next.DATABASE_URL), direct(next.DATABASE_SERVICE_URL), next.DATABASE_ROOT_URL]) {
+        for (const dsn of [
+            next.DATABASE_URL,
+            next.DATABASE_SERVICE_URL,
+            direct(next.DATABASE_URL),
+            direct(next.DATABASE_SERVICE_URL),
+            next.DATABASE_ROOT_URL,
+        ]) {
             expect(await ok(dsn, "SELECT current_user")).toBe(parseDsn(dsn).user);
         }
         // Backups still authenticate with the rotated root password (the job's pgpass).

@@ -10,7 +10,13 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CreateBucketCommand, ListObjectsV2Command, ListObjectVersionsCommand, PutBucketVersioningCommand, GetBucketVersioningCommand } from "@aws-sdk/client-s3";
+import {
+    CreateBucketCommand,
+    ListObjectsV2Command,
+    ListObjectVersionsCommand,
+    PutBucketVersioningCommand,
+    GetBucketVersioningCommand,
+} from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunResult } from "../../jobs/proc";
 import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
@@ -25,7 +31,14 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
     /** wal-g with an env file (the tier's, or a variant), as root with the root connection for backup-push. */
     const walg = (envFile: string, args: readonly string[]): Promise<RunResult> =>
         run("/bin/sh", ["-c", `set -a && . "$1" && set +a && shift && exec "$@"`, "sh", envFile, t.l.walg, ...args], {
-            env: { PATH: process.env.PATH, PGHOST: "127.0.0.1", PGPORT: String(t.ports.postgres), PGUSER: "postgres", PGDATABASE: "postgres", PGPASSFILE: t.l.pgpass },
+            env: {
+                PATH: process.env.PATH,
+                PGHOST: "127.0.0.1",
+                PGPORT: String(t.ports.postgres),
+                PGUSER: "postgres",
+                PGDATABASE: "postgres",
+                PGPASSFILE: t.l.pgpass,
+            },
             timeoutMs: 170_000,
         });
     const ok = async (envFile: string, args: readonly string[]): Promise<string> => {
@@ -50,7 +63,9 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
             let km: string | undefined;
             let vm: string | undefined;
             do {
-                const r = await c.send(new ListObjectVersionsCommand({ Bucket: bucket, Prefix: PREFIX, KeyMarker: km, VersionIdMarker: vm }));
+                const r = await c.send(
+                    new ListObjectVersionsCommand({ Bucket: bucket, Prefix: PREFIX, KeyMarker: km, VersionIdMarker: vm }),
+                );
                 versions.push(...(r.Versions ?? []).map((o) => o.Key!));
                 markers.push(...(r.DeleteMarkers ?? []).map((o) => o.Key!));
                 km = r.IsTruncated ? r.NextKeyMarker : undefined;
@@ -63,7 +78,14 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
     };
     const backupKeys = (keys: string[], name: string): string[] => keys.filter((k) => k.startsWith(`${PREFIX}basebackups_005/${name}`));
     const walSegments = (keys: string[]): string[] =>
-        [...new Set(keys.filter((k) => k.startsWith(`${PREFIX}wal_005/`)).map((k) => k.slice(`${PREFIX}wal_005/`.length).split(".")[0]).filter((n) => SEGMENT.test(n)))].sort();
+        [
+            ...new Set(
+                keys
+                    .filter((k) => k.startsWith(`${PREFIX}wal_005/`))
+                    .map((k) => k.slice(`${PREFIX}wal_005/`.length).split(".")[0])
+                    .filter((n) => SEGMENT.test(n)),
+            ),
+        ].sort();
     const listed = async (envFile: string): Promise<string[]> =>
         (JSON.parse(await ok(envFile, ["backup-list", "--json"])) as { backup_name: string }[]).map((b) => b.backup_name).sort();
 
@@ -82,14 +104,22 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
     };
 
     /** delete target, then delete before, each checked object by object in the bucket. */
-    const deleteAndCheck = async (bucket: string, envFile: string, versioned: boolean, beforeDeletes?: () => Promise<void>): Promise<void> => {
+    const deleteAndCheck = async (
+        bucket: string,
+        envFile: string,
+        versioned: boolean,
+        beforeDeletes?: () => Promise<void>,
+    ): Promise<void> => {
         const [b1, b2, b3] = await threeBackups(envFile);
         await beforeDeletes?.();
         const before = await inventory(bucket);
         for (const b of [b1, b2, b3]) expect(backupKeys(before.current, b).length, `${b} has objects`).toBeGreaterThan(1);
         const walBefore = walSegments(before.current);
         const b3Start = b3.slice("base_".length, "base_".length + 24);
-        expect(walBefore.some((s) => s < b3Start), "WAL older than the third backup exists").toBe(true);
+        expect(
+            walBefore.some((s) => s < b3Start),
+            "WAL older than the third backup exists",
+        ).toBe(true);
 
         await ok(envFile, ["delete", "target", b2, "--confirm"]);
         const afterTarget = await inventory(bucket);
@@ -105,16 +135,24 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
         expect(backupKeys(afterBefore.versions, b1), `versions of ${b1} left after delete before`).toEqual([]);
         expect(backupKeys(afterBefore.current, b3)).toEqual(backupKeys(before.current, b3));
         const walAfter = walSegments(afterBefore.current);
-        expect(walAfter.filter((s) => s < b3Start), "WAL before the kept backup left").toEqual([]);
+        expect(
+            walAfter.filter((s) => s < b3Start),
+            "WAL before the kept backup left",
+        ).toEqual([]);
         expect(walAfter).toEqual(walBefore.filter((s) => s >= b3Start));
-        expect(walSegments(afterBefore.versions).filter((s) => s < b3Start), "WAL versions before the kept backup left").toEqual([]);
+        expect(
+            walSegments(afterBefore.versions).filter((s) => s < b3Start),
+            "WAL versions before the kept backup left",
+        ).toEqual([]);
         if (versioned) {
             // Deleted by version id: no delete markers, no hidden versions for a lifecycle rule to find.
             expect(afterBefore.markers).toEqual([]);
             expect(afterBefore.versions).toEqual(afterBefore.current);
         }
         expect(await listed(envFile)).toEqual([b3]);
-        process.stderr.write(`[walg-delete] ${bucket}: ${before.current.length} objects, ${afterBefore.current.length} after delete target + delete before; ${afterBefore.versions.length} versions, ${afterBefore.markers.length} delete markers\n`);
+        process.stderr.write(
+            `[walg-delete] ${bucket}: ${before.current.length} objects, ${afterBefore.current.length} after delete target + delete before; ${afterBefore.versions.length} versions, ${afterBefore.markers.length} delete markers\n`,
+        );
     };
 
     beforeAll(async () => {

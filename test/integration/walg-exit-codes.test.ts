@@ -19,9 +19,17 @@ describe.skipIf(toolsMissing().length > 0)("wal-fetch exit codes of WAL-G v3.0.9
 
     /** A copy of the tier's env file with some settings replaced. */
     const variant = (name: string, set: Record<string, string>): string => {
-        const lines = readFileSync(t.l.walgEnv, "utf8").split("\n").filter((l) => !Object.keys(set).some((k) => l.startsWith(`${k}=`)));
+        const lines = readFileSync(t.l.walgEnv, "utf8")
+            .split("\n")
+            .filter((l) => !Object.keys(set).some((k) => l.startsWith(`${k}=`)));
         const path = join(t.dir, `walg-${name}.env`);
-        writeFileSync(path, `${lines.join("\n")}\n${Object.entries(set).map(([k, v]) => `${k}='${v}'`).join("\n")}\n`, { mode: 0o600 });
+        writeFileSync(
+            path,
+            `${lines.join("\n")}\n${Object.entries(set)
+                .map(([k, v]) => `${k}='${v}'`)
+                .join("\n")}\n`,
+            { mode: 0o600 },
+        );
         return path;
     };
     const fetch = async (envFile: string, name: string): Promise<{ code: number | null; stderr: string; seconds: number }> => {
@@ -31,17 +39,36 @@ describe.skipIf(toolsMissing().length > 0)("wal-fetch exit codes of WAL-G v3.0.9
         // wal-fetch's prefetch children outlive a killed wal-fetch and keep inherited pipes open:
         // give them a file and /dev/null, not this process's pipes.
         const log = join(t.dir, "fetch.log");
-        const r = await run("/bin/sh", ["-c", `set -a && . "$1" && set +a && timeout -k 5 30 "$2" wal-fetch "$3" "$4" >/dev/null 2>"$5"`, "sh", envFile, t.l.walg, name, out, log], {
-            env: { PATH: process.env.PATH },
-            timeoutMs: 60_000,
-        });
+        const r = await run(
+            "/bin/sh",
+            [
+                "-c",
+                `set -a && . "$1" && set +a && timeout -k 5 30 "$2" wal-fetch "$3" "$4" >/dev/null 2>"$5"`,
+                "sh",
+                envFile,
+                t.l.walg,
+                name,
+                out,
+                log,
+            ],
+            {
+                env: { PATH: process.env.PATH },
+                timeoutMs: 60_000,
+            },
+        );
         return { code: r.code, stderr: existsSync(log) ? readFileSync(log, "utf8") : r.stderr, seconds: (Date.now() - t0) / 1000 };
     };
     /** The rendered restore_command, run by /bin/sh as Postgres would, with %f and %p filled in. */
     const restoreCmd = (envFile: string, name: string): { status: number | null; stderr: string } => {
         const out = join(t.dir, "RECOVERYXLOG");
         rmSync(out, { force: true });
-        const cmd = restoreCommand({ walgBinary: t.l.walg, walgEnvFile: envFile, rpoSeconds: 60, pushTimeoutSeconds: 60, fetchTimeoutSeconds: 30 })
+        const cmd = restoreCommand({
+            walgBinary: t.l.walg,
+            walgEnvFile: envFile,
+            rpoSeconds: 60,
+            pushTimeoutSeconds: 60,
+            fetchTimeoutSeconds: 30,
+        })
             .replace(/%f/g, name)
             .replace(/%p/g, out);
         // As Postgres runs it, minus the pipes: stdout to /dev/null (prefetch children inherit it).
@@ -85,14 +112,20 @@ describe.skipIf(toolsMissing().length > 0)("wal-fetch exit codes of WAL-G v3.0.9
     const failures: [string, () => Promise<Record<string, string>>, (code: number | null) => boolean][] = [
         ["the wrong libsodium key", async () => ({ WALG_LIBSODIUM_KEY: "cd".repeat(32) }), (c) => c === 1],
         ["a wrong secret key", async () => ({ AWS_SECRET_ACCESS_KEY: "not-the-secret-key-0123456789" }), (c) => c === 1],
-        ["a bucket that does not exist", async () => ({ WALG_S3_PREFIX: "s3://no-such-bucket-dbtier/local/app" }), (c) => c === WALG_MISSING_FILE_EXIT],
+        [
+            "a bucket that does not exist",
+            async () => ({ WALG_S3_PREFIX: "s3://no-such-bucket-dbtier/local/app" }),
+            (c) => c === WALG_MISSING_FILE_EXIT,
+        ],
         ["an unreachable endpoint", async () => ({ AWS_ENDPOINT: `http://127.0.0.1:${await freePort()}` }), (c) => c === 124],
     ];
     for (const [what, settings, expected] of failures) {
         it(`stops recovery (restore_command 200) for ${what}`, async () => {
             const env = variant(what.replace(/\W+/g, "-"), await settings());
             const r = await fetch(env, segment);
-            process.stderr.write(`[walg-exit] ${what}: wal-fetch exit ${r.code} after ${r.seconds.toFixed(1)} s: ${r.stderr.trim().split("\n").pop()}\n`);
+            process.stderr.write(
+                `[walg-exit] ${what}: wal-fetch exit ${r.code} after ${r.seconds.toFixed(1)} s: ${r.stderr.trim().split("\n").pop()}\n`,
+            );
             expect(expected(r.code), `wal-fetch exit ${r.code}: ${r.stderr.slice(-500)}`).toBe(true);
             const rc = restoreCmd(env, segment);
             expect(rc.status, rc.stderr).toBe(200);

@@ -26,7 +26,8 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
     const replication = (user: string, password: string): string =>
         buildDsn({ user, password, host: "127.0.0.1", port: t.ports.postgres, database: "postgres", sslmode: "disable" });
     /** IDENTIFY_SYSTEM over a physical replication connection. */
-    const identify = (user: string, password: string) => psqlWith(replication(user, password), "IDENTIFY_SYSTEM", { extra: ["-d", `dbname=postgres replication=true`] });
+    const identify = (user: string, password: string) =>
+        psqlWith(replication(user, password), "IDENTIFY_SYSTEM", { extra: ["-d", `dbname=postgres replication=true`] });
 
     beforeAll(async () => {
         process.env.DBTIER_LOCAL_WAL_STREAMING = "1";
@@ -35,9 +36,13 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
         // The receiver connects and its slot becomes active.
         const deadline = Date.now() + 60_000;
         for (;;) {
-            const r = await t.psql(v.DATABASE_ROOT_URL, `SELECT count(*) FROM pg_stat_replication WHERE usename = '${WAL_RECEIVER_ROLE}' AND state = 'streaming'`);
+            const r = await t.psql(
+                v.DATABASE_ROOT_URL,
+                `SELECT count(*) FROM pg_stat_replication WHERE usename = '${WAL_RECEIVER_ROLE}' AND state = 'streaming'`,
+            );
             if (r.stdout.trim() === "1") break;
-            if (Date.now() > deadline) throw new Error(`receiver not streaming: ${readFileSync(receiverFiles(t.l).log, "utf8").slice(-2000)}`);
+            if (Date.now() > deadline)
+                throw new Error(`receiver not streaming: ${readFileSync(receiverFiles(t.l).log, "utf8").slice(-2000)}`);
             await sleep(500);
         }
     });
@@ -47,9 +52,15 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
     });
 
     it("streams as its own role: REPLICATION and nothing more, through its slot, capped by max_slot_wal_keep_size", async () => {
-        const role = await t.psql(v.DATABASE_ROOT_URL, `SELECT rolsuper, rolreplication, rolcanlogin, rolcreaterole, rolcreatedb, rolbypassrls, rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = '${WAL_RECEIVER_ROLE}'`);
+        const role = await t.psql(
+            v.DATABASE_ROOT_URL,
+            `SELECT rolsuper, rolreplication, rolcanlogin, rolcreaterole, rolcreatedb, rolbypassrls, rolpassword LIKE 'SCRAM-SHA-256$%' FROM pg_authid WHERE rolname = '${WAL_RECEIVER_ROLE}'`,
+        );
         expect(role.stdout.trim()).toBe("f|t|t|f|f|f|t");
-        const slot = await t.psql(v.DATABASE_ROOT_URL, `SELECT slot_type, active, wal_status FROM pg_replication_slots WHERE slot_name = '${WAL_RECEIVE_SLOT}'`);
+        const slot = await t.psql(
+            v.DATABASE_ROOT_URL,
+            `SELECT slot_type, active, wal_status FROM pg_replication_slots WHERE slot_name = '${WAL_RECEIVE_SLOT}'`,
+        );
         expect(slot.stdout.trim()).toBe("physical|t|reserved");
         const keep = await t.psql(v.DATABASE_ROOT_URL, "SHOW max_slot_wal_keep_size");
         expect(keep.stdout.trim()).toMatch(/^\d+GB$/);
@@ -75,7 +86,10 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
         expect(ok.code, ok.stderr).toBe(0);
         expect(ok.stdout).toMatch(/^\d+\|1\|/);
         // And it cannot read application data over an ordinary connection.
-        const read = await psqlWith(replication(WAL_RECEIVER_ROLE, receiverSecret(t.l).password).replace(/\/postgres\?/, "/app?"), "SELECT 1");
+        const read = await psqlWith(
+            replication(WAL_RECEIVER_ROLE, receiverSecret(t.l).password).replace(/\/postgres\?/, "/app?"),
+            "SELECT 1",
+        );
         expect(read.code).not.toBe(0);
         expect(read.stderr).toMatch(/permission denied for database "app"/);
     });
@@ -97,7 +111,10 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
     });
 
     it("restores commits acknowledged 2 s before a SIGKILL of Postgres from the streamed archive (drill: backup-fetch + wal-fetch)", async () => {
-        const w = await t.psql(v.DATABASE_ROOT_URL, "CREATE TABLE streamed (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        const w = await t.psql(
+            v.DATABASE_ROOT_URL,
+            "CREATE TABLE streamed (id bigserial PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp())",
+        );
         expect(w.code, w.stderr).toBe(0);
         const b = await t.cli(["backup"], 300_000);
         expect(b.code, b.stderr.slice(-2000)).toBe(0);
@@ -111,7 +128,10 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
             expect(r.code, r.stderr).toBe(0);
             await sleep(100);
         }
-        const before = await t.psql(v.DATABASE_ROOT_URL, "SELECT count(*), pg_walfile_name(pg_current_wal_lsn()), (SELECT last_archived_wal FROM pg_stat_archiver) FROM streamed");
+        const before = await t.psql(
+            v.DATABASE_ROOT_URL,
+            "SELECT count(*), pg_walfile_name(pg_current_wal_lsn()), (SELECT last_archived_wal FROM pg_stat_archiver) FROM streamed",
+        );
         const [count, current, lastArchived] = before.stdout.trim().split("|");
         expect(Number(count)).toBe(20);
         expect(lastArchived < current, `the rows' segment ${current} must not be archived yet (last archived ${lastArchived})`).toBe(true);
@@ -127,7 +147,17 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
         const d = await t.cli(["drill", "--keep-port", String(keep)], 600_000);
         const ev = JSON.parse(readFileSync(lastLine(d.stdout), "utf8"));
         expect(ev.status, ev.error).toBe("passed");
-        const restored = await psqlWith(buildDsn({ user: "postgres", password: decodeURIComponent(new URL(v.DATABASE_ROOT_URL).password), host: "127.0.0.1", port: keep, database: "app", sslmode: "disable" }), "SELECT count(*) FROM streamed");
+        const restored = await psqlWith(
+            buildDsn({
+                user: "postgres",
+                password: decodeURIComponent(new URL(v.DATABASE_ROOT_URL).password),
+                host: "127.0.0.1",
+                port: keep,
+                database: "app",
+                sslmode: "disable",
+            }),
+            "SELECT count(*) FROM streamed",
+        );
         expect(restored.code, restored.stderr).toBe(0);
         expect(Number(restored.stdout.trim()), "every acknowledged row is back").toBe(20);
         // They came from the receiver's upload: the segment exists in the bucket only as .partial.

@@ -23,7 +23,9 @@ interface Run {
 
 /** `npm run policy:check -- ARGS` (viaNpm), or the same script straight through tsx. */
 function run(args: string[], viaNpm = true): Promise<Run> {
-    const [cmd, argv] = viaNpm ? ["npm", ["run", "--silent", "policy:check", "--", ...args]] : [process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/policy-check.ts", ...args]];
+    const [cmd, argv] = viaNpm
+        ? ["npm", ["run", "--silent", "policy:check", "--", ...args]]
+        : [process.execPath, [path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"), "scripts/policy-check.ts", ...args]];
     return new Promise((resolve, reject) => {
         const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
         let stdout = "";

@@ -4,11 +4,11 @@
  * URNs, parents and providers are built the way the engine builds them.
  */
 import type { EnforcementLevel } from "@pulumi/policy";
-import { evaluatePolicies, ResourceRecord, ROOT_STACK_TYPE, Violation } from "../../policy/lib/evaluate";
-import { PackConfig } from "../../policy/lib/pack-config";
+import { evaluatePolicies, type ResourceRecord, ROOT_STACK_TYPE, type Violation } from "../../policy/lib/evaluate";
+import type { PackConfig } from "../../policy/lib/pack-config";
 import { policies } from "../../policy/policies";
 import { renderJobConfig } from "../../render/job-config";
-import { renderLifecycleRules, StorageProvider } from "../../render/lifecycle";
+import { renderLifecycleRules, type StorageProvider } from "../../render/lifecycle";
 import { renderPgbouncerIni } from "../../render/pgbouncer";
 import { renderPostgresqlConf } from "../../render/postgresql-conf";
 import { CONTAINER_PATHS, NETWORK_LABEL, ROLE_LABEL, SCHEDULE_ENV, typeToken } from "../../vocabulary";
@@ -162,7 +162,12 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
     const tier = s.add(typeToken("DatabaseTier"), p, {});
     const nets = s.add(typeToken("TierNetworks"), `${p}-networks`, {}, { parent: tier });
     const network = (kind: string, internal: boolean) =>
-        s.add(T.network, `${p}-networks-${kind}`, { name: `${p}-${kind}`, driver: "bridge", internal, labels: labels({ [NETWORK_LABEL]: kind, "db-tier.cluster": cluster }) }, { parent: nets });
+        s.add(
+            T.network,
+            `${p}-networks-${kind}`,
+            { name: `${p}-${kind}`, driver: "bridge", internal, labels: labels({ [NETWORK_LABEL]: kind, "db-tier.cluster": cluster }) },
+            { parent: nets },
+        );
     const dbOnly = network("db-only", true);
     const app = network("app", false);
     const backupEgress = network("backup-egress", false);
@@ -181,7 +186,11 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
             name: `${p}-postgres`,
             image: "db-tier/postgres:local",
             command: ["postgres", "-c", `config_file=${CONTAINER_PATHS.postgresConf}`],
-            envs: ["POSTGRES_USER=postgres", `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`, `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`],
+            envs: [
+                "POSTGRES_USER=postgres",
+                `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
+                `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
+            ],
             uploads: [
                 { file: CONTAINER_PATHS.postgresConf, content: postgresConf() },
                 { file: CONTAINER_PATHS.pgHba, content: "local all all peer\nhost all all 0.0.0.0/0 scram-sha-256\n" },
@@ -208,7 +217,10 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
                 { file: CONTAINER_PATHS.pgbouncerIni, content: pgbouncerIni() },
                 { file: CONTAINER_PATHS.pgbouncerAuthFile, content: `"app_user" "${SECRET_TEXT}"\n` },
             ],
-            networksAdvanced: [{ name: `${p}-app`, aliases: ["pgbouncer"] }, { name: `${p}-db-only`, aliases: ["pgbouncer"] }],
+            networksAdvanced: [
+                { name: `${p}-app`, aliases: ["pgbouncer"] },
+                { name: `${p}-db-only`, aliases: ["pgbouncer"] },
+            ],
             ports: [{ internal: 6432, external: 16432, ip: "127.0.0.1", protocol: "tcp" }],
             labels: roleLabels("pgbouncer", cluster),
         },
@@ -238,7 +250,11 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
             image: "db-tier/postgres:local",
             command: ["node", "/opt/db-tier/bin/jobs/scheduler.js", "backup", CONTAINER_PATHS.backupConfig],
             envs: [`${SCHEDULE_ENV.backup}=0 2 * * *`],
-            uploads: [{ file: CONTAINER_PATHS.backupConfig, content: backupJobConfig() }, secretFile(CONTAINER_PATHS.walgEnv), secretFile(CONTAINER_PATHS.pgpass)],
+            uploads: [
+                { file: CONTAINER_PATHS.backupConfig, content: backupJobConfig() },
+                secretFile(CONTAINER_PATHS.walgEnv),
+                secretFile(CONTAINER_PATHS.pgpass),
+            ],
             volumes: [{ volumeName: `${p}-postgres-data`, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
             networksAdvanced: [{ name: `${p}-db-only` }, { name: `${p}-backup-egress` }],
             labels: roleLabels("backup", cluster),
@@ -278,13 +294,24 @@ export function addBucket(s: FixtureStack, provider: StorageProvider, prefixes: 
     const prov = s.add(
         T.awsProvider,
         "test-backups-provider",
-        { region: "us-east-1", endpoints: JSON.stringify([{ s3: ENDPOINTS[provider] }]), s3UsePathStyle: "true", skipCredentialsValidation: "true" },
+        {
+            region: "us-east-1",
+            endpoints: JSON.stringify([{ s3: ENDPOINTS[provider] }]),
+            s3UsePathStyle: "true",
+            skipCredentialsValidation: "true",
+        },
         { parent: component },
     );
     const child = { parent: component, provider: prov };
     const bucket = s.add(T.bucket, "test-backups-bucket", { bucket: BUCKET, forceDestroy: false }, child);
     let versioning: string | undefined;
-    if (provider === "b2") versioning = s.add(T.versioning, "test-backups-versioning", { bucket: BUCKET, versioningConfiguration: { status: "Enabled" } }, child);
+    if (provider === "b2")
+        versioning = s.add(
+            T.versioning,
+            "test-backups-versioning",
+            { bucket: BUCKET, versioningConfiguration: { status: "Enabled" } },
+            child,
+        );
     const rules = renderLifecycleRules({ provider, backupPrefixes: prefixes, safetyNetDays: 90, evidenceDays: 400 });
     const lifecycle = s.add(
         T.lifecycle,
@@ -296,8 +323,12 @@ export function addBucket(s: FixtureStack, provider: StorageProvider, prefixes: 
                 status: "Enabled",
                 filter: { prefix: r.prefix },
                 ...(r.expirationDays !== undefined ? { expiration: { days: r.expirationDays } } : {}),
-                ...(r.abortIncompleteMultipartUploadDays !== undefined ? { abortIncompleteMultipartUpload: { daysAfterInitiation: r.abortIncompleteMultipartUploadDays } } : {}),
-                ...(r.noncurrentVersionExpirationDays !== undefined ? { noncurrentVersionExpiration: { noncurrentDays: r.noncurrentVersionExpirationDays } } : {}),
+                ...(r.abortIncompleteMultipartUploadDays !== undefined
+                    ? { abortIncompleteMultipartUpload: { daysAfterInitiation: r.abortIncompleteMultipartUploadDays } }
+                    : {}),
+                ...(r.noncurrentVersionExpirationDays !== undefined
+                    ? { noncurrentVersionExpiration: { noncurrentDays: r.noncurrentVersionExpirationDays } }
+                    : {}),
             })),
         },
         child,

@@ -16,14 +16,20 @@ const ROOT = path.resolve(__dirname, "..", "..");
 describe("pack config", () => {
     it("defaults every policy to mandatory, with the schema's defaults", () => {
         expect(resolvePolicyConfig({}, walArchivingEnabled)).toEqual({ level: "mandatory", properties: { rpoSeconds: 300 } });
-        expect(resolvePolicyConfig({}, appReachesOnlyPooler)).toEqual({ level: "mandatory", properties: { allowedHostAddresses: ["127.0.0.1"] } });
+        expect(resolvePolicyConfig({}, appReachesOnlyPooler)).toEqual({
+            level: "mandatory",
+            properties: { allowedHostAddresses: ["127.0.0.1"] },
+        });
     });
 
-    it("takes a policy's own level over \"all\"", () => {
+    it('takes a policy\'s own level over "all"', () => {
         const cfg = { all: "advisory" as const, "generated-secret-strength": { enforcementLevel: "mandatory" as const } };
         expect(resolvePolicyConfig(cfg, generatedSecretStrength).level).toBe("mandatory");
         expect(resolvePolicyConfig(cfg, walArchivingEnabled).level).toBe("advisory");
-        expect(resolvePolicyConfig({ "wal-archiving-enabled": { rpoSeconds: 60 } }, walArchivingEnabled)).toEqual({ level: "mandatory", properties: { rpoSeconds: 60 } });
+        expect(resolvePolicyConfig({ "wal-archiving-enabled": { rpoSeconds: 60 } }, walArchivingEnabled)).toEqual({
+            level: "mandatory",
+            properties: { rpoSeconds: 60 },
+        });
     });
 
     it("a lowered level turns the violation advisory; disabled removes it", async () => {
@@ -47,9 +53,13 @@ describe("pack config", () => {
         const f = compliant();
         // The tier renders no age-based rule on backup data; an engineer's 70-day rule is
         // outside a 60-day window (with its week of margin) but inside a 90-day one.
-        f.s.get(f.bucket.lifecycle).inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 70 } });
+        f.s
+            .get(f.bucket.lifecycle)
+            .inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 70 } });
         expect(await check(f.s.records, { "backup-bucket-lifecycle": { retentionDays: 60 } })).toEqual([]);
-        expect(names(mandatory(await check(f.s.records, { "backup-bucket-lifecycle": { retentionDays: 90 } })))).toEqual(["backup-bucket-lifecycle"]);
+        expect(names(mandatory(await check(f.s.records, { "backup-bucket-lifecycle": { retentionDays: 90 } })))).toEqual([
+            "backup-bucket-lifecycle",
+        ]);
     });
 
     it.each([
@@ -60,8 +70,14 @@ describe("pack config", () => {
         [{ "wal-archiving-enabled": { rpoSeconds: 301 } }, "wal-archiving-enabled.rpoSeconds: must be at most 300"],
         [{ "wal-archiving-enabled": { rpoSeconds: 1.5 } }, "wal-archiving-enabled.rpoSeconds: must be integer (got number)"],
         [{ "wal-archiving-enabled": { rpo: 60 } }, "wal-archiving-enabled.rpo: not a config property of this policy"],
-        [{ "app-reaches-only-pooler": { allowedHostAddresses: "127.0.0.1" } }, "app-reaches-only-pooler.allowedHostAddresses: must be array (got string)"],
-        [{ "app-reaches-only-pooler": { allowedHostAddresses: [""] } }, "app-reaches-only-pooler.allowedHostAddresses[0]: must have at least 1 characters"],
+        [
+            { "app-reaches-only-pooler": { allowedHostAddresses: "127.0.0.1" } },
+            "app-reaches-only-pooler.allowedHostAddresses: must be array (got string)",
+        ],
+        [
+            { "app-reaches-only-pooler": { allowedHostAddresses: [""] } },
+            "app-reaches-only-pooler.allowedHostAddresses[0]: must have at least 1 characters",
+        ],
         [{ "backup-bucket-lifecycle": { enforcementLevel: "loud" } }, "backup-bucket-lifecycle.enforcementLevel: must be one of"],
         [[], "the file must hold a JSON object"],
     ])("rejects %j", (cfg, problem) => {

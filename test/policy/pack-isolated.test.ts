@@ -7,7 +7,7 @@
  * repository reachable: no import leaves the pack, and module resolution from the temporary
  * directory cannot walk up into the repository's node_modules.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -64,7 +64,8 @@ function sources(dir: string): string[] {
 /** Module specifiers of every import, export-from and require in a file. */
 function specifiers(file: string): string[] {
     const text = fs.readFileSync(file, "utf8");
-    const statements = /^\s*(?:import|export)\s[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
+    const statements =
+        /^\s*(?:import|export)\s[^;]*?\bfrom\s+["']([^"']+)["']|^\s*import\s+["']([^"']+)["']|\brequire\(\s*["']([^"']+)["']\s*\)/gm;
     return [...text.matchAll(statements)].map((m) => m[1] ?? m[2] ?? m[3]);
 }
 
@@ -89,7 +90,15 @@ afterAll(() => {
 
 describe("the policy pack, packed and installed outside the repository", () => {
     it("contains the pack and its shared copies, and no import leaves it", () => {
-        for (const f of ["PulumiPolicy.yaml", "index.ts", "package.json", "package-lock.json", "tsconfig.json", "shared/vocabulary.ts", "shared/cron.ts"]) {
+        for (const f of [
+            "PulumiPolicy.yaml",
+            "index.ts",
+            "package.json",
+            "package-lock.json",
+            "tsconfig.json",
+            "shared/vocabulary.ts",
+            "shared/cron.ts",
+        ]) {
             expect(fs.existsSync(path.join(pack, f)), f).toBe(true);
         }
         const deps = Object.keys(JSON.parse(fs.readFileSync(path.join(pack, "package.json"), "utf8")).dependencies);
@@ -99,7 +108,10 @@ describe("the policy pack, packed and installed outside the repository", () => {
             for (const spec of specifiers(file)) {
                 if (spec.startsWith(".")) {
                     const target = path.resolve(path.dirname(file), spec);
-                    expect(path.relative(pack, target).startsWith(".."), `${path.relative(pack, file)} imports ${spec}, outside the pack`).toBe(false);
+                    expect(
+                        path.relative(pack, target).startsWith(".."),
+                        `${path.relative(pack, file)} imports ${spec}, outside the pack`,
+                    ).toBe(false);
                 } else if (!spec.startsWith("node:")) {
                     const pkg = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : spec.split("/")[0];
                     expect(deps, `${path.relative(pack, file)} imports ${spec}, not a dependency of the pack`).toContain(pkg);
@@ -135,14 +147,25 @@ describe("the policy pack, packed and installed outside the repository", () => {
         const info: any = await call("getAnalyzerInfo", new emptypb.Empty());
         expect(info.getName()).toBe("db-tier");
         expect(info.getVersion()).toBe(JSON.parse(fs.readFileSync(path.join(POLICY, "package.json"), "utf8")).version);
-        expect(info.getPoliciesList().map((p: any) => p.getName()).sort()).toEqual([...POLICY_NAMES].sort());
+        expect(
+            info
+                .getPoliciesList()
+                .map((p: any) => p.getName())
+                .sort(),
+        ).toEqual([...POLICY_NAMES].sort());
 
         // And the policies run: a Postgres container publishing 5432 is a mandatory violation.
         const req = new analyzerpb.AnalyzeRequest();
         req.setType("docker:index/container:Container");
         req.setName("pg");
         req.setUrn("urn:pulumi:s::p::docker:index/container:Container::pg");
-        req.setProperties(structpb.Struct.fromJavaScript({ image: "x", labels: [{ label: "db-tier.role", value: "postgres" }], ports: [{ internal: 5432, external: 5432 }] }));
+        req.setProperties(
+            structpb.Struct.fromJavaScript({
+                image: "x",
+                labels: [{ label: "db-tier.role", value: "postgres" }],
+                ports: [{ internal: 5432, external: 5432 }],
+            }),
+        );
         req.setOptions(new analyzerpb.AnalyzerResourceOptions());
         const resp: any = await call("analyze", req);
         const names = resp.getDiagnosticsList().map((d: any) => d.getPolicyname());

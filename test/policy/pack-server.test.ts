@@ -5,12 +5,12 @@
  * remediation steps and config schema; a violation reported by Analyze; and a value unknown
  * during preview turned into an advisory "check deferred to up" by the real server.
  */
-import { ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { UNKNOWN } from "../../policy/lib/values";
 import { POLICY_NAMES } from "../../vocabulary";
-import { BUCKET, compliant, Rec, T } from "./fixtures";
+import { BUCKET, compliant, type Rec, T } from "./fixtures";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const grpc = require("@grpc/grpc-js");
@@ -83,8 +83,16 @@ describe("the policy pack served as the Pulumi CLI runs it", () => {
         const pg = f.s.get(f.tier.postgres);
         pg.inputs.ports = [{ internal: 5432, external: 5432 }];
         const resp: any = await call("analyze", analyzeRequest(pg));
-        const d = resp.getDiagnosticsList().map((x: any) => ({ policy: x.getPolicyname(), level: x.getEnforcementlevel(), message: x.getMessage() }));
-        expect(d).toEqual([{ policy: "postgres-no-published-ports", level: analyzerpb.EnforcementLevel.MANDATORY, message: expect.stringContaining("publishes port 5432") }]);
+        const d = resp
+            .getDiagnosticsList()
+            .map((x: any) => ({ policy: x.getPolicyname(), level: x.getEnforcementlevel(), message: x.getMessage() }));
+        expect(d).toEqual([
+            {
+                policy: "postgres-no-published-ports",
+                level: analyzerpb.EnforcementLevel.MANDATORY,
+                message: expect.stringContaining("publishes port 5432"),
+            },
+        ]);
     });
 
     it("Analyze turns an unknown postgresql.conf into an advisory deferral, and still reports what is known", async () => {
@@ -93,19 +101,30 @@ describe("the policy pack served as the Pulumi CLI runs it", () => {
         pg.inputs.uploads = pg.inputs.uploads.map((u: any) => ({ ...u, content: UNKNOWN }));
         pg.inputs.publishAllPorts = true;
         const resp: any = await call("analyze", analyzeRequest(pg));
-        const d = resp.getDiagnosticsList().map((x: any) => ({ policy: x.getPolicyname(), level: x.getEnforcementlevel(), message: x.getMessage() }));
-        expect(d).toContainEqual({ policy: "postgres-no-published-ports", level: analyzerpb.EnforcementLevel.MANDATORY, message: expect.stringContaining("publishAllPorts") });
+        const d = resp
+            .getDiagnosticsList()
+            .map((x: any) => ({ policy: x.getPolicyname(), level: x.getEnforcementlevel(), message: x.getMessage() }));
+        expect(d).toContainEqual({
+            policy: "postgres-no-published-ports",
+            level: analyzerpb.EnforcementLevel.MANDATORY,
+            message: expect.stringContaining("publishAllPorts"),
+        });
         expect(d).toContainEqual({
             policy: "wal-archiving-enabled",
             level: analyzerpb.EnforcementLevel.ADVISORY,
             message: expect.stringMatching(/during preview: check deferred to up: the postgresql.conf of Postgres container/),
         });
-        expect(d.filter((x: any) => x.level === analyzerpb.EnforcementLevel.MANDATORY).map((x: any) => x.policy)).toEqual(["postgres-no-published-ports"]);
+        expect(d.filter((x: any) => x.level === analyzerpb.EnforcementLevel.MANDATORY).map((x: any) => x.policy)).toEqual([
+            "postgres-no-published-ports",
+        ]);
     });
 
     it("AnalyzeStack sees parentage and providers: a public policy on the backup bucket, and the B2 chores", async () => {
         const f = compliant("b2");
-        f.s.add(T.bucketPolicy, "open", { bucket: BUCKET, policy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject" }] }) });
+        f.s.add(T.bucketPolicy, "open", {
+            bucket: BUCKET,
+            policy: JSON.stringify({ Statement: [{ Effect: "Allow", Principal: "*", Action: "s3:GetObject" }] }),
+        });
         f.s.remove(f.bucket.versioning!);
         const byUrn = new Map(f.s.records.map((r) => [r.urn, r as Rec]));
         const resources = f.s.records.map((r) => {
@@ -131,8 +150,16 @@ describe("the policy pack served as the Pulumi CLI runs it", () => {
         req.setResourcesList(resources);
         const resp: any = await call("analyzeStack", req);
         const d = resp.getDiagnosticsList().map((x: any) => ({ policy: x.getPolicyname(), urn: x.getUrn(), message: x.getMessage() }));
-        expect(d).toContainEqual({ policy: "backup-bucket-private", urn: expect.stringContaining("BucketPolicy::open"), message: expect.stringContaining("to everyone") });
-        expect(d).toContainEqual({ policy: "backup-bucket-lifecycle", urn: f.bucket.bucket, message: expect.stringContaining("Backblaze B2 without versioning") });
+        expect(d).toContainEqual({
+            policy: "backup-bucket-private",
+            urn: expect.stringContaining("BucketPolicy::open"),
+            message: expect.stringContaining("to everyone"),
+        });
+        expect(d).toContainEqual({
+            policy: "backup-bucket-lifecycle",
+            urn: f.bucket.bucket,
+            message: expect.stringContaining("Backblaze B2 without versioning"),
+        });
         expect(d.length).toBe(2);
     });
 });

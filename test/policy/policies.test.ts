@@ -4,9 +4,26 @@
  * broken in exactly that place, which that policy (and only the listed others) reports.
  */
 import { describe, expect, it } from "vitest";
-import { POLICY_NAMES, PolicyName, RESTORE_EVIDENCE_PREFIX, SCHEDULE_ENV, CONTAINER_PATHS } from "../../vocabulary";
+import { POLICY_NAMES, type PolicyName, RESTORE_EVIDENCE_PREFIX, SCHEDULE_ENV, CONTAINER_PATHS } from "../../vocabulary";
 import { policies } from "../../policy/policies";
-import { check, compliant, editUpload, Fixture, mandatory, names, Rec, roleLabels, setEnv, T, BUCKET, labels, addTier, addBucket, FixtureStack, backupJobConfig } from "./fixtures";
+import {
+    check,
+    compliant,
+    editUpload,
+    type Fixture,
+    mandatory,
+    names,
+    type Rec,
+    roleLabels,
+    setEnv,
+    T,
+    BUCKET,
+    labels,
+    addTier,
+    addBucket,
+    FixtureStack,
+    backupJobConfig,
+} from "./fixtures";
 import type { PackConfig } from "../../policy/lib/pack-config";
 
 interface Case {
@@ -25,7 +42,11 @@ const appContainerOn = (f: Fixture, network: string, extra: Record<string, unkno
 
 const CASES: Record<PolicyName, Case[]> = {
     "postgres-no-published-ports": [
-        { title: "a port published on loopback", mutate: (f, g) => void (g(f.tier.postgres).inputs.ports = [{ internal: 5432, external: 15432, ip: "127.0.0.1" }]), message: /publishes port 5432/ },
+        {
+            title: "a port published on loopback",
+            mutate: (f, g) => void (g(f.tier.postgres).inputs.ports = [{ internal: 5432, external: 15432, ip: "127.0.0.1" }]),
+            message: /publishes port 5432/,
+        },
         { title: "publishAllPorts", mutate: (f, g) => void (g(f.tier.postgres).inputs.publishAllPorts = true), message: /publishAllPorts/ },
         {
             title: "host networking",
@@ -37,7 +58,11 @@ const CASES: Record<PolicyName, Case[]> = {
         },
     ],
     "postgres-network-isolation": [
-        { title: "joins the app network", mutate: (f, g) => void g(f.tier.postgres).inputs.networksAdvanced.push({ name: "test-app-app" }), message: /app network/ },
+        {
+            title: "joins the app network",
+            mutate: (f, g) => void g(f.tier.postgres).inputs.networksAdvanced.push({ name: "test-app-app" }),
+            message: /app network/,
+        },
         {
             title: "joins an unlabeled network",
             mutate: (f, g) => {
@@ -46,7 +71,11 @@ const CASES: Record<PolicyName, Case[]> = {
             },
             message: /no db-tier.network label/,
         },
-        { title: "joins a network outside the stack", mutate: (f, g) => void g(f.tier.postgres).inputs.networksAdvanced.push({ name: "shared-lan" }), message: /not a db-tier network/ },
+        {
+            title: "joins a network outside the stack",
+            mutate: (f, g) => void g(f.tier.postgres).inputs.networksAdvanced.push({ name: "shared-lan" }),
+            message: /not a db-tier network/,
+        },
         {
             title: "falls back to the default bridge",
             mutate: (f, g) => {
@@ -56,7 +85,11 @@ const CASES: Record<PolicyName, Case[]> = {
         },
     ],
     "db-only-network-members": [
-        { title: "a db-only network that is not internal", mutate: (f, g) => void (g(f.tier.dbOnly).inputs.internal = false), message: /not internal/ },
+        {
+            title: "a db-only network that is not internal",
+            mutate: (f, g) => void (g(f.tier.dbOnly).inputs.internal = false),
+            message: /not internal/,
+        },
         {
             title: "the object store on db-only",
             mutate: (f, g) => void g(f.objectStore!).inputs.networksAdvanced.push({ name: "test-app-db-only" }),
@@ -70,8 +103,17 @@ const CASES: Record<PolicyName, Case[]> = {
         },
     ],
     "app-reaches-only-pooler": [
-        { title: "an unlabeled container on db-only", mutate: (f) => void appContainerOn(f, "test-app-db-only"), alsoFires: ["db-only-network-members"], message: /Application container "intruder".*db-only/ },
-        { title: "an unlabeled container on backup-egress", mutate: (f) => void appContainerOn(f, "test-app-backup-egress"), message: /backup-egress/ },
+        {
+            title: "an unlabeled container on db-only",
+            mutate: (f) => void appContainerOn(f, "test-app-db-only"),
+            alsoFires: ["db-only-network-members"],
+            message: /Application container "intruder".*db-only/,
+        },
+        {
+            title: "an unlabeled container on backup-egress",
+            mutate: (f) => void appContainerOn(f, "test-app-backup-egress"),
+            message: /backup-egress/,
+        },
         {
             title: "a container whose role label is not a tier role, on backup-egress",
             mutate: (f) => void appContainerOn(f, "test-app-backup-egress", { labels: labels({ "db-tier.role": "worker" }) }),
@@ -79,18 +121,46 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "a container sharing postgres' network namespace",
-            mutate: (f) => void f.s.add(T.container, "sidecar", { name: "sidecar", image: "x", networkMode: "container:test-app-postgres" }),
+            mutate: (f) =>
+                void f.s.add(T.container, "sidecar", { name: "sidecar", image: "x", networkMode: "container:test-app-postgres" }),
             message: /Application container "sidecar"/,
             alsoFires: ["db-only-network-members"],
         },
-        { title: "pgBouncer published on every address", mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432 }]), message: /0\.0\.0\.0 \(every host address\)/ },
-        { title: "pgBouncer published on a LAN address", mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432, ip: "10.0.0.5" }]), message: /10\.0\.0\.5/ },
-        { title: "the backup job publishes a port", mutate: (f, g) => void (g(f.tier.backup).inputs.ports = [{ internal: 9999, external: 9999, ip: "127.0.0.1" }]), message: /only pgBouncer and the object store may publish/ },
-        { title: "the object store published on 0.0.0.0", mutate: (f, g) => void (g(f.objectStore!).inputs.ports = [{ internal: 9000, external: 19000, ip: "0.0.0.0" }]), message: /object-store container/ },
+        {
+            title: "pgBouncer published on every address",
+            mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432 }]),
+            message: /0\.0\.0\.0 \(every host address\)/,
+        },
+        {
+            title: "pgBouncer published on a LAN address",
+            mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432, ip: "10.0.0.5" }]),
+            message: /10\.0\.0\.5/,
+        },
+        {
+            title: "the backup job publishes a port",
+            mutate: (f, g) => void (g(f.tier.backup).inputs.ports = [{ internal: 9999, external: 9999, ip: "127.0.0.1" }]),
+            message: /only pgBouncer and the object store may publish/,
+        },
+        {
+            title: "the object store published on 0.0.0.0",
+            mutate: (f, g) => void (g(f.objectStore!).inputs.ports = [{ internal: 9000, external: 19000, ip: "0.0.0.0" }]),
+            message: /object-store container/,
+        },
     ],
     "pgbouncer-scram-only": [
-        { title: "auth_type = md5", mutate: (f, g) => editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("auth_type = scram-sha-256", "auth_type = md5")), message: /auth_type = md5/ },
-        { title: "no auth_type (md5 by default)", mutate: (f, g) => editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace(/^auth_type = .*$/m, "")), message: /default, md5/ },
+        {
+            title: "auth_type = md5",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) =>
+                    t.replace("auth_type = scram-sha-256", "auth_type = md5"),
+                ),
+            message: /auth_type = md5/,
+        },
+        {
+            title: "no auth_type (md5 by default)",
+            mutate: (f, g) => editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace(/^auth_type = .*$/m, "")),
+            message: /default, md5/,
+        },
         {
             title: "an %include that switches to trust",
             mutate: (f, g) => {
@@ -116,11 +186,24 @@ const CASES: Record<PolicyName, Case[]> = {
         },
     ],
     "pgbouncer-admin-console-closed": [
-        { title: "admin_users set", mutate: (f, g) => editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("admin_users = ", "admin_users = app_user")), message: /admin_users = app_user/ },
-        { title: "stats_users set", mutate: (f, g) => editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("stats_users = ", "stats_users = monitor")), message: /stats_users = monitor/ },
+        {
+            title: "admin_users set",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("admin_users = ", "admin_users = app_user")),
+            message: /admin_users = app_user/,
+        },
+        {
+            title: "stats_users set",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("stats_users = ", "stats_users = monitor")),
+            message: /stats_users = monitor/,
+        },
         {
             title: "auth_type = any",
-            mutate: (f, g) => editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("auth_type = scram-sha-256", "auth_type = any")),
+            mutate: (f, g) =>
+                editUpload(g(f.tier.pgbouncer), CONTAINER_PATHS.pgbouncerIni, (t) =>
+                    t.replace("auth_type = scram-sha-256", "auth_type = any"),
+                ),
             alsoFires: ["pgbouncer-scram-only"],
             message: /auth_type = any/,
         },
@@ -144,26 +227,79 @@ const CASES: Record<PolicyName, Case[]> = {
         },
     ],
     "wal-archiving-enabled": [
-        { title: "archive_timeout above the ceiling", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_timeout = 60", "archive_timeout = 600")), message: /above the RPO ceiling of 300 s/ },
-        { title: "archive_timeout in minutes above the ceiling", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_timeout = 60", "archive_timeout = '10min'")), message: /600 s/ },
-        { title: "archive_timeout 0", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_timeout = 60", "archive_timeout = 0")), message: /disables it/ },
+        {
+            title: "archive_timeout above the ceiling",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) =>
+                    t.replace("archive_timeout = 60", "archive_timeout = 600"),
+                ),
+            message: /above the RPO ceiling of 300 s/,
+        },
+        {
+            title: "archive_timeout in minutes above the ceiling",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) =>
+                    t.replace("archive_timeout = 60", "archive_timeout = '10min'"),
+                ),
+            message: /600 s/,
+        },
+        {
+            title: "archive_timeout 0",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) =>
+                    t.replace("archive_timeout = 60", "archive_timeout = 0"),
+                ),
+            message: /disables it/,
+        },
         {
             title: "archive_timeout above a stack's tighter RPO",
             mutate: () => undefined,
             packConfig: { "wal-archiving-enabled": { rpoSeconds: 30 } },
             message: /above the RPO ceiling of 30 s/,
         },
-        { title: "archive_mode off", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_mode = on", "archive_mode = off")), message: /archive_mode = off/ },
-        { title: "archive_mode absent", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_mode = on", "")), message: /default, off/ },
+        {
+            title: "archive_mode off",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_mode = on", "archive_mode = off")),
+            message: /archive_mode = off/,
+        },
+        {
+            title: "archive_mode absent",
+            mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("archive_mode = on", "")),
+            message: /default, off/,
+        },
         {
             title: "an archive_command that is not WAL-G",
-            mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace(/^archive_command = .*$/m, "archive_command = 'cp %p /archive/%f'")),
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) =>
+                    t.replace(/^archive_command = .*$/m, "archive_command = 'cp %p /archive/%f'"),
+                ),
             message: /does not push %p with WAL-G/,
         },
-        { title: "archive_library set", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => `${t}archive_library = 'basic_archive'\n`), message: /archive_library/ },
-        { title: "wal_level minimal", mutate: (f, g) => editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => t.replace("wal_level = replica", "wal_level = minimal")), message: /wal_level = minimal/ },
-        { title: "archive_mode turned off on the command line", mutate: (f, g) => void g(f.tier.postgres).inputs.command.push("-c", "archive_mode=off"), message: /archive_mode = off on the command line/ },
-        { title: "the uploaded conf is not the config_file", mutate: (f, g) => void (g(f.tier.postgres).inputs.command = ["postgres"]), message: /does not point config_file/ },
+        {
+            title: "archive_library set",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) => `${t}archive_library = 'basic_archive'\n`),
+            message: /archive_library/,
+        },
+        {
+            title: "wal_level minimal",
+            mutate: (f, g) =>
+                editUpload(g(f.tier.postgres), CONTAINER_PATHS.postgresConf, (t) =>
+                    t.replace("wal_level = replica", "wal_level = minimal"),
+                ),
+            message: /wal_level = minimal/,
+        },
+        {
+            title: "archive_mode turned off on the command line",
+            mutate: (f, g) => void g(f.tier.postgres).inputs.command.push("-c", "archive_mode=off"),
+            message: /archive_mode = off on the command line/,
+        },
+        {
+            title: "the uploaded conf is not the config_file",
+            mutate: (f, g) => void (g(f.tier.postgres).inputs.command = ["postgres"]),
+            message: /does not point config_file/,
+        },
         {
             title: "the image's default command",
             mutate: (f, g) => {
@@ -171,7 +307,11 @@ const CASES: Record<PolicyName, Case[]> = {
             },
             message: /default command/,
         },
-        { title: "config_file not uploaded", mutate: (f, g) => void (g(f.tier.postgres).inputs.command = ["postgres", "-c", "config_file=/etc/postgresql/other.conf"]), message: /not uploaded/ },
+        {
+            title: "config_file not uploaded",
+            mutate: (f, g) => void (g(f.tier.postgres).inputs.command = ["postgres", "-c", "config_file=/etc/postgresql/other.conf"]),
+            message: /not uploaded/,
+        },
         {
             title: "an include that turns archiving off",
             mutate: (f, g) => {
@@ -190,68 +330,119 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "a safety net inside the retention window",
-            mutate: (f, g) => void g(f.bucket.lifecycle).inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 30 } }),
+            mutate: (f, g) =>
+                void g(f.bucket.lifecycle).inputs.rules.push({
+                    id: "net",
+                    status: "Enabled",
+                    filter: { prefix: "test/app/" },
+                    expiration: { days: 30 },
+                }),
             message: /expires prefix "test\/app\/" after 30 days/,
         },
         {
             title: "a whole-bucket expiry that also deletes evidence",
-            mutate: (f, g) => void g(f.bucket.lifecycle).inputs.rules.push({ id: "tidy", status: "Enabled", filter: { prefix: "" }, expiration: { days: 14 } }),
+            mutate: (f, g) =>
+                void g(f.bucket.lifecycle).inputs.rules.push({
+                    id: "tidy",
+                    status: "Enabled",
+                    filter: { prefix: "" },
+                    expiration: { days: 14 },
+                }),
             message: /rule "tidy".*restore-drill evidence/,
         },
         {
             title: "evidence expired inside the window",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.filter.prefix === RESTORE_EVIDENCE_PREFIX).expiration.days = 7),
+            mutate: (f, g) =>
+                void (g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.filter.prefix === RESTORE_EVIDENCE_PREFIX).expiration.days = 7),
             message: /restore-drill evidence/,
         },
         {
             title: "a safety net inside the window the deployed backup job keeps (walDays 90)",
             mutate: (f, g) => {
-                g(f.bucket.lifecycle).inputs.rules.push({ id: "net", status: "Enabled", filter: { prefix: "test/app/" }, expiration: { days: 90 } });
+                g(f.bucket.lifecycle).inputs.rules.push({
+                    id: "net",
+                    status: "Enabled",
+                    filter: { prefix: "test/app/" },
+                    expiration: { days: 90 },
+                });
                 editUpload(g(f.tier.backup), CONTAINER_PATHS.backupConfig, () => backupJobConfig({ daily: 7, weekly: 4, walDays: 90 }));
             },
             message: /90-day retention window/,
         },
-        { title: "an expiry by date", mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules[0].expiration = { date: "2027-01-01T00:00:00Z" }), message: /on 2027-01-01/ },
+        {
+            title: "an expiry by date",
+            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules[0].expiration = { date: "2027-01-01T00:00:00Z" }),
+            message: /on 2027-01-01/,
+        },
         {
             title: "R2 without an abort-multipart rule",
             provider: "r2",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter((r: any) => !r.abortIncompleteMultipartUpload)),
+            mutate: (f, g) =>
+                void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
+                    (r: any) => !r.abortIncompleteMultipartUpload,
+                )),
             message: /Cloudflare R2.*multipart/,
         },
         {
             title: "B2 without an abort-multipart rule",
             provider: "b2",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter((r: any) => !r.abortIncompleteMultipartUpload)),
+            mutate: (f, g) =>
+                void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
+                    (r: any) => !r.abortIncompleteMultipartUpload,
+                )),
             message: /Backblaze B2.*multipart/,
         },
         {
             title: "B2 without a noncurrent-version rule",
             provider: "b2",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter((r: any) => !r.noncurrentVersionExpiration)),
+            mutate: (f, g) =>
+                void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
+                    (r: any) => !r.noncurrentVersionExpiration,
+                )),
             message: /noncurrent versions/,
         },
         { title: "B2 without versioning", provider: "b2", mutate: (f) => f.s.remove(f.bucket.versioning!), message: /without versioning/ },
         {
             title: "R2 with the abort rule limited to one prefix",
             provider: "r2",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.abortIncompleteMultipartUpload).filter = { prefix: "test/" }),
+            mutate: (f, g) =>
+                void (g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.abortIncompleteMultipartUpload).filter = { prefix: "test/" }),
             message: /multipart/,
         },
     ],
     "backup-bucket-private": [
-        { title: "a public-read ACL on the bucket", mutate: (f, g) => void (g(f.bucket.bucket).inputs.acl = "public-read"), message: /public ACL public-read/ },
+        {
+            title: "a public-read ACL on the bucket",
+            mutate: (f, g) => void (g(f.bucket.bucket).inputs.acl = "public-read"),
+            message: /public ACL public-read/,
+        },
         {
             title: "a bucket policy allowing Principal *",
             mutate: (f) =>
                 void f.s.add(T.bucketPolicy, "open", {
                     bucket: BUCKET,
-                    policy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Sid: "Everyone", Effect: "Allow", Principal: "*", Action: "s3:GetObject", Resource: `arn:aws:s3:::${BUCKET}/*` }] }),
+                    policy: JSON.stringify({
+                        Version: "2012-10-17",
+                        Statement: [
+                            {
+                                Sid: "Everyone",
+                                Effect: "Allow",
+                                Principal: "*",
+                                Action: "s3:GetObject",
+                                Resource: `arn:aws:s3:::${BUCKET}/*`,
+                            },
+                        ],
+                    }),
                 }),
             message: /opens backup bucket "db-tier-test-backups" to everyone \(Everyone\)/,
         },
         {
             title: "a bucket policy allowing {AWS: *}",
-            mutate: (f) => void f.s.add(T.bucketPolicy, "open", { bucket: BUCKET, policy: { Statement: [{ Effect: "Allow", Principal: { AWS: ["*"] }, Action: "s3:*" }] } }),
+            mutate: (f) =>
+                void f.s.add(T.bucketPolicy, "open", {
+                    bucket: BUCKET,
+                    policy: { Statement: [{ Effect: "Allow", Principal: { AWS: ["*"] }, Action: "s3:*" }] },
+                }),
             message: /to everyone/,
         },
         {
@@ -259,11 +450,20 @@ const CASES: Record<PolicyName, Case[]> = {
             mutate: (f) =>
                 void f.s.add(T.bucketAcl, "acl", {
                     bucket: BUCKET,
-                    accessControlPolicy: { grants: [{ grantee: { type: "Group", uri: "http://acs.amazonaws.com/groups/global/AllUsers" }, permission: "READ" }], owner: { id: "x" } },
+                    accessControlPolicy: {
+                        grants: [
+                            { grantee: { type: "Group", uri: "http://acs.amazonaws.com/groups/global/AllUsers" }, permission: "READ" },
+                        ],
+                        owner: { id: "x" },
+                    },
                 }),
             message: /grants everyone/,
         },
-        { title: "a public object in the bucket", mutate: (f) => void f.s.add(T.bucketObject, "leak", { bucket: BUCKET, key: "x", acl: "public-read" }), message: /object "leak"/ },
+        {
+            title: "a public object in the bucket",
+            mutate: (f) => void f.s.add(T.bucketObject, "leak", { bucket: BUCKET, key: "x", acl: "public-read" }),
+            message: /object "leak"/,
+        },
     ],
     "no-inline-secrets": [
         {
@@ -275,22 +475,58 @@ const CASES: Record<PolicyName, Case[]> = {
             },
             message: /secret in environment variable POSTGRES_PASSWORD;/,
         },
-        { title: "an inline storage key on the backup job", mutate: (f, g) => setEnv(g(f.tier.backup), "AWS_SECRET_ACCESS_KEY", "abc"), message: /AWS_SECRET_ACCESS_KEY/ },
-        { title: "an inline token on an application container", mutate: (f, g) => setEnv(g(f.tier.appContainer), "API_TOKEN", "t0k3n"), message: /API_TOKEN/ },
-        { title: "a _FILE variable that points nowhere", mutate: (f, g) => setEnv(g(f.tier.postgres), "POSTGRES_PASSWORD_FILE", "/run/secrets/missing"), message: /neither uploaded/ },
-        { title: "a relative _FILE path", mutate: (f, g) => setEnv(g(f.tier.postgres), "POSTGRES_PASSWORD_FILE", "root-password"), message: /absolute path/ },
+        {
+            title: "an inline storage key on the backup job",
+            mutate: (f, g) => setEnv(g(f.tier.backup), "AWS_SECRET_ACCESS_KEY", "abc"),
+            message: /AWS_SECRET_ACCESS_KEY/,
+        },
+        {
+            title: "an inline token on an application container",
+            mutate: (f, g) => setEnv(g(f.tier.appContainer), "API_TOKEN", "t0k3n"),
+            message: /API_TOKEN/,
+        },
+        {
+            title: "a _FILE variable that points nowhere",
+            mutate: (f, g) => setEnv(g(f.tier.postgres), "POSTGRES_PASSWORD_FILE", "/run/secrets/missing"),
+            message: /neither uploaded/,
+        },
+        {
+            title: "a relative _FILE path",
+            mutate: (f, g) => setEnv(g(f.tier.postgres), "POSTGRES_PASSWORD_FILE", "root-password"),
+            message: /absolute path/,
+        },
     ],
     "generated-secret-strength": [
-        { title: "a 16-character password", mutate: (f, g) => void (g(f.tier.rootPassword).inputs.length = 16), message: /16 characters long/ },
+        {
+            title: "a 16-character password",
+            mutate: (f, g) => void (g(f.tier.rootPassword).inputs.length = 16),
+            message: /16 characters long/,
+        },
         { title: "a password with no length", mutate: (f, g) => void delete g(f.tier.rootPassword).inputs.length, message: /unspecified/ },
     ],
     "restore-drill-scheduled": [
         { title: "no restore drill", mutate: (f) => f.s.remove(f.tier.drill), message: /no restore-drill container/ },
         { title: "no backup job", mutate: (f) => f.s.remove(f.tier.backup), message: /no backup container/ },
-        { title: "a yearly drill", mutate: (f, g) => setEnv(g(f.tier.drill), SCHEDULE_ENV.drill, "0 4 1 1 *"), message: /at least monthly/ },
-        { title: "a drill only in 31-day months", mutate: (f, g) => setEnv(g(f.tier.drill), SCHEDULE_ENV.drill, "0 4 31 * *"), message: /gaps of up to 6\d days/ },
-        { title: "a drill without a schedule", mutate: (f, g) => setEnv(g(f.tier.drill), SCHEDULE_ENV.drill, undefined), message: /has no DBTIER_DRILL_SCHEDULE/ },
-        { title: "a backup with an invalid schedule", mutate: (f, g) => setEnv(g(f.tier.backup), SCHEDULE_ENV.backup, "every night"), message: /invalid DBTIER_BACKUP_SCHEDULE/ },
+        {
+            title: "a yearly drill",
+            mutate: (f, g) => setEnv(g(f.tier.drill), SCHEDULE_ENV.drill, "0 4 1 1 *"),
+            message: /at least monthly/,
+        },
+        {
+            title: "a drill only in 31-day months",
+            mutate: (f, g) => setEnv(g(f.tier.drill), SCHEDULE_ENV.drill, "0 4 31 * *"),
+            message: /gaps of up to 6\d days/,
+        },
+        {
+            title: "a drill without a schedule",
+            mutate: (f, g) => setEnv(g(f.tier.drill), SCHEDULE_ENV.drill, undefined),
+            message: /has no DBTIER_DRILL_SCHEDULE/,
+        },
+        {
+            title: "a backup with an invalid schedule",
+            mutate: (f, g) => setEnv(g(f.tier.backup), SCHEDULE_ENV.backup, "every night"),
+            message: /invalid DBTIER_BACKUP_SCHEDULE/,
+        },
         {
             title: "a drill container that does not run the scheduler (the label and env are only claims)",
             mutate: (f, g) => void (g(f.tier.drill).inputs.command = ["sleep", "infinity"]),
@@ -336,7 +572,8 @@ describe("the pack", () => {
     });
 
     it("has a config schema for the RPO ceiling (300 s), the retention window and the host addresses (127.0.0.1)", () => {
-        const schema = (name: string, prop: string) => (policies.find((p) => p.name === name)!.configSchema!.properties[prop] as { default?: unknown });
+        const schema = (name: string, prop: string) =>
+            policies.find((p) => p.name === name)!.configSchema!.properties[prop] as { default?: unknown };
         expect(schema("wal-archiving-enabled", "rpoSeconds").default).toBe(300);
         expect(schema("backup-bucket-lifecycle", "retentionDays").default).toBe(30);
         expect(schema("app-reaches-only-pooler", "allowedHostAddresses").default).toEqual(["127.0.0.1"]);
@@ -393,7 +630,9 @@ it("the violation names the offending resource's URN", async () => {
     f.s.get(f.tier.postgres).inputs.ports = [{ internal: 5432, external: 5432 }];
     const [v] = mandatory(await check(f.s.records));
     expect(v.urn).toBe(f.tier.postgres);
-    expect(v.urn).toBe("urn:pulumi:test::db-tier::db-tier:index:DatabaseTier$db-tier:index:PostgresServer$docker:index/container:Container::test-app-postgres-container");
+    expect(v.urn).toBe(
+        "urn:pulumi:test::db-tier::db-tier:index:DatabaseTier$db-tier:index:PostgresServer$docker:index/container:Container::test-app-postgres-container",
+    );
 });
 
 it("no violation message echoes an inline secret", async () => {
@@ -406,7 +645,13 @@ it("no violation message echoes an inline secret", async () => {
 
 it("a role label on a container the tier did not build is believed only as far as it goes: a fake postgres is held to the postgres rules", async () => {
     const f = compliant();
-    f.s.add(T.container, "fake-pg", { name: "fake-pg", image: "postgres:15", labels: roleLabels("postgres"), networksAdvanced: [{ name: "test-app-db-only" }], ports: [{ internal: 5432, external: 5432 }] });
+    f.s.add(T.container, "fake-pg", {
+        name: "fake-pg",
+        image: "postgres:15",
+        labels: roleLabels("postgres"),
+        networksAdvanced: [{ name: "test-app-db-only" }],
+        ports: [{ internal: 5432, external: 5432 }],
+    });
     const got = names(mandatory(await check(f.s.records)));
     expect(got).toContain("postgres-no-published-ports");
     expect(got).toContain("wal-archiving-enabled");

@@ -17,7 +17,12 @@ beforeAll(async () => {
     // The CLI runs under tsx; here the program's TypeScript is compiled the same way.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require("tsx/cjs/api") as { register(): () => void }).register();
-    records = await recordProgram(path.join(__dirname, "programs", "parentage.ts"), { project: "proj", stack: "rec", config: {}, secretKeys: [] });
+    records = await recordProgram(path.join(__dirname, "programs", "parentage.ts"), {
+        project: "proj",
+        stack: "rec",
+        config: {},
+        secretKeys: [],
+    });
 });
 
 const byUrn = (urn: string) => records.find((r) => r.urn === urn);
@@ -58,7 +63,9 @@ describe("recordProgram under the mock runtime", () => {
     it("records explicit dependencies and property dependencies", () => {
         const p = records.find((r) => r.type === "aws:s3/bucketPolicy:BucketPolicy")!;
         expect(p.dependencies).toContain("urn:pulumi:rec::proj::test:index:OuterTwo$test:index:Inner$aws:s3/bucket:Bucket::b");
-        expect(p.propertyDependencies?.bucket).toEqual(["urn:pulumi:rec::proj::test:index:OuterOne$test:index:Inner$aws:s3/bucket:Bucket::b"]);
+        expect(p.propertyDependencies?.bucket).toEqual([
+            "urn:pulumi:rec::proj::test:index:OuterOne$test:index:Inner$aws:s3/bucket:Bucket::b",
+        ]);
         expect(p.inputs.bucket).toBe("bucket-of-one");
     });
 

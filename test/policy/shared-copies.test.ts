@@ -36,9 +36,21 @@ describe("policy/shared", () => {
 
     it("no policy module imports the root copies instead", () => {
         const walk = (d: string): string[] =>
-            fs.readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? (e.name === "node_modules" ? [] : walk(path.join(d, e.name))) : e.name.endsWith(".ts") ? [path.join(d, e.name)] : []));
+            fs
+                .readdirSync(d, { withFileTypes: true })
+                .flatMap((e) =>
+                    e.isDirectory()
+                        ? e.name === "node_modules"
+                            ? []
+                            : walk(path.join(d, e.name))
+                        : e.name.endsWith(".ts")
+                          ? [path.join(d, e.name)]
+                          : [],
+                );
         for (const f of walk(path.join(ROOT, "policy"))) {
-            expect(fs.readFileSync(f, "utf8"), path.relative(ROOT, f)).not.toMatch(/from\s+["'](\.\.\/)+(vocabulary|render|config|components)\b/);
+            expect(fs.readFileSync(f, "utf8"), path.relative(ROOT, f)).not.toMatch(
+                /from\s+["'](\.\.\/)+(vocabulary|render|config|components)\b/,
+            );
         }
     });
 });

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { UNKNOWN } from "../../policy/lib/values";
 import { CONTAINER_PATHS } from "../../vocabulary";
-import { advisory, check, compliant, Fixture, mandatory, names, Props, Rec, T } from "./fixtures";
+import { advisory, check, compliant, type Fixture, mandatory, names, type Props, type Rec, T } from "./fixtures";
 
 const DEFERRED = /^check deferred to up: .+ cannot be known during preview; everything known was evaluated$/;
 
@@ -31,7 +31,8 @@ function blur(v: unknown, p: number, r: () => number): unknown {
 
 function blurAll(f: Fixture, p: number, seed: number): void {
     const r = rng(seed);
-    for (const rec of f.s.records as Rec[]) rec.inputs = Object.fromEntries(Object.entries(rec.inputs).map(([k, v]) => [k, blur(v, p, r)])) as Props;
+    for (const rec of f.s.records as Rec[])
+        rec.inputs = Object.fromEntries(Object.entries(rec.inputs).map(([k, v]) => [k, blur(v, p, r)])) as Props;
 }
 
 describe("unknown values", () => {
@@ -66,7 +67,9 @@ describe("unknown values", () => {
         const v = await check(f.s.records);
         expect(mandatory(v)).toEqual([]);
         expect(names(advisory(v))).toEqual(["pgbouncer-admin-console-closed", "pgbouncer-scram-only", "wal-archiving-enabled"]);
-        expect(advisory(v).find((a) => a.policy === "wal-archiving-enabled")!.message).toContain('the postgresql.conf of Postgres container "test-app-postgres"');
+        expect(advisory(v).find((a) => a.policy === "wal-archiving-enabled")!.message).toContain(
+            'the postgresql.conf of Postgres container "test-app-postgres"',
+        );
     });
 
     it("what is known is still judged next to what waits: a published port is reported while the env is unknown", async () => {
@@ -86,7 +89,11 @@ describe("unknown values", () => {
         f.s.add(T.container, "intruder", { name: "intruder", image: "x", networksAdvanced: [{ name: "test-app-db-only" }] });
         const v = await check(f.s.records);
         expect(names(mandatory(v))).toEqual(["app-reaches-only-pooler", "db-only-network-members"]);
-        expect(advisory(v).map((a) => a.message).join("\n")).toContain('the networks of application container "test-app-web"');
+        expect(
+            advisory(v)
+                .map((a) => a.message)
+                .join("\n"),
+        ).toContain('the networks of application container "test-app-web"');
     });
 
     it("an unknown schedule defers restore-drill-scheduled; an unknown length defers generated-secret-strength", async () => {
@@ -105,7 +112,11 @@ describe("unknown values", () => {
         const v = await check(f.s.records);
         expect(names(mandatory(v))).toEqual(["backup-bucket-lifecycle"]);
         expect(mandatory(v)[0].message).toContain("after 10 days");
-        expect(advisory(v).map((a) => a.message).join("\n")).toContain("the storage endpoint of backup bucket");
+        expect(
+            advisory(v)
+                .map((a) => a.message)
+                .join("\n"),
+        ).toContain("the storage endpoint of backup bucket");
     });
 
     it("a bucket name unknown during preview: the component's own lifecycle configuration still counts", async () => {

@@ -33,14 +33,20 @@ const onCI = process.env.CI === "true";
 describe("actionlint", () => {
     it("is available (required on CI)", (ctx) => {
         if (!actionlint && !onCI) ctx.skip();
-        expect(actionlint, "actionlint not found: run scripts/install-tools.sh (it builds it into ${DBTIER_TOOLS:-$HOME/.cache/db-tier-tools}/bin)").toBeDefined();
+        expect(
+            actionlint,
+            "actionlint not found: run scripts/install-tools.sh (it builds it into ${DBTIER_TOOLS:-$HOME/.cache/db-tier-tools}/bin)",
+        ).toBeDefined();
     });
 
     it("finds nothing in .github/workflows", (ctx) => {
         if (!actionlint) return onCI ? expect.fail("actionlint is missing on CI") : ctx.skip();
         const files = fs.readdirSync(WORKFLOWS).filter((f) => /\.ya?ml$/.test(f));
         expect(files.length).toBeGreaterThan(0);
-        const r = spawnSync(actionlint, ["-no-color", ...files.map((f) => path.join(".github", "workflows", f))], { cwd: ROOT, encoding: "utf8" });
+        const r = spawnSync(actionlint, ["-no-color", ...files.map((f) => path.join(".github", "workflows", f))], {
+            cwd: ROOT,
+            encoding: "utf8",
+        });
         expect(r.error).toBeUndefined();
         expect(`${r.stdout}${r.stderr}`).toBe("");
         expect(r.status).toBe(0);
@@ -51,7 +57,10 @@ describe("actionlint", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "actionlint-"));
         fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
         const file = path.join(dir, ".github", "workflows", "bad.yml");
-        fs.writeFileSync(file, "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    if: ${{ matrix.x }}\n    steps:\n      - uses: pulumi/actions@v6\n        with:\n          no-such-input: 1\n");
+        fs.writeFileSync(
+            file,
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    if: ${{ matrix.x }}\n    steps:\n      - uses: pulumi/actions@v6\n        with:\n          no-such-input: 1\n",
+        );
         const r = spawnSync(actionlint, ["-no-color", file], { cwd: dir, encoding: "utf8" });
         expect(r.status).toBe(1);
         expect(r.stdout).toContain("no-such-input");
@@ -61,7 +70,10 @@ describe("actionlint", () => {
 describe("workflows", () => {
     const load = (f: string) => yaml.load(fs.readFileSync(path.join(WORKFLOWS, f), "utf8"));
     const steps = (job: any): any[] => job.steps ?? [];
-    const runs = (job: any) => steps(job).map((s) => s.run ?? "").join("\n");
+    const runs = (job: any) =>
+        steps(job)
+            .map((s) => s.run ?? "")
+            .join("\n");
     /**
      * The test job runs what .ci/run runs (npm test) on GitHub's Ubuntu 24.04 runner, with Go
      * 1.26 for the tool builds, the runner's Docker engine for the Docker suite, and the
@@ -74,7 +86,8 @@ describe("workflows", () => {
         expect(steps(job).find((st) => String(st.uses).startsWith("actions/setup-go@")).with["go-version"]).toBe("1.26.x");
         expect(fs.readFileSync(path.join(ROOT, ".ci", "run"), "utf8")).toMatch(/^npm test$/m);
     };
-    const pulumiSteps = (job: any) => steps(job).filter((s) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@") && s.with?.command);
+    const pulumiSteps = (job: any) =>
+        steps(job).filter((s) => typeof s.uses === "string" && s.uses.startsWith("pulumi/actions@") && s.with?.command);
 
     it("pull requests: npm ci, npm test, the offline check of preview and production, then previews with the pack", () => {
         const wf = load("pull-request.yml");
@@ -86,7 +99,13 @@ describe("workflows", () => {
         expect(preview.needs).toEqual(["test", "policy-check"]);
         expect(preview.strategy.matrix.include.map((i: any) => i.stack)).toEqual(["preview", "production"]);
         const [p] = pulumiSteps(preview);
-        expect(p.with).toMatchObject({ command: "preview", "stack-name": "${{ matrix.stack }}", policyPacks: "policy", policyPackConfigs: "policy/config/${{ matrix.stack }}.json", "comment-on-pr": true });
+        expect(p.with).toMatchObject({
+            command: "preview",
+            "stack-name": "${{ matrix.stack }}",
+            policyPacks: "policy",
+            policyPackConfigs: "policy/config/${{ matrix.stack }}.json",
+            "comment-on-pr": true,
+        });
         expect(preview.permissions["pull-requests"]).toBe("write");
         // Skipped, with a visible note, when the backend secrets are absent.
         expect(runs(preview)).toContain("::notice title=Pulumi preview skipped");
@@ -134,7 +153,7 @@ describe("workflows", () => {
         expect(push).toContain('echo "$name=$repo:$VERSION@$digest" >> "$GITHUB_OUTPUT"');
         expect(Object.keys(images.outputs).sort()).toEqual(["minio", "pgbouncer", "postgres"]);
         // The registry password goes on stdin, never on a command line.
-        expect(push).toContain("docker login ghcr.io --username \"$ACTOR\" --password-stdin");
+        expect(push).toContain('docker login ghcr.io --username "$ACTOR" --password-stdin');
 
         const npm = wf.jobs.npm;
         expect(npm.permissions).toEqual({ contents: "read", "id-token": "write" });
@@ -157,13 +176,15 @@ describe("workflows", () => {
     it("the backend and secrets provider come from secrets, never from the files", () => {
         for (const f of ["pull-request.yml", "deploy.yml"]) {
             const text = fs.readFileSync(path.join(WORKFLOWS, f), "utf8");
-            for (const s of ["PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"]) expect(text).toContain(`\${{ secrets.${s} }}`);
+            for (const s of ["PULUMI_ACCESS_TOKEN", "PULUMI_BACKEND_URL", "PULUMI_CONFIG_PASSPHRASE"])
+                expect(text).toContain(`\${{ secrets.${s} }}`);
             // Secret values reach pulumi on stdin, never on a command line.
             expect(text).toContain(`printf '%s' "$2" | pulumi config set --secret`);
         }
     });
 
     it("every stack has the pack config the workflows pass", () => {
-        for (const stack of ["preview", "production"]) expect(fs.existsSync(path.join(ROOT, "policy", "config", `${stack}.json`))).toBe(true);
+        for (const stack of ["preview", "production"])
+            expect(fs.existsSync(path.join(ROOT, "policy", "config", `${stack}.json`))).toBe(true);
     });
 });

@@ -38,7 +38,10 @@ describe.skipIf(toolsMissing().length > 0)("read access to the bucket", () => {
         t = await startTier("bucket");
         v = await t.vars();
         scratch = mkdtempSync(join(tmpdir(), "dbtier-bucket-"));
-        const r = await t.psql(v.DATABASE_MIGRATE_URL, ["CREATE TABLE secrets_of_tenants (body text)", `INSERT INTO secrets_of_tenants SELECT '${MARKER}-' || g FROM generate_series(1, 200) g`]);
+        const r = await t.psql(v.DATABASE_MIGRATE_URL, [
+            "CREATE TABLE secrets_of_tenants (body text)",
+            `INSERT INTO secrets_of_tenants SELECT '${MARKER}-' || g FROM generate_series(1, 200) g`,
+        ]);
         expect(r.code, r.stderr).toBe(0);
         await switchAndWaitArchived(t, v.DATABASE_ROOT_URL);
         const b = await t.cli(["backup"], 300_000);
@@ -57,7 +60,12 @@ describe.skipIf(toolsMissing().length > 0)("read access to the bucket", () => {
 
     it("no object in the bucket contains the marker, a role password or the storage secret", () => {
         const secrets = JSON.parse(readFileSync(t.l.secrets, "utf8"));
-        const needles = [MARKER, secrets.minio.password, secrets.libsodiumKeyHex, ...Object.values(secrets.roles as Record<string, { password: string }>).map((r) => r.password)];
+        const needles = [
+            MARKER,
+            secrets.minio.password,
+            secrets.libsodiumKeyHex,
+            ...Object.values(secrets.roles as Record<string, { password: string }>).map((r) => r.password),
+        ];
         expect([...objects.keys()].some((k) => k.includes("/basebackups_005/"))).toBe(true);
         expect([...objects.keys()].some((k) => k.includes("/wal_005/"))).toBe(true);
         for (const [key, body] of objects) {
@@ -65,7 +73,9 @@ describe.skipIf(toolsMissing().length > 0)("read access to the bucket", () => {
         }
     });
 
-    it("WAL-G without the key, or with another key, cannot restore the backup; with the tier's key it can", { timeout: 300_000 }, async () => {
+    it("WAL-G without the key, or with another key, cannot restore the backup; with the tier's key it can", {
+        timeout: 300_000,
+    }, async () => {
         const envText = readFileSync(t.l.walgEnv, "utf8");
         // A fetch that cannot decrypt may fail at once or keep retrying: bounded, either way it
         // must not succeed, and nothing readable may land in its directory.
@@ -73,12 +83,27 @@ describe.skipIf(toolsMissing().length > 0)("read access to the bucket", () => {
             const envFile = join(scratch, `${name}.env`);
             writeFileSync(envFile, text, { mode: 0o600 });
             const dir = join(scratch, name);
-            const r = await run("/bin/sh", ["-c", `set -a && . "$1" && set +a && exec "$2" backup-fetch "$3" LATEST`, "sh", envFile, t.l.walg, dir], { timeoutMs });
+            const r = await run(
+                "/bin/sh",
+                ["-c", `set -a && . "$1" && set +a && exec "$2" backup-fetch "$3" LATEST`, "sh", envFile, t.l.walg, dir],
+                { timeoutMs },
+            );
             return { ok: r.code === 0 && !r.timedOut, out: `${r.stdout}\n${r.stderr}`.slice(-2000), dir };
         };
-        const noKey = await fetchWith("nokey", envText.split("\n").filter((l) => !l.startsWith("WALG_LIBSODIUM_KEY")).join("\n"), 40_000);
+        const noKey = await fetchWith(
+            "nokey",
+            envText
+                .split("\n")
+                .filter((l) => !l.startsWith("WALG_LIBSODIUM_KEY"))
+                .join("\n"),
+            40_000,
+        );
         expect(noKey.ok, noKey.out).toBe(false);
-        const other = await fetchWith("otherkey", envText.replace(/^WALG_LIBSODIUM_KEY=.*$/m, `WALG_LIBSODIUM_KEY='${"ab".repeat(32)}'`), 40_000);
+        const other = await fetchWith(
+            "otherkey",
+            envText.replace(/^WALG_LIBSODIUM_KEY=.*$/m, `WALG_LIBSODIUM_KEY='${"ab".repeat(32)}'`),
+            40_000,
+        );
         expect(other.ok, other.out).toBe(false);
         for (const d of [noKey.dir, other.dir]) if (existsSync(d)) expect(grepTree(d, Buffer.from(MARKER))).toEqual([]);
         const good = await fetchWith("tierkey", envText, 120_000);

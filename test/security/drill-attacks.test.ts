@@ -34,7 +34,8 @@ describe.skipIf(toolsMissing().length > 0)("restore drill against planted applic
         expect(r.code, r.stderr).toBe(0);
         return r.stdout.trim();
     };
-    const checksOf = (e: Record<string, unknown>): Record<string, Check> => Object.fromEntries((e.checks as Check[]).map((c) => [c.name, c]));
+    const checksOf = (e: Record<string, unknown>): Record<string, Check> =>
+        Object.fromEntries((e.checks as Check[]).map((c) => [c.name, c]));
     const markerFiles = (): string[] => readdirSync(markers).sort();
 
     /** The payload: each attempt in its own block, so one refusal does not stop the others. */
@@ -94,7 +95,10 @@ END $fn$`;
         expect(et.code).not.toBe(0);
         expect(et.stderr).toMatch(/must be superuser|permission denied/);
         // ...but root may have wired one (an audit hook, say) to a function app_user owns and can replace.
-        await sql(app, "CREATE FUNCTION public.audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM public.payload('event'); END $$");
+        await sql(
+            app,
+            "CREATE FUNCTION public.audit_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM public.payload('event'); END $$",
+        );
         await sql(v.DATABASE_ROOT_URL, [
             "CREATE EVENT TRIGGER audit_start ON ddl_command_start EXECUTE FUNCTION public.audit_ddl()",
             "CREATE EVENT TRIGGER audit_end ON ddl_command_end EXECUTE FUNCTION public.audit_ddl()",
@@ -148,14 +152,25 @@ END $fn$`;
         expect(Date.parse(String(evidence.recovered_to))).toBeGreaterThan(Date.parse("2020-01-01"));
         const findings = evidence.findings as { kind: string; database: string; object: string }[];
         expect(findings).toContainEqual(expect.objectContaining({ kind: "rls-not-forced", database: "app", object: "public.tenant_rows" }));
-        expect(findings.filter((f) => f.kind === "event-trigger-disabled").map((f) => f.object).sort()).toEqual(["audit_end", "audit_start"]);
+        expect(
+            findings
+                .filter((f) => f.kind === "event-trigger-disabled")
+                .map((f) => f.object)
+                .sort(),
+        ).toEqual(["audit_end", "audit_start"]);
 
         // On the kept copy: app_user is no superuser, and the drill role is what the evidence says.
         const kept = v.DATABASE_ROOT_URL.replace(`:${t.ports.postgres}/`, `:${keptPort}/`);
         expect((await psqlWith(kept, "SELECT rolsuper FROM pg_roles WHERE rolname = 'app_user'")).stdout.trim()).toBe("f");
-        const role = await psqlWith(kept, "SELECT rolsuper, rolcreaterole, rolbypassrls, (SELECT count(*) FROM pg_class WHERE relowner = r.oid) FROM pg_roles r WHERE rolname = 'dbtier_drill'");
+        const role = await psqlWith(
+            kept,
+            "SELECT rolsuper, rolcreaterole, rolbypassrls, (SELECT count(*) FROM pg_class WHERE relowner = r.oid) FROM pg_roles r WHERE rolname = 'dbtier_drill'",
+        );
         expect(role.stdout.trim()).toBe("f|f|t|0");
-        const member = await psqlWith(kept, "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = 'dbtier_drill'");
+        const member = await psqlWith(
+            kept,
+            "SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = 'dbtier_drill'",
+        );
         expect(member.stdout.trim()).toBe("0");
         // The drill role cannot log in over TCP (no password), and the primary never had it.
         const primary = await sql(v.DATABASE_ROOT_URL, "SELECT count(*) FROM pg_roles WHERE rolname = 'dbtier_drill'");

@@ -31,7 +31,10 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
     beforeAll(async () => {
         t = await startTier("privileges");
         v = await t.vars();
-        await ok(v.DATABASE_MIGRATE_URL, ["CREATE TABLE owned_by_app (id int PRIMARY KEY, body text)", "INSERT INTO owned_by_app VALUES (1, 'x')"]);
+        await ok(v.DATABASE_MIGRATE_URL, [
+            "CREATE TABLE owned_by_app (id int PRIMARY KEY, body text)",
+            "INSERT INTO owned_by_app VALUES (1, 'x')",
+        ]);
     });
     afterAll(async () => {
         await t?.down();
@@ -41,19 +44,32 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
         it("may: connect to its database, create tables and schemas there, use temp tables", async () => {
             expect(await ok(v.DATABASE_URL, "SELECT current_user")).toBe("app_user");
             expect(await ok(direct(v.DATABASE_URL), "SELECT current_database()")).toBe("app");
-            await ok(v.DATABASE_MIGRATE_URL, ["CREATE SCHEMA IF NOT EXISTS drizzle", "CREATE TABLE IF NOT EXISTS drizzle.m (id int)", "CREATE TEMP TABLE scratch (x int)"]);
+            await ok(v.DATABASE_MIGRATE_URL, [
+                "CREATE SCHEMA IF NOT EXISTS drizzle",
+                "CREATE TABLE IF NOT EXISTS drizzle.m (id int)",
+                "CREATE TEMP TABLE scratch (x int)",
+            ]);
         });
 
         it("may not: connect to the maintenance or template databases, directly or through pgBouncer", async () => {
             for (const db of ["postgres", "template1"]) {
                 await refused(direct(v.DATABASE_URL, db), "SELECT 1", /permission denied for database/);
-                await refused(v.DATABASE_URL.replace(/\/app(\?|$)/, `/${db}$1`), "SELECT 1", /no such database|not allowed|permission denied/);
+                await refused(
+                    v.DATABASE_URL.replace(/\/app(\?|$)/, `/${db}$1`),
+                    "SELECT 1",
+                    /no such database|not allowed|permission denied/,
+                );
             }
             await refused(direct(v.DATABASE_URL, "template0"), "SELECT 1", /not currently accepting connections|permission denied/);
         });
 
         it("may not: become superuser or another role, create roles or databases, replicate", async () => {
-            expect(await ok(v.DATABASE_URL, "SELECT rolsuper::text || rolcreaterole::text || rolcreatedb::text || rolreplication::text || rolbypassrls::text FROM pg_roles WHERE rolname = current_user")).toBe("falsefalsefalsefalsefalse");
+            expect(
+                await ok(
+                    v.DATABASE_URL,
+                    "SELECT rolsuper::text || rolcreaterole::text || rolcreatedb::text || rolreplication::text || rolbypassrls::text FROM pg_roles WHERE rolname = current_user",
+                ),
+            ).toBe("falsefalsefalsefalsefalse");
             await refused(v.DATABASE_URL, "SET ROLE app_service", /permission denied/);
             await refused(v.DATABASE_URL, "SET ROLE postgres", /permission denied/);
             await refused(v.DATABASE_URL, "CREATE ROLE intruder LOGIN PASSWORD 'x'", /permission denied/);
@@ -66,8 +82,16 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
         it("may not: read server files, the WAL-G env file, run programs, or read password hashes", async () => {
             await refused(v.DATABASE_URL, `SELECT pg_read_file('${t.l.walgEnv}')`, /permission denied/);
             await refused(v.DATABASE_URL, "SELECT pg_ls_dir('.')", /permission denied/);
-            await refused(v.DATABASE_URL, "COPY owned_by_app TO PROGRAM 'id'", /permission denied|must be superuser|pg_execute_server_program/);
-            await refused(v.DATABASE_URL, `COPY owned_by_app FROM '${t.l.walgEnv}'`, /permission denied|must be superuser|pg_read_server_files/);
+            await refused(
+                v.DATABASE_URL,
+                "COPY owned_by_app TO PROGRAM 'id'",
+                /permission denied|must be superuser|pg_execute_server_program/,
+            );
+            await refused(
+                v.DATABASE_URL,
+                `COPY owned_by_app FROM '${t.l.walgEnv}'`,
+                /permission denied|must be superuser|pg_read_server_files/,
+            );
             await refused(v.DATABASE_URL, `SELECT lo_import('${t.l.walgEnv}')`, /permission denied|must be superuser/);
             await refused(v.DATABASE_URL, "SELECT rolpassword FROM pg_authid", /permission denied/);
             await refused(v.DATABASE_URL, "SHOW data_directory", /permission denied|must be superuser|pg_read_all_settings/);
@@ -80,7 +104,11 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
         });
 
         it("may not: create event triggers or untrusted-language functions (code that would run as someone else)", async () => {
-            await refused(v.DATABASE_MIGRATE_URL, "CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$; CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION evt()", /permission denied|must be superuser/);
+            await refused(
+                v.DATABASE_MIGRATE_URL,
+                "CREATE FUNCTION evt() RETURNS event_trigger LANGUAGE plpgsql AS $$BEGIN END$$; CREATE EVENT TRIGGER e ON ddl_command_start EXECUTE FUNCTION evt()",
+                /permission denied|must be superuser/,
+            );
             await refused(v.DATABASE_MIGRATE_URL, "CREATE FUNCTION sh() RETURNS int LANGUAGE c AS '/bin/sh', 'main'", /permission denied/);
         });
     });
@@ -88,7 +116,11 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
     describe("app_service (DATABASE_SERVICE_URL)", () => {
         it("may: read and write every application table (BYPASSRLS), including tables app_user creates later", async () => {
             expect(await ok(v.DATABASE_SERVICE_URL, "SELECT rolbypassrls::text FROM pg_roles WHERE rolname = current_user")).toBe("true");
-            await ok(v.DATABASE_SERVICE_URL, ["INSERT INTO owned_by_app VALUES (2, 'y')", "UPDATE owned_by_app SET body = 'z' WHERE id = 2", "DELETE FROM owned_by_app WHERE id = 2"]);
+            await ok(v.DATABASE_SERVICE_URL, [
+                "INSERT INTO owned_by_app VALUES (2, 'y')",
+                "UPDATE owned_by_app SET body = 'z' WHERE id = 2",
+                "DELETE FROM owned_by_app WHERE id = 2",
+            ]);
             await ok(v.DATABASE_MIGRATE_URL, "CREATE TABLE later_table (id int)");
             expect(await ok(v.DATABASE_SERVICE_URL, ["INSERT INTO later_table VALUES (1)", "SELECT count(*) FROM later_table"])).toBe("1");
         });
@@ -99,17 +131,24 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
             await refused(v.DATABASE_SERVICE_URL, "DROP TABLE owned_by_app", /must be owner/);
             await refused(v.DATABASE_SERVICE_URL, "ALTER TABLE owned_by_app DISABLE ROW LEVEL SECURITY", /must be owner/);
             await refused(v.DATABASE_SERVICE_URL, "TRUNCATE owned_by_app", /permission denied/);
-            for (const db of ["postgres", "template1"]) await refused(direct(v.DATABASE_SERVICE_URL, db), "SELECT 1", /permission denied for database/);
+            for (const db of ["postgres", "template1"])
+                await refused(direct(v.DATABASE_SERVICE_URL, db), "SELECT 1", /permission denied for database/);
             await refused(v.DATABASE_SERVICE_URL, "SET ROLE app_user", /permission denied/);
         });
     });
 
     describe("PUBLIC and databases created later", () => {
         it("no database grants PUBLIC anything, and no public schema outside the application databases is usable", async () => {
-            const open = await ok(v.DATABASE_ROOT_URL, "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datallowconn AND (datacl IS NULL OR EXISTS (SELECT FROM aclexplode(datacl) a WHERE a.grantee = 0))");
+            const open = await ok(
+                v.DATABASE_ROOT_URL,
+                "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database WHERE datallowconn AND (datacl IS NULL OR EXISTS (SELECT FROM aclexplode(datacl) a WHERE a.grantee = 0))",
+            );
             expect(open).toBe("");
             for (const db of ["postgres", "template1", "app"]) {
-                const acl = await ok(direct(v.DATABASE_ROOT_URL, db), "SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'public' AND a.grantee = 0");
+                const acl = await ok(
+                    direct(v.DATABASE_ROOT_URL, db),
+                    "SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'public' AND a.grantee = 0",
+                );
                 expect(acl, `public schema of ${db} grants PUBLIC`).toBe("0");
             }
         });
@@ -117,7 +156,12 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
         it("a database created later starts with a closed public schema (copied from template1), and provisioning closes its CONNECT", async () => {
             await ok(direct(v.DATABASE_ROOT_URL, "postgres"), "CREATE DATABASE later_db");
             // The schema ACL comes from template1 at once.
-            expect(await ok(direct(v.DATABASE_ROOT_URL, "later_db"), "SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'public' AND a.grantee = 0")).toBe("0");
+            expect(
+                await ok(
+                    direct(v.DATABASE_ROOT_URL, "later_db"),
+                    "SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) a WHERE n.nspname = 'public' AND a.grantee = 0",
+                ),
+            ).toBe("0");
             // CONNECT is PostgreSQL's default for a new database until the next convergence closes it.
             const r = await t.cli(["up"]);
             expect(r.code, r.stderr).toBe(0);
@@ -129,8 +173,15 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
 
     describe("root (DATABASE_ROOT_URL)", () => {
         it("may: everything, in every database, directly on Postgres; may not: log in through pgBouncer", async () => {
-            for (const db of ["postgres", "template1", "app"]) expect(await ok(direct(v.DATABASE_ROOT_URL, db), "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user")).toBe("true");
-            await refused(v.DATABASE_ROOT_URL.replace(`:${t.ports.postgres}/`, `:${t.ports.pgbouncer}/`), "SELECT 1", /SASL authentication failed|password authentication failed/);
+            for (const db of ["postgres", "template1", "app"])
+                expect(await ok(direct(v.DATABASE_ROOT_URL, db), "SELECT rolsuper::text FROM pg_roles WHERE rolname = current_user")).toBe(
+                    "true",
+                );
+            await refused(
+                v.DATABASE_ROOT_URL.replace(`:${t.ports.postgres}/`, `:${t.ports.pgbouncer}/`),
+                "SELECT 1",
+                /SASL authentication failed|password authentication failed/,
+            );
         });
     });
 });

@@ -20,8 +20,17 @@ import { freePorts, parseExports, psqlWith, REPO, toolsMissing } from "../integr
 const MARK = "LEAKMARK7c1e";
 
 const CONTRACT_ENV = [
-    "DATABASE_URL", "DATABASE_SERVICE_URL", "DATABASE_ROOT_URL", "DATABASE_MIGRATE_URL", "PGBOUNCER_PORT", "POSTGRES_PORT",
-    "S3_ENDPOINT", "S3_BUCKET", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "WALG_ENV_FILE",
+    "DATABASE_URL",
+    "DATABASE_SERVICE_URL",
+    "DATABASE_ROOT_URL",
+    "DATABASE_MIGRATE_URL",
+    "PGBOUNCER_PORT",
+    "POSTGRES_PORT",
+    "S3_ENDPOINT",
+    "S3_BUCKET",
+    "S3_ACCESS_KEY_ID",
+    "S3_SECRET_ACCESS_KEY",
+    "WALG_ENV_FILE",
 ];
 
 /** What a careful user's shell looks like after `eval "$(npm run -s local -- env)"`, plus their own AWS keys. */
@@ -64,7 +73,9 @@ function readProc(pid: number): Proc | undefined {
 }
 
 function allPids(): number[] {
-    return readdirSync("/proc").filter((d) => /^\d+$/.test(d)).map(Number);
+    return readdirSync("/proc")
+        .filter((d) => /^\d+$/.test(d))
+        .map(Number);
 }
 
 function ppid(pid: number): number | undefined {
@@ -93,7 +104,10 @@ async function catchLive(match: (argv: string[]) => boolean, stop: Promise<unkno
 }
 
 /** This tier's wal-g (its own copy in the state dir; other tiers may run on the machine at the same time). */
-const isWalg = (binary: string, verb: string) => (argv: string[]): boolean => argv[0] === binary && argv.includes(verb);
+const isWalg =
+    (binary: string, verb: string) =>
+    (argv: string[]): boolean =>
+        argv[0] === binary && argv.includes(verb);
 
 describe.skipIf(toolsMissing().length > 0)("process environments", () => {
     let dir: string;
@@ -101,10 +115,15 @@ describe.skipIf(toolsMissing().length > 0)("process environments", () => {
     let env: NodeJS.ProcessEnv;
     let secrets: { minio: { user: string; password: string }; libsodiumKeyHex: string; roles: Record<string, { password: string }> };
     let walgEnvFile: Record<string, string>;
-    const cli = (args: string[], timeoutMs = 180_000): Promise<RunResult> => run(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "local", "cli.ts"), ...args], { env, cwd: REPO, timeoutMs });
+    const cli = (args: string[], timeoutMs = 180_000): Promise<RunResult> =>
+        run(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "local", "cli.ts"), ...args], { env, cwd: REPO, timeoutMs });
 
     /** Values no process except the one that needs them may hold. */
-    const tierSecrets = (): string[] => [secrets.minio.password, secrets.libsodiumKeyHex, ...Object.values(secrets.roles).map((r) => r.password)];
+    const tierSecrets = (): string[] => [
+        secrets.minio.password,
+        secrets.libsodiumKeyHex,
+        ...Object.values(secrets.roles).map((r) => r.password),
+    ];
 
     /** The assertions every tier process must pass. */
     const expectClean = (p: Proc, what: string, allowed: { storageKeys?: boolean } = {}): void => {
@@ -140,7 +159,12 @@ describe.skipIf(toolsMissing().length > 0)("process environments", () => {
             throw new Error(`up failed: ${r.stderr}`);
         }
         secrets = JSON.parse(readFileSync(l.secrets, "utf8"));
-        walgEnvFile = parseExports(readFileSync(l.walgEnv, "utf8").split("\n").map((x) => `export ${x}`).join("\n"));
+        walgEnvFile = parseExports(
+            readFileSync(l.walgEnv, "utf8")
+                .split("\n")
+                .map((x) => `export ${x}`)
+                .join("\n"),
+        );
     });
     afterAll(async () => {
         if (dir) await cli(["down", "--purge"]);
@@ -169,7 +193,15 @@ describe.skipIf(toolsMissing().length > 0)("process environments", () => {
         expect(procs.length).toBeGreaterThan(3); // postmaster, checkpointer, walwriter, archiver...
         for (const p of procs) {
             expectClean(p, "postgres");
-            expect(Object.keys(p.env).filter((k) => !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|USER|LOGNAME|SHELL|PWD|PGDATA|PG_GRANDPARENT_PID|PGSYSCONFDIR|PGLOCALEDIR)$/.test(k)), `postgres pid ${p.pid}`).toEqual([]);
+            expect(
+                Object.keys(p.env).filter(
+                    (k) =>
+                        !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|USER|LOGNAME|SHELL|PWD|PGDATA|PG_GRANDPARENT_PID|PGSYSCONFDIR|PGLOCALEDIR)$/.test(
+                            k,
+                        ),
+                ),
+                `postgres pid ${p.pid}`,
+            ).toEqual([]);
         }
     });
 
@@ -191,14 +223,25 @@ describe.skipIf(toolsMissing().length > 0)("process environments", () => {
             expect(statSync(f).mode & 0o777).toBe(0o600);
         }
         expect(readFileSync(p!.env.MINIO_ROOT_PASSWORD_FILE, "utf8")).toBe(secrets.minio.password);
-        expect(Object.keys(p!.env).filter((k) => !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|MINIO_ROOT_USER_FILE|MINIO_ROOT_PASSWORD_FILE|MINIO_BROWSER|MINIO_UPDATE)$/.test(k))).toEqual([]);
+        expect(
+            Object.keys(p!.env).filter(
+                (k) =>
+                    !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|MINIO_ROOT_USER_FILE|MINIO_ROOT_PASSWORD_FILE|MINIO_BROWSER|MINIO_UPDATE)$/.test(
+                        k,
+                    ),
+            ),
+        ).toEqual([]);
     });
 
     it("archive_command's wal-g (wal-push) holds the walg.env settings and nothing of the caller's", async () => {
         const root = `postgresql://postgres:${encodeURIComponent(secrets.roles.postgres.password)}@127.0.0.1:${env.DBTIER_LOCAL_POSTGRES_PORT}/postgres`;
         const work = (async () => {
             for (let i = 0; i < 8; i++) {
-                const r = await psqlWith(root, ["CREATE TABLE IF NOT EXISTS churn (x int)", "INSERT INTO churn SELECT generate_series(1, 1000)", "SELECT pg_switch_wal()"]);
+                const r = await psqlWith(root, [
+                    "CREATE TABLE IF NOT EXISTS churn (x int)",
+                    "INSERT INTO churn SELECT generate_series(1, 1000)",
+                    "SELECT pg_switch_wal()",
+                ]);
                 expect(r.code, r.stderr).toBe(0);
                 await new Promise((res) => setTimeout(res, 700));
             }
@@ -211,7 +254,13 @@ describe.skipIf(toolsMissing().length > 0)("process environments", () => {
             expect(p.env.AWS_ACCESS_KEY_ID).toBe(secrets.minio.user);
             expect(p.env.AWS_SESSION_TOKEN).toBeUndefined();
             expect(p.env.AWS_PROFILE).toBeUndefined();
-            const extra = Object.keys(p.env).filter((k) => !(k in walgEnvFile) && !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|USER|LOGNAME|SHELL|PGDATA|PG_GRANDPARENT_PID|PGSYSCONFDIR|PGLOCALEDIR|PWD|SHLVL|_)$/.test(k));
+            const extra = Object.keys(p.env).filter(
+                (k) =>
+                    !(k in walgEnvFile) &&
+                    !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|USER|LOGNAME|SHELL|PGDATA|PG_GRANDPARENT_PID|PGSYSCONFDIR|PGLOCALEDIR|PWD|SHLVL|_)$/.test(
+                        k,
+                    ),
+            );
             expect(extra, "wal-push environment beyond walg.env and the base").toEqual([]);
         }
     });
@@ -227,13 +276,24 @@ describe.skipIf(toolsMissing().length > 0)("process environments", () => {
             expect(p.env.AWS_ACCESS_KEY_ID).toBe(secrets.minio.user);
             expect(p.env.PGPASSFILE).toBe(l.pgpass);
             expect(p.env.PGPASSWORD).toBeUndefined();
-            const extra = Object.keys(p.env).filter((k) => !(k in walgEnvFile) && !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|PWD|SHLVL|_|PGHOST|PGPORT|PGUSER|PGPASSFILE|PGDATABASE)$/.test(k));
+            const extra = Object.keys(p.env).filter(
+                (k) =>
+                    !(k in walgEnvFile) &&
+                    !/^(PATH|LANG|LANGUAGE|LC_[A-Z]+|TZ|HOME|PWD|SHLVL|_|PGHOST|PGPORT|PGUSER|PGPASSFILE|PGDATABASE)$/.test(k),
+            );
             expect(extra, "backup-push environment beyond walg.env, libpq and the base").toEqual([]);
         }
     });
 
     it("every file that holds a secret is 0600", () => {
-        const files = [l.secrets, l.pgpass, l.walgEnv, l.pgbAuth, join(dir, "minio-credentials", "root-password"), join(dir, "minio-credentials", "root-user")];
+        const files = [
+            l.secrets,
+            l.pgpass,
+            l.walgEnv,
+            l.pgbAuth,
+            join(dir, "minio-credentials", "root-password"),
+            join(dir, "minio-credentials", "root-user"),
+        ];
         for (const f of files) expect(statSync(f).mode & 0o777, f).toBe(0o600);
     });
 });

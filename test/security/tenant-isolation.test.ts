@@ -99,7 +99,12 @@ describe.skipIf(toolsMissing().length > 0)("tenant isolation through the pooled 
 
     it("the trap: with ENABLE only, the owner app_user sees every tenant's rows", async () => {
         expect(await ok(v.DATABASE_URL, "SELECT tableowner FROM pg_tables WHERE tablename = 'notes'")).toBe("app_user");
-        expect(await ok(v.DATABASE_URL, "SELECT relrowsecurity::text || ',' || relforcerowsecurity::text FROM pg_class WHERE relname = 'notes'")).toBe("true,false");
+        expect(
+            await ok(
+                v.DATABASE_URL,
+                "SELECT relrowsecurity::text || ',' || relforcerowsecurity::text FROM pg_class WHERE relname = 'notes'",
+            ),
+        ).toBe("true,false");
         // No tenant set, and still all five rows: the policy does not bind the table's owner.
         expect(await ok(v.DATABASE_URL, "SELECT count(*) FROM notes")).toBe("5");
         expect(await ok(v.DATABASE_URL, ["BEGIN", `SET LOCAL ${TENANT} = 'bob'`, "SELECT count(*) FROM notes", "COMMIT"])).toBe("5");
@@ -108,12 +113,27 @@ describe.skipIf(toolsMissing().length > 0)("tenant isolation through the pooled 
     it("with FORCE ROW LEVEL SECURITY: SET LOCAL sees only its tenant, no tenant sees nothing", async () => {
         await ok(v.DATABASE_MIGRATE_URL, "ALTER TABLE notes FORCE ROW LEVEL SECURITY");
         expect(await ok(v.DATABASE_URL, "SELECT count(*) FROM notes")).toBe("0");
-        const alice = await ok(v.DATABASE_URL, ["BEGIN", `SET LOCAL ${TENANT} = 'alice'`, "SELECT string_agg(DISTINCT owner, ',') || ':' || count(*) FROM notes", "COMMIT"]);
+        const alice = await ok(v.DATABASE_URL, [
+            "BEGIN",
+            `SET LOCAL ${TENANT} = 'alice'`,
+            "SELECT string_agg(DISTINCT owner, ',') || ':' || count(*) FROM notes",
+            "COMMIT",
+        ]);
         expect(alice).toBe("alice:3");
-        const bob = await ok(v.DATABASE_URL, ["BEGIN", `SET LOCAL ${TENANT} = 'bob'`, "SELECT string_agg(DISTINCT owner, ',') || ':' || count(*) FROM notes", "COMMIT"]);
+        const bob = await ok(v.DATABASE_URL, [
+            "BEGIN",
+            `SET LOCAL ${TENANT} = 'bob'`,
+            "SELECT string_agg(DISTINCT owner, ',') || ':' || count(*) FROM notes",
+            "COMMIT",
+        ]);
         expect(bob).toBe("bob:2");
         // Writing into another tenant is refused by WITH CHECK.
-        const forged = await t.psql(v.DATABASE_URL, ["BEGIN", `SET LOCAL ${TENANT} = 'alice'`, "INSERT INTO notes (owner, body) VALUES ('bob', 'forged')", "COMMIT"]);
+        const forged = await t.psql(v.DATABASE_URL, [
+            "BEGIN",
+            `SET LOCAL ${TENANT} = 'alice'`,
+            "INSERT INTO notes (owner, body) VALUES ('bob', 'forged')",
+            "COMMIT",
+        ]);
         expect(forged.code).not.toBe(0);
         expect(forged.stderr).toMatch(/row-level security/);
         // app_service (BYPASSRLS) still sees everything: the path for cross-tenant jobs.
@@ -149,7 +169,9 @@ describe.skipIf(toolsMissing().length > 0)("tenant isolation through the pooled 
 
     it("the session-mode alias (migrations) resets too", async () => {
         await ok(v.DATABASE_MIGRATE_URL, `SET ${TENANT} = 'alice'`);
-        const later = await Promise.all(Array.from({ length: 5 }, () => ok(v.DATABASE_MIGRATE_URL, `SELECT coalesce(current_setting('${TENANT}', true), '')`)));
+        const later = await Promise.all(
+            Array.from({ length: 5 }, () => ok(v.DATABASE_MIGRATE_URL, `SELECT coalesce(current_setting('${TENANT}', true), '')`)),
+        );
         expect(later.filter((x) => x !== "")).toEqual([]);
     });
 

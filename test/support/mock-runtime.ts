@@ -62,7 +62,11 @@ export const REPO_ROOT = path.resolve(__dirname, "../..");
 export const PLACEHOLDER_SECRET = "placeholder-secret-value-0123456789abcdef";
 
 /** Loads Pulumi.<stack>.yaml into the runtime config, secure values as placeholder secrets. */
-export function loadStackConfig(stack: string, overrides: Record<string, unknown> = {}, secretOverrides: Record<string, string> = {}): void {
+export function loadStackConfig(
+    stack: string,
+    overrides: Record<string, unknown> = {},
+    secretOverrides: Record<string, string> = {},
+): void {
     const doc = yaml.load(fs.readFileSync(path.join(REPO_ROOT, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> };
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
@@ -115,6 +119,8 @@ export function plain<T = any>(value: unknown): T {
  * file uploaded by `source`, the text written there for the provider (components/tier-container).
  */
 export function uploadAt(c: RecordedResource, file: string): string | undefined {
-    const upload = plain<{ file: string; content?: string; contentBase64?: string; source?: string }[]>(c.inputs.uploads ?? []).find((u) => u.file === file);
+    const upload = plain<{ file: string; content?: string; contentBase64?: string; source?: string }[]>(c.inputs.uploads ?? []).find(
+        (u) => u.file === file,
+    );
     return upload ? uploadText(upload) : undefined;
 }

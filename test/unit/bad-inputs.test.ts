@@ -34,7 +34,18 @@ describe("docs/configuration.md", () => {
     it("lists a rule next to every key a catalogue case refuses", async () => {
         const { renderRules } = await import("../../scripts/config-docs");
         const rules = renderRules();
-        for (const key of ["storage.bucket", "clusters[].databases", "clusters[].rootUser", "hostBindAddress", "dockerHost", "postgres.sharedBuffers", "postgres.image", "pgbouncer.publishPort", "drill.tables / drill.minRows", "environment"]) {
+        for (const key of [
+            "storage.bucket",
+            "clusters[].databases",
+            "clusters[].rootUser",
+            "hostBindAddress",
+            "dockerHost",
+            "postgres.sharedBuffers",
+            "postgres.image",
+            "pgbouncer.publishPort",
+            "drill.tables / drill.minRows",
+            "environment",
+        ]) {
             expect(rules).toMatch(new RegExp(`\\| \`${key.replace(/[[\]./]/g, "\\$&")}\` \\| [^|]+ \\| \\d`));
         }
     });

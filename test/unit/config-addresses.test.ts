@@ -24,19 +24,34 @@ describe("addresses", () => {
     it("builds and parses a DSN whose host is an IPv6 literal", () => {
         const dsn = buildDsn({ user: "app_user", password: "p@ss:w/rd", host: "::1", port: 6432, database: "app", sslmode: "disable" });
         expect(dsn).toBe("postgresql://app_user:p%40ss%3Aw%2Frd@[::1]:6432/app?sslmode=disable");
-        expect(parseDsn(dsn)).toEqual({ user: "app_user", password: "p@ss:w/rd", host: "::1", port: 6432, database: "app", sslmode: "disable" });
+        expect(parseDsn(dsn)).toEqual({
+            user: "app_user",
+            password: "p@ss:w/rd",
+            host: "::1",
+            port: 6432,
+            database: "app",
+            sslmode: "disable",
+        });
     });
 
     it("deploys the dev stack on [::1]: ports bound on ::1, Pulumi's S3 endpoint http://[::1]:19000", async () => {
         const recorded = await installMocks("dev");
         deployStack(
-            { environment: "dev", hostBindAddress: "[::1]", storage: { provider: "minio", bucket: "db-tier-dev-backups", embedded: true }, pgbouncer: { publishPort: 16432 } },
+            {
+                environment: "dev",
+                hostBindAddress: "[::1]",
+                storage: { provider: "minio", bucket: "db-tier-dev-backups", embedded: true },
+                pgbouncer: { publishPort: 16432 },
+            },
             {},
         );
         await settle();
         const containers = recorded.filter((r) => r.type === "docker:index/container:Container");
         const published = containers.flatMap((c) => plain<{ ip: string; external: number }[]>(c.inputs.ports ?? []));
-        expect(published.map((p) => [p.ip, p.external]).sort()).toEqual([["::1", 16432], ["::1", 19000]]);
+        expect(published.map((p) => [p.ip, p.external]).sort()).toEqual([
+            ["::1", 16432],
+            ["::1", 19000],
+        ]);
         const awsProviders = recorded.filter((r) => r.type === "pulumi:providers:aws");
         expect(awsProviders.length).toBeGreaterThan(0);
         expect(JSON.stringify(plain(awsProviders.map((p) => p.inputs)))).toContain("http://[::1]:19000");

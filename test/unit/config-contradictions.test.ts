@@ -16,7 +16,11 @@ describe("settings that contradict each other", () => {
     });
 
     it("the defaults are consistent for the real stacks' two databases per cluster", () => {
-        const c = tierConfigSchema.parse({ environment: "dev", storage: { provider: "minio", bucket: "db-tier-dev-backups", embedded: true }, clusters: [{ name: "app", databases: ["app", "litellm"] }] });
+        const c = tierConfigSchema.parse({
+            environment: "dev",
+            storage: { provider: "minio", bucket: "db-tier-dev-backups", embedded: true },
+            clusters: [{ name: "app", databases: ["app", "litellm"] }],
+        });
         const b = poolBudget(c.clusters[0].databases.length, c.pgbouncer.defaultPoolSize, c.postgres.maxConnections);
         expect(b.wanted).toBeLessThanOrEqual(b.available);
     });

@@ -15,12 +15,14 @@ describe("a copied stack file", () => {
         const recorded = await installMocks("staging");
         loadStackConfig("preview");
         const { readStackConfig } = await import("../../config/stack-config");
-        expect(() => readStackConfig()).toThrow('db-tier:environment: is "preview" in stack "staging": the environment must be the stack\'s name (write staging)');
+        expect(() => readStackConfig()).toThrow(
+            'db-tier:environment: is "preview" in stack "staging": the environment must be the stack\'s name (write staging)',
+        );
         expect(recorded).toEqual([]);
     });
 
     it("accepts the three real stacks, whose environments are their names", () => {
         for (const s of ["dev", "preview", "production"]) expect(environmentProblem(s, s)).toBeUndefined();
-        expect(environmentProblem("production", "prod")).toContain('(write prod)');
+        expect(environmentProblem("production", "prod")).toContain("(write prod)");
     });
 });

@@ -28,8 +28,10 @@ describe("keys under a misspelled namespace, unknown keys", () => {
     });
 
     it("knows which namespaces are near misses", () => {
-        for (const ns of ["db-teir", "dbtier", "db_tier", "DB-Tier", "db-tire", "db-tie", "db.tier", "dbtiers"]) expect(isNearMissNamespace(ns), ns).toBe(true);
-        for (const ns of ["db-tier", "docker", "aws", "pulumi", "random", "command", "myapp", "db", "tier", "billing"]) expect(isNearMissNamespace(ns), ns).toBe(false);
+        for (const ns of ["db-teir", "dbtier", "db_tier", "DB-Tier", "db-tire", "db-tie", "db.tier", "dbtiers"])
+            expect(isNearMissNamespace(ns), ns).toBe(true);
+        for (const ns of ["db-tier", "docker", "aws", "pulumi", "random", "command", "myapp", "db", "tier", "billing"])
+            expect(isNearMissNamespace(ns), ns).toBe(false);
     });
 
     it("suggests the closest key, and nothing when none is close", () => {

@@ -27,13 +27,16 @@ const MISTAKES = {
 };
 const PROBLEMS = [
     'db-teir:sslmode: "db-teir" is not the tier\'s namespace, so this key would be ignored; write db-tier:sslmode',
-    "db-tier:clusters[0].databases[1]: \"postgres\" is the maintenance database every cluster already has; name your own database (e.g. app)",
-    "db-tier:storage.bucket: \"My_Backups\" contains '_' (minio bucket names: 3-63 characters of a-z, 0-9, '.' and '-', starting and ending with a letter or digit; no \"..\", \".-\" or \"-.\"; not an IP address; not starting with xn--, sthree-, amzn-s3-demo-; not ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3; e.g. db-tier-dev-backups)",
+    'db-tier:clusters[0].databases[1]: "postgres" is the maintenance database every cluster already has; name your own database (e.g. app)',
+    'db-tier:storage.bucket: "My_Backups" contains \'_\' (minio bucket names: 3-63 characters of a-z, 0-9, \'.\' and \'-\', starting and ending with a letter or digit; no "..", ".-" or "-."; not an IP address; not starting with xn--, sthree-, amzn-s3-demo-; not ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3; e.g. db-tier-dev-backups)',
 ];
 
 function policyCheck(stack: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
-        const child = spawn("npm", ["run", "--silent", "policy:check", "--", "--stack", stack], { cwd: ROOT, env: { ...process.env, FORCE_COLOR: "0" } });
+        const child = spawn("npm", ["run", "--silent", "policy:check", "--", "--stack", stack], {
+            cwd: ROOT,
+            env: { ...process.env, FORCE_COLOR: "0" },
+        });
         let stdout = "";
         let stderr = "";
         child.stdout.on("data", (d) => (stdout += d));
@@ -47,7 +50,12 @@ afterAll(() => fs.rmSync(STACK_FILE, { force: true }));
 
 describe("a bad configuration is refused before anything is created", () => {
     it("npm run policy:check exits 2 with every problem by its key, and no violation lines", async () => {
-        fs.writeFileSync(STACK_FILE, `# written by test/unit/config-policy-check.test.ts\nconfig:\n${Object.entries(MISTAKES).map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`).join("\n")}\n`);
+        fs.writeFileSync(
+            STACK_FILE,
+            `# written by test/unit/config-policy-check.test.ts\nconfig:\n${Object.entries(MISTAKES)
+                .map(([k, v]) => `  ${k}: ${JSON.stringify(v)}`)
+                .join("\n")}\n`,
+        );
         const r = await policyCheck(STACK);
         expect(r.code, r.stderr).toBe(2);
         expect(r.stdout).toBe("");
@@ -58,8 +66,13 @@ describe("a bad configuration is refused before anything is created", () => {
 
     it("the stack program registers no resource before refusing the same config", async () => {
         const recorded = await installMocks("dev");
-        loadStackConfig("dev", { "db-tier:clusters": [{ name: "app", databases: ["app", "template1"] }], "db-tier:pgbouncer": { publishPort: 19000 } });
-        await expect(import("../../index")).rejects.toThrow(/db-tier:clusters\[0\]\.databases\[1\]: "template1" is the template database[^\n]*\n {2}- db-tier:pgbouncer\.publishPort: is 19000/);
+        loadStackConfig("dev", {
+            "db-tier:clusters": [{ name: "app", databases: ["app", "template1"] }],
+            "db-tier:pgbouncer": { publishPort: 19000 },
+        });
+        await expect(import("../../index")).rejects.toThrow(
+            /db-tier:clusters\[0\]\.databases\[1\]: "template1" is the template database[^\n]*\n {2}- db-tier:pgbouncer\.publishPort: is 19000/,
+        );
         expect(recorded).toEqual([]);
     });
 });
@@ -81,9 +94,15 @@ describe("the offline reader reports what was written", () => {
     it("refuses .inf and .nan by key instead of passing null on", () => {
         const e = offline("config:\n  db-tier:backup:\n    rpoSeconds: .inf\n");
         expect(e).toBeInstanceOf(UsageError);
-        expect((e as Error).message).toBe("Pulumi.x.yaml: db-tier:backup.rpoSeconds: .inf is not a number the configuration can carry; write a finite number (e.g. 60)");
-        expect((offline("config:\n  db-tier:drill:\n    minRows: {orders: -.inf}\n") as Error).message).toContain("db-tier:drill.minRows.orders: -.inf is not a number");
-        expect((offline("config:\n  db-tier:passwordLength: .nan\n") as Error).message).toContain("db-tier:passwordLength: .nan is not a number");
+        expect((e as Error).message).toBe(
+            "Pulumi.x.yaml: db-tier:backup.rpoSeconds: .inf is not a number the configuration can carry; write a finite number (e.g. 60)",
+        );
+        expect((offline("config:\n  db-tier:drill:\n    minRows: {orders: -.inf}\n") as Error).message).toContain(
+            "db-tier:drill.minRows.orders: -.inf is not a number",
+        );
+        expect((offline("config:\n  db-tier:passwordLength: .nan\n") as Error).message).toContain(
+            "db-tier:passwordLength: .nan is not a number",
+        );
     });
 
     it("passes finite numbers through unchanged", () => {

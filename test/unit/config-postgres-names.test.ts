@@ -35,7 +35,9 @@ function pgbouncerLoads(db: string): { loaded: boolean; log: string } {
     fs.writeFileSync(path.join(dir, "users.txt"), "", { mode: 0o644 });
     // pgBouncer refuses to run as root; -u drops to nobody. timeout kills a pgBouncer that loaded.
     const asRoot = process.getuid?.() === 0;
-    const r = spawnSync("timeout", ["2", PGBOUNCER, ...(asRoot ? ["-u", "nobody"] : []), path.join(dir, "pgbouncer.ini")], { encoding: "utf8" });
+    const r = spawnSync("timeout", ["2", PGBOUNCER, ...(asRoot ? ["-u", "nobody"] : []), path.join(dir, "pgbouncer.ini")], {
+        encoding: "utf8",
+    });
     const log = fs.existsSync(path.join(dir, "pgbouncer.log")) ? fs.readFileSync(path.join(dir, "pgbouncer.log"), "utf8") : r.stderr;
     fs.rmSync(dir, { recursive: true, force: true });
     return { loaded: r.status === 124, log };
@@ -58,7 +60,9 @@ describe("names PostgreSQL or pgBouncer reserve or cannot hold", () => {
     });
 
     it("refuses every pg_ role and the reserved words, accepts look-alikes", () => {
-        for (const r of ["pg_monitor", "pg_read_all_data", "pg_x", "public", "none", "session_user", "current_role", "app_service"]) expect(roleNameProblem(r), r).toBeDefined();
-        for (const r of ["postgres", "pgadmin", "publicist", "nonexistent", "dbtier_root", "_root"]) expect(roleNameProblem(r), r).toBeUndefined();
+        for (const r of ["pg_monitor", "pg_read_all_data", "pg_x", "public", "none", "session_user", "current_role", "app_service"])
+            expect(roleNameProblem(r), r).toBeDefined();
+        for (const r of ["postgres", "pgadmin", "publicist", "nonexistent", "dbtier_root", "_root"])
+            expect(roleNameProblem(r), r).toBeUndefined();
     });
 });

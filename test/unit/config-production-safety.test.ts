@@ -24,8 +24,10 @@ describe("production safety", () => {
     });
 
     it("treats only loopback as safe for http://", () => {
-        for (const h of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "minio.localhost"]) expect(isLoopbackHost(h), h).toBe(true);
-        for (const h of ["10.0.0.1", "192.168.1.5", "minio", "object-store", "::ffff:10.0.0.1", "fd00::1", "localhost.example.com"]) expect(isLoopbackHost(h), h).toBe(false);
+        for (const h of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "minio.localhost"])
+            expect(isLoopbackHost(h), h).toBe(true);
+        for (const h of ["10.0.0.1", "192.168.1.5", "minio", "object-store", "::ffff:10.0.0.1", "fd00::1", "localhost.example.com"])
+            expect(isLoopbackHost(h), h).toBe(false);
     });
 
     it("accepts the Docker transports that protect the API, and only those", () => {
@@ -43,6 +45,8 @@ describe("URLs in messages", () => {
     it("hide userinfo even when the URL does not parse, and query strings always", () => {
         expect(shown("htp//KEY:SECRET@host")).toBe("***@host");
         expect(shown("https://a:b@c@host")).toBe("https://***@host");
-        expect(endpointShapeProblem("https://s3.example.com/?X-Amz-Signature=SECRET")).toBe('must be an http(s) URL like https://host[:port] with no path (got "https://s3.example.com/?…")');
+        expect(endpointShapeProblem("https://s3.example.com/?X-Amz-Signature=SECRET")).toBe(
+            'must be an http(s) URL like https://host[:port] with no path (got "https://s3.example.com/?…")',
+        );
     });
 });

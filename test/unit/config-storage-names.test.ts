@@ -9,7 +9,9 @@ describe("bucket names the storage rejects", () => {
     it("applies S3's reserved prefixes and suffixes on every provider", () => {
         for (const provider of ["minio", "r2", "b2"] as const) {
             for (const p of S3_RESERVED_PREFIXES) {
-                expect(bucketNameProblem(provider, `${p}db-backups`), `${provider} ${p}`).toContain(`starts with the reserved prefix "${p}"`);
+                expect(bucketNameProblem(provider, `${p}db-backups`), `${provider} ${p}`).toContain(
+                    `starts with the reserved prefix "${p}"`,
+                );
             }
             for (const s of S3_RESERVED_SUFFIXES.filter((x) => provider === "minio" || !x.includes("."))) {
                 expect(bucketNameProblem(provider, `db-backups${s}`), `${provider} ${s}`).toContain(`ends with the reserved suffix "${s}"`);

@@ -26,23 +26,44 @@ describe("assertDsnInvariants", () => {
         expect(() => assertDsnInvariants(dsns(), expectations)).not.toThrow();
     });
     it("rejects the same user in two DSNs", () => {
-        expect(() => assertDsnInvariants(dsns({ DATABASE_SERVICE_URL: buildDsn({ ...base, user: "app_user", password: "b" }) }), expectations)).toThrow(
-            "DATABASE_URL, DATABASE_SERVICE_URL and DATABASE_ROOT_URL must use distinct users",
-        );
+        expect(() =>
+            assertDsnInvariants(dsns({ DATABASE_SERVICE_URL: buildDsn({ ...base, user: "app_user", password: "b" }) }), expectations),
+        ).toThrow("DATABASE_URL, DATABASE_SERVICE_URL and DATABASE_ROOT_URL must use distinct users");
     });
     it("rejects a superuser name in an application DSN", () => {
-        expect(() => assertDsnInvariants(dsns({ DATABASE_URL: buildDsn({ ...base, user: "postgres", password: "a" }), DATABASE_ROOT_URL: buildDsn({ ...base, host: "postgres", port: 5432, user: "root", password: "c" }) }), { ...expectations, rootUser: "root" })).toThrow(
-            'DATABASE_URL must not use the superuser name "postgres"',
-        );
+        expect(() =>
+            assertDsnInvariants(
+                dsns({
+                    DATABASE_URL: buildDsn({ ...base, user: "postgres", password: "a" }),
+                    DATABASE_ROOT_URL: buildDsn({ ...base, host: "postgres", port: 5432, user: "root", password: "c" }),
+                }),
+                { ...expectations, rootUser: "root" },
+            ),
+        ).toThrow('DATABASE_URL must not use the superuser name "postgres"');
     });
     it("rejects an application DSN whose host is not the pooler", () => {
-        expect(() => assertDsnInvariants(dsns({ DATABASE_SERVICE_URL: buildDsn({ ...base, host: "postgres", port: 5432, user: "app_service", password: "b" }) }), expectations)).toThrow(
-            "DATABASE_SERVICE_URL must point at the pooler pgbouncer:6432 (got postgres:5432)",
-        );
+        expect(() =>
+            assertDsnInvariants(
+                dsns({ DATABASE_SERVICE_URL: buildDsn({ ...base, host: "postgres", port: 5432, user: "app_service", password: "b" }) }),
+                expectations,
+            ),
+        ).toThrow("DATABASE_SERVICE_URL must point at the pooler pgbouncer:6432 (got postgres:5432)");
     });
     it("rejects a DSN without the configured sslmode", () => {
-        expect(() => assertDsnInvariants(dsns({ DATABASE_ROOT_URL: buildDsn({ ...base, sslmode: "disable", host: "postgres", port: 5432, user: "postgres", password: "c" }) }), expectations)).toThrow(
-            "DATABASE_ROOT_URL must carry sslmode=require",
-        );
+        expect(() =>
+            assertDsnInvariants(
+                dsns({
+                    DATABASE_ROOT_URL: buildDsn({
+                        ...base,
+                        sslmode: "disable",
+                        host: "postgres",
+                        port: 5432,
+                        user: "postgres",
+                        password: "c",
+                    }),
+                }),
+                expectations,
+            ),
+        ).toThrow("DATABASE_ROOT_URL must carry sslmode=require");
     });
 });

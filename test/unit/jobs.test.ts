@@ -9,8 +9,20 @@ import { dataGate } from "../../jobs/drill-checks";
 import { jobsOf, runSchedule, runSchedules } from "../../jobs/scheduler";
 import { ancestry, type AnchorBackup, chooseAnchor, oldestTarget, type TimelineInfo } from "../../render/drill-anchor";
 import {
-    DRILL_ROLE, MIGRATIONS_VERSION_SQL, migrationsRefusal, parseCounts, renderCopyCount, renderCountQuery, renderCreateDrillRole,
-    renderDatabaseSetup, renderDisableEventTriggers, renderSchemaQuery, rowCountKey, sessionOptions, TABLE_FACTS_SQL, type TableFacts,
+    DRILL_ROLE,
+    MIGRATIONS_VERSION_SQL,
+    migrationsRefusal,
+    parseCounts,
+    renderCopyCount,
+    renderCountQuery,
+    renderCreateDrillRole,
+    renderDatabaseSetup,
+    renderDisableEventTriggers,
+    renderSchemaQuery,
+    rowCountKey,
+    sessionOptions,
+    TABLE_FACTS_SQL,
+    type TableFacts,
 } from "../../render/drill-sql";
 import type { DrillJobConfig } from "../../render/job-config";
 import { parseBackupList, parseWalVerify, pushedBackupName, toBackupInfo, type WalgBackupDetail } from "../../jobs/walg";
@@ -34,12 +46,22 @@ describe("WAL-G output parsing", () => {
         const one = detail("base_000000010000000000000002", "2027-01-01T02:00:00.5Z", "2027-01-01T02:01:00Z", true);
         expect(parseBackupList(`${JSON.stringify([one])}\n`)).toEqual([one]);
         expect(parseBackupList("")).toEqual([]);
-        expect(toBackupInfo(one)).toEqual({ name: one.backup_name, startTime: new Date("2027-01-01T02:00:00.5Z"), finishTime: new Date("2027-01-01T02:01:00Z"), permanent: true, timeline: 1, startLsn: 1, finishLsn: 2 });
+        expect(toBackupInfo(one)).toEqual({
+            name: one.backup_name,
+            startTime: new Date("2027-01-01T02:00:00.5Z"),
+            finishTime: new Date("2027-01-01T02:01:00Z"),
+            permanent: true,
+            timeline: 1,
+            startLsn: 1,
+            finishLsn: 2,
+        });
         expect(() => parseBackupList("{}")).toThrow(/array/);
     });
 
     it("finds the pushed backup's name and parses wal-verify --json", () => {
-        expect(pushedBackupName("INFO: 2026/11/21 23:39:53.529634 Wrote backup with name base_000000010000000000000002\n")).toBe("base_000000010000000000000002");
+        expect(pushedBackupName("INFO: 2026/11/21 23:39:53.529634 Wrote backup with name base_000000010000000000000002\n")).toBe(
+            "base_000000010000000000000002",
+        );
         expect(pushedBackupName("nothing")).toBeUndefined();
         expect(parseWalVerify('INFO: x\n{"integrity":{"status":"OK","details":null},"timeline":{"status":"OK","details":{}}}')).toEqual({
             integrity: { status: "OK", details: null },
@@ -65,7 +87,10 @@ describe("restore drill choices", () => {
     });
 
     it("parses --target-time and --keep-port, and rejects anything else", () => {
-        expect(parseDrillArgs(["--target-time", "2027-01-01T10:00:00Z", "--keep-port", "25432"])).toEqual({ targetTime: new Date("2027-01-01T10:00:00Z"), keepPort: 25432 });
+        expect(parseDrillArgs(["--target-time", "2027-01-01T10:00:00Z", "--keep-port", "25432"])).toEqual({
+            targetTime: new Date("2027-01-01T10:00:00Z"),
+            keepPort: 25432,
+        });
         expect(parseDrillArgs([])).toEqual({});
         expect(() => parseDrillArgs(["--target-time", "yesterday"])).toThrow(/ISO 8601/);
         expect(() => parseDrillArgs(["--keep-port", "0"])).toThrow(/port/);
@@ -77,7 +102,12 @@ describe("restore drill choices", () => {
     });
 
     it("renders a recovery config that never archives and listens on its scratch socket only", () => {
-        const spec = { pgBinDir: "/usr/lib/postgresql/15/bin", scratchDir: "/scratch", walgBinary: "/usr/local/bin/wal-g", walgEnvFile: "/run/db-tier/walg.env" };
+        const spec = {
+            pgBinDir: "/usr/lib/postgresql/15/bin",
+            scratchDir: "/scratch",
+            walgBinary: "/usr/local/bin/wal-g",
+            walgEnvFile: "/run/db-tier/walg.env",
+        };
         const conf = renderRecoveryConf(spec, { time: new Date("2027-01-15T09:30:00.250Z") });
         expect(conf).toContain("listen_addresses = ''");
         expect(conf).toContain("unix_socket_directories = '/scratch'");
@@ -98,7 +128,11 @@ describe("restore drill choices", () => {
         expect(renderRecoveryHba(kept, { tcp: true })).toContain("host all all 0.0.0.0/0 scram-sha-256");
         expect(renderRecoveryHba(kept, { tcp: true })).not.toContain("reject");
         expect(renderRecoveryHba(kept, { tcp: true })).not.toMatch(/\b(md5|password)\b|host .* trust/);
-        expect(Object.keys(configFiles(spec))).toEqual(["/scratch/postgresql.conf", "/scratch/pg_hba.conf", "/scratch/data/recovery.signal"]);
+        expect(Object.keys(configFiles(spec))).toEqual([
+            "/scratch/postgresql.conf",
+            "/scratch/pg_hba.conf",
+            "/scratch/data/recovery.signal",
+        ]);
         expect(pgTimestamp(new Date("2027-01-15T09:30:00Z"))).toBe("2027-01-15 09:30:00.000+00");
     });
 });
@@ -107,7 +141,10 @@ describe("job logs", () => {
     it("masks the env file's secrets in restore.log", () => {
         const dir = mkdtempSync(join(tmpdir(), "dbtier-log-"));
         const env = join(dir, "walg.env");
-        writeFileSync(env, "WALG_S3_PREFIX='s3://b/p'\nAWS_SECRET_ACCESS_KEY='sup3r-secret-value'\nWALG_LIBSODIUM_KEY='00ff00ff00ff00ff'\nWALG_LIBSODIUM_KEY_TRANSFORM='hex'\nAWS_ACCESS_KEY_ID='AKIA'\\''EXAMPLE'\nWALG_COMPRESSION_METHOD='lz4'\n");
+        writeFileSync(
+            env,
+            "WALG_S3_PREFIX='s3://b/p'\nAWS_SECRET_ACCESS_KEY='sup3r-secret-value'\nWALG_LIBSODIUM_KEY='00ff00ff00ff00ff'\nWALG_LIBSODIUM_KEY_TRANSFORM='hex'\nAWS_ACCESS_KEY_ID='AKIA'\\''EXAMPLE'\nWALG_COMPRESSION_METHOD='lz4'\n",
+        );
         const secrets = secretValuesOf(env);
         expect(secrets).toEqual(["sup3r-secret-value", "00ff00ff00ff00ff", "AKIA'EXAMPLE"]);
         const lines: string[] = [];
@@ -141,7 +178,10 @@ describe("scheduler loop", () => {
             maxRuns: 2,
         });
         expect(runs).toEqual(["2027-01-01T02:00:00.000Z", "2027-01-02T02:00:00.000Z"]);
-        expect(logs.filter((l) => "next_run" in l).map((l) => l.next_run)).toEqual(["2027-01-01T02:00:00.000Z", "2027-01-02T02:00:00.000Z"]);
+        expect(logs.filter((l) => "next_run" in l).map((l) => l.next_run)).toEqual([
+            "2027-01-01T02:00:00.000Z",
+            "2027-01-02T02:00:00.000Z",
+        ]);
         expect(logs.filter((l) => "ok" in l).map((l) => l.ok)).toEqual([true, false]);
     });
 
@@ -198,7 +238,10 @@ describe("scheduler with the two drills", () => {
 
     it("gives the drill container both jobs from its config, the newest one on DBTIER_DRILL_SCHEDULE when set", () => {
         const base = { schedule: "0 4 1 * *", oldestSchedule: "0 5 15 * *" } as unknown as DrillJobConfig;
-        expect(jobsOf("drill", base, {}).map((j) => [j.job, j.schedule])).toEqual([["drill", "0 4 1 * *"], ["drill-oldest", "0 5 15 * *"]]);
+        expect(jobsOf("drill", base, {}).map((j) => [j.job, j.schedule])).toEqual([
+            ["drill", "0 4 1 * *"],
+            ["drill-oldest", "0 5 15 * *"],
+        ]);
         expect(jobsOf("drill", base, { DBTIER_DRILL_SCHEDULE: "0 3 * * 0" }).map((j) => j.schedule)).toEqual(["0 3 * * 0", "0 5 15 * *"]);
         expect(jobsOf("drill", { ...base, oldestSchedule: undefined }, {}).map((j) => j.job)).toEqual(["drill"]);
     });
@@ -213,7 +256,12 @@ describe("oldest-point anchor", () => {
         finish_lsn: finishLsn,
     });
     it("takes the oldest backup on the current timeline's history, not one of an abandoned timeline", () => {
-        const backups = [b("base_tl1_old", 1, "2027-01-01T00:00:00Z", 100), b("base_tl1_late", 1, "2027-01-05T00:00:00Z", 900), b("base_tl2", 2, "2027-01-06T00:00:00Z", 1000), b("base_tl3", 3, "2027-01-07T00:00:00Z", 2000)];
+        const backups = [
+            b("base_tl1_old", 1, "2027-01-01T00:00:00Z", 100),
+            b("base_tl1_late", 1, "2027-01-05T00:00:00Z", 900),
+            b("base_tl2", 2, "2027-01-06T00:00:00Z", 1000),
+            b("base_tl3", 3, "2027-01-07T00:00:00Z", 2000),
+        ];
         // Timeline 2 left 1 at LSN 500 (base_tl1_late ends after the fork); 3 left 2 at 1500. Timeline 4 forked from 1 too but is abandoned.
         const timelines: TimelineInfo[] = [
             { id: 1, parent_id: 0, switch_point_lsn: 0 },
@@ -224,10 +272,17 @@ describe("oldest-point anchor", () => {
         expect(a?.backup.backup_name).toBe("base_tl1_old");
         expect(a?.currentTimeline).toBe(3);
         expect(a?.offHistory).toEqual(["base_tl1_late"]);
-        expect([...ancestry(timelines)]).toEqual([[3, Number.POSITIVE_INFINITY], [2, 1500], [1, 500]]);
+        expect([...ancestry(timelines)]).toEqual([
+            [3, Number.POSITIVE_INFINITY],
+            [2, 1500],
+            [1, 500],
+        ]);
         // Current timeline 4 forked from 2 at 800: timeline 3's backup is off its history.
         const t4 = [...timelines, { id: 4, parent_id: 2, switch_point_lsn: 800 }];
-        expect(chooseAnchor([b("base_tl3", 3, "2027-01-01T00:00:00Z", 2000), b("base_tl2", 2, "2027-01-02T00:00:00Z", 700)], t4)?.backup.backup_name).toBe("base_tl2");
+        expect(
+            chooseAnchor([b("base_tl3", 3, "2027-01-01T00:00:00Z", 2000), b("base_tl2", 2, "2027-01-02T00:00:00Z", 700)], t4)?.backup
+                .backup_name,
+        ).toBe("base_tl2");
         expect(chooseAnchor([b("base_tl3", 3, "2027-01-01T00:00:00Z", 2000)], t4)).toBeUndefined();
         expect(chooseAnchor([b("only", 1, "2027-01-01T00:00:00Z", 5)], [])?.backup.backup_name).toBe("only");
     });
@@ -240,7 +295,15 @@ describe("oldest-point anchor", () => {
 });
 
 describe("drill SQL", () => {
-    const t = (schema: string, table: string, expressions = false, copyColumn: string | null = "id"): TableFacts => ({ schema, table, owner: "app_user", rls: false, rlsForced: false, expressions, copyColumn });
+    const t = (schema: string, table: string, expressions = false, copyColumn: string | null = "id"): TableFacts => ({
+        schema,
+        table,
+        owner: "app_user",
+        rls: false,
+        rlsForced: false,
+        expressions,
+        copyColumn,
+    });
 
     it("pins every session in the startup packet, read-only for the drill role", () => {
         expect(sessionOptions(true)).toContain("-c search_path=pg_catalog");
@@ -259,7 +322,11 @@ describe("drill SQL", () => {
     });
 
     it("installs amcheck into a fresh schema (moving one the primary had) and grants only SELECT on user tables", () => {
-        const fresh = renderDatabaseSetup({ role: DRILL_ROLE, facts: { schemas: ["public", 'we"ird'], amcheckSchema: null }, amcheckSchema: "dbtier_drill_ab" });
+        const fresh = renderDatabaseSetup({
+            role: DRILL_ROLE,
+            facts: { schemas: ["public", 'we"ird'], amcheckSchema: null },
+            amcheckSchema: "dbtier_drill_ab",
+        });
         expect(fresh.split("\n")).toEqual([
             'CREATE SCHEMA "dbtier_drill_ab";',
             'CREATE EXTENSION amcheck SCHEMA "dbtier_drill_ab";',
@@ -270,18 +337,34 @@ describe("drill SQL", () => {
             'GRANT USAGE ON SCHEMA "we""ird" TO "dbtier_drill";',
             'GRANT SELECT ON ALL TABLES IN SCHEMA "we""ird" TO "dbtier_drill";',
         ]);
-        const moved = renderDatabaseSetup({ role: DRILL_ROLE, facts: { schemas: [], amcheckSchema: "public" }, amcheckSchema: "dbtier_drill_cd" });
+        const moved = renderDatabaseSetup({
+            role: DRILL_ROLE,
+            facts: { schemas: [], amcheckSchema: "public" },
+            amcheckSchema: "dbtier_drill_cd",
+        });
         expect(moved).toContain('ALTER EXTENSION amcheck SET SCHEMA "dbtier_drill_cd";');
-        expect(renderDatabaseSetup({ role: DRILL_ROLE, facts: { schemas: ["public"], amcheckSchema: null }, amcheckSchema: null })).not.toContain("amcheck");
-        expect(renderDisableEventTriggers(["audit", 'x"y'])).toBe('ALTER EVENT TRIGGER "audit" DISABLE;\nALTER EVENT TRIGGER "x""y" DISABLE;');
+        expect(
+            renderDatabaseSetup({ role: DRILL_ROLE, facts: { schemas: ["public"], amcheckSchema: null }, amcheckSchema: null }),
+        ).not.toContain("amcheck");
+        expect(renderDisableEventTriggers(["audit", 'x"y'])).toBe(
+            'ALTER EVENT TRIGGER "audit" DISABLE;\nALTER EVENT TRIGGER "x""y" DISABLE;',
+        );
     });
 
     it("counts with a qualified count(*) in a read-only transaction, and by COPY where planning would evaluate expressions", () => {
         const q = renderCountQuery([t("public", "items"), t("s", "Odd")]);
-        expect(q).toBe('BEGIN READ ONLY;\nSELECT 0, pg_catalog.count(*) FROM ONLY "public"."items"\nUNION ALL SELECT 1, pg_catalog.count(*) FROM ONLY "s"."Odd";\nCOMMIT;');
-        expect(renderCopyCount(t("public", "x", true, "a b"))).toEqual(['\\copy "public"."x" ("a b") TO \'/dev/null\'', "\\echo :ROW_COUNT"]);
+        expect(q).toBe(
+            'BEGIN READ ONLY;\nSELECT 0, pg_catalog.count(*) FROM ONLY "public"."items"\nUNION ALL SELECT 1, pg_catalog.count(*) FROM ONLY "s"."Odd";\nCOMMIT;',
+        );
+        expect(renderCopyCount(t("public", "x", true, "a b"))).toEqual([
+            '\\copy "public"."x" ("a b") TO \'/dev/null\'',
+            "\\echo :ROW_COUNT",
+        ]);
         expect(renderCopyCount(t("public", "nocols", true, null))[0]).toBe('\\copy "public"."nocols" TO \'/dev/null\'');
-        expect([...parseCounts("0|12\n1|0\nnoise\n")]).toEqual([[0, 12], [1, 0]]);
+        expect([...parseCounts("0|12\n1|0\nnoise\n")]).toEqual([
+            [0, 12],
+            [1, 0],
+        ]);
         expect(rowCountKey("app", "app", "public", "items")).toBe("public.items");
         expect(rowCountKey("other", "app", "public", "items")).toBe("other.public.items");
         expect(rowCountKey("app", "app", "my.schema", "T")).toBe('"my.schema"."T"');
@@ -299,15 +382,29 @@ describe("drill SQL", () => {
         expect(migrationsRefusal({ ...ok, hasId: false })).toMatch(/no id column/);
         expect(MIGRATIONS_VERSION_SQL).toContain('FROM "drizzle"."__drizzle_migrations" ORDER BY "id" DESC LIMIT 1');
         expect(MIGRATIONS_VERSION_SQL.startsWith("BEGIN READ ONLY;")).toBe(true);
-        expect(renderSchemaQuery("SELECT 1;  ")).toBe("BEGIN READ ONLY;\nSELECT pg_catalog.row_to_json(q)::text FROM (SELECT 1) q LIMIT 1;\nCOMMIT;");
+        expect(renderSchemaQuery("SELECT 1;  ")).toBe(
+            "BEGIN READ ONLY;\nSELECT pg_catalog.row_to_json(q)::text FROM (SELECT 1) q LIMIT 1;\nCOMMIT;",
+        );
     });
 });
 
 describe("drill data gate", () => {
-    const k = (name: string, status: "passed" | "failed" | "skipped") => ({ name, status, role: DRILL_ROLE, duration_seconds: 0, detail: "" });
+    const k = (name: string, status: "passed" | "failed" | "skipped") => ({
+        name,
+        status,
+        role: DRILL_ROLE,
+        duration_seconds: 0,
+        detail: "",
+    });
     it("passes only when at least one data check passed", () => {
-        expect(dataGate([k("rto", "passed"), k("row-counts", "skipped"), k("schema", "skipped"), k("amcheck", "skipped")]).status).toBe("failed");
+        expect(dataGate([k("rto", "passed"), k("row-counts", "skipped"), k("schema", "skipped"), k("amcheck", "skipped")]).status).toBe(
+            "failed",
+        );
         expect(dataGate([k("rto", "passed")]).detail).toMatch(/no data check passed/);
-        expect(dataGate([k("row-counts", "skipped"), k("amcheck", "passed")])).toMatchObject({ status: "passed", detail: "data verified by amcheck", role: "drill-job" });
+        expect(dataGate([k("row-counts", "skipped"), k("amcheck", "passed")])).toMatchObject({
+            status: "passed",
+            detail: "data verified by amcheck",
+            role: "drill-job",
+        });
     });
 });

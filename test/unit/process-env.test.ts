@@ -35,7 +35,17 @@ describe("minimalEnv", () => {
 });
 
 describe("pgBouncer reset", () => {
-    const base = { listenAddr: "*", listenPort: 6432, postgresHost: "postgres", postgresPort: 5432, databases: ["app"], authFile: "/a", defaultPoolSize: 20, maxClientConn: 1000, maxDbConnections: 90 };
+    const base = {
+        listenAddr: "*",
+        listenPort: 6432,
+        postgresHost: "postgres",
+        postgresPort: 5432,
+        databases: ["app"],
+        authFile: "/a",
+        defaultPoolSize: 20,
+        maxClientConn: 1000,
+        maxDbConnections: 90,
+    };
     it("resets every server connection after each transaction by default", () => {
         const ini = renderPgbouncerIni(base);
         expect(ini).toMatch(/^server_reset_query = DISCARD ALL$/m);

@@ -10,18 +10,36 @@ import { renderProvisionSql } from "../../render/provision-sql";
 import { scramVerifier } from "../../render/scram";
 import { renderWalgEnv, walgPrefix } from "../../render/walg-env";
 
-const archive = { walgBinary: "/usr/local/bin/wal-g", walgEnvFile: "/run/db-tier/walg.env", rpoSeconds: 60, pushTimeoutSeconds: 120, fetchTimeoutSeconds: 300 };
+const archive = {
+    walgBinary: "/usr/local/bin/wal-g",
+    walgEnvFile: "/run/db-tier/walg.env",
+    rpoSeconds: 60,
+    pushTimeoutSeconds: 120,
+    fetchTimeoutSeconds: 300,
+};
 
 describe("postgresql.conf", () => {
-    const conf = renderPostgresqlConf({ listenAddresses: "*", port: 5432, maxConnections: 100, sharedBuffers: "128MB", hbaFile: "/etc/postgresql/pg_hba.conf", unixSocketDirectories: "/var/run/postgresql", archive });
+    const conf = renderPostgresqlConf({
+        listenAddresses: "*",
+        port: 5432,
+        maxConnections: 100,
+        sharedBuffers: "128MB",
+        hbaFile: "/etc/postgresql/pg_hba.conf",
+        unixSocketDirectories: "/var/run/postgresql",
+        archive,
+    });
 
     it("turns archiving on with a bounded wal-push and archive_timeout = RPO", () => {
         expect(conf).toMatch(/^wal_level = replica$/m);
         expect(conf).toMatch(/^archive_mode = on$/m);
         expect(conf).toMatch(/^archive_timeout = 60$/m);
-        expect(archiveCommand(archive)).toBe(`set -a && . '/run/db-tier/walg.env' && set +a && timeout -k 10 120 '/usr/local/bin/wal-g' wal-push "%p"`);
+        expect(archiveCommand(archive)).toBe(
+            `set -a && . '/run/db-tier/walg.env' && set +a && timeout -k 10 120 '/usr/local/bin/wal-g' wal-push "%p"`,
+        );
         // Inside the conf the shell's single quotes are doubled.
-        expect(conf).toContain(`archive_command = 'set -a && . ''/run/db-tier/walg.env'' && set +a && timeout -k 10 120 ''/usr/local/bin/wal-g'' wal-push "%p"'`);
+        expect(conf).toContain(
+            `archive_command = 'set -a && . ''/run/db-tier/walg.env'' && set +a && timeout -k 10 120 ''/usr/local/bin/wal-g'' wal-push "%p"'`,
+        );
     });
 
     it("ends recovery only on WAL-G's missing-segment exit and aborts on any other failure", () => {
@@ -60,14 +78,44 @@ describe("WAL-G env file", () => {
         expect(env).toContain("AWS_S3_FORCE_PATH_STYLE='true'");
     });
     it("refuses a key that is not 32 bytes of hex", () => {
-        expect(() => renderWalgEnv({ s3Prefix: "s3://b-1/x", endpoint: "e", region: "r", accessKeyId: "a", secretAccessKey: "s", compression: "lz4", libsodiumKeyHex: "abc", uploadConcurrency: 1, downloadConcurrency: 1 })).toThrow("64 lowercase hex");
+        expect(() =>
+            renderWalgEnv({
+                s3Prefix: "s3://b-1/x",
+                endpoint: "e",
+                region: "r",
+                accessKeyId: "a",
+                secretAccessKey: "s",
+                compression: "lz4",
+                libsodiumKeyHex: "abc",
+                uploadConcurrency: 1,
+                downloadConcurrency: 1,
+            }),
+        ).toThrow("64 lowercase hex");
     });
 });
 
 describe("pgbouncer", () => {
-    const ini = renderPgbouncerIni({ listenAddr: "*", listenPort: 6432, postgresHost: "postgres", postgresPort: 5432, databases: ["app"], authFile: "/etc/pgbouncer/userlist.txt", defaultPoolSize: 20, maxClientConn: 1000, maxDbConnections: 90 });
+    const ini = renderPgbouncerIni({
+        listenAddr: "*",
+        listenPort: 6432,
+        postgresHost: "postgres",
+        postgresPort: 5432,
+        databases: ["app"],
+        authFile: "/etc/pgbouncer/userlist.txt",
+        defaultPoolSize: 20,
+        maxClientConn: 1000,
+        maxDbConnections: 90,
+    });
     it("closes the admin console and allows SCRAM only", () => {
-        for (const line of ["auth_type = scram-sha-256", "admin_users = ", "stats_users = ", "unix_socket_dir = ", "listen_port = 6432", "default_pool_size = 20", "max_client_conn = 1000"]) {
+        for (const line of [
+            "auth_type = scram-sha-256",
+            "admin_users = ",
+            "stats_users = ",
+            "unix_socket_dir = ",
+            "listen_port = 6432",
+            "default_pool_size = 20",
+            "max_client_conn = 1000",
+        ]) {
             expect(ini.split("\n")).toContain(line);
         }
         expect(ini).toContain("app = host=postgres port=5432 dbname=app pool_mode=transaction");
@@ -92,8 +140,12 @@ describe("provisioning SQL", () => {
     };
     const sql = renderProvisionSql(input);
     it("always ALTERs every role with its verifier and attributes", () => {
-        expect(sql).toContain(`ALTER ROLE "app_user" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION INHERIT NOBYPASSRLS PASSWORD '${input.appUserVerifier}';`);
-        expect(sql).toContain(`ALTER ROLE "app_service" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION INHERIT BYPASSRLS PASSWORD '${input.appServiceVerifier}';`);
+        expect(sql).toContain(
+            `ALTER ROLE "app_user" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION INHERIT NOBYPASSRLS PASSWORD '${input.appUserVerifier}';`,
+        );
+        expect(sql).toContain(
+            `ALTER ROLE "app_service" WITH LOGIN NOSUPERUSER NOCREATEROLE NOCREATEDB NOREPLICATION INHERIT BYPASSRLS PASSWORD '${input.appServiceVerifier}';`,
+        );
         expect(sql).toContain(`ALTER ROLE "postgres" WITH PASSWORD '${input.rootVerifier}';`);
     });
     it("creates each database only when missing and stops on the first error", () => {
@@ -112,7 +164,8 @@ describe("lifecycle rules", () => {
     it("never expires backup prefixes inside the window they were configured for", () => {
         for (const provider of ["minio", "r2", "b2"] as const) {
             const rules = renderLifecycleRules({ provider, backupPrefixes: ["dev/app/"], safetyNetDays: 90, evidenceDays: 400 });
-            for (const r of rules.filter((r) => r.expirationDays !== undefined && r.prefix !== "restore-tests/")) expect(r.expirationDays).toBe(90);
+            for (const r of rules.filter((r) => r.expirationDays !== undefined && r.prefix !== "restore-tests/"))
+                expect(r.expirationDays).toBe(90);
             expect(rules.some((r) => r.abortIncompleteMultipartUploadDays !== undefined)).toBe(provider !== "minio");
             expect(rules.some((r) => r.noncurrentVersionExpirationDays !== undefined)).toBe(provider === "b2");
         }

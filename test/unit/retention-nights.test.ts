@@ -22,7 +22,10 @@ beforeAll(async () => {
 
 const START = Date.parse("2027-01-04T00:00:00Z"); // a Monday
 const DEFAULT: RetentionPolicy = { daily: 7, weekly: 4, walDays: 30 };
-const rules = (): LifecycleRule[] => lifecycleOf({ provider: "minio", backupPrefixes: ["dev/app/"], safetyNetDays: 90, evidenceDays: 400 } as Parameters<typeof currentLifecycle>[0]);
+const rules = (): LifecycleRule[] =>
+    lifecycleOf({ provider: "minio", backupPrefixes: ["dev/app/"], safetyNetDays: 90, evidenceDays: 400 } as Parameters<
+        typeof currentLifecycle
+    >[0]);
 
 interface Night {
     /** Skip the backup this night. */
@@ -50,7 +53,9 @@ function promiseBroken(w: World, policy: RetentionPolicy, firstBackup: number): 
     if (horizon >= firstBackup + HOUR) {
         const oldest = w.oldestRestorable();
         if (oldest === null || oldest > horizon) {
-            broken.push(`oldest restorable point ${oldest === null ? "none" : `${((w.now - oldest) / DAY).toFixed(2)} days`} back, promised ${policy.walDays}`);
+            broken.push(
+                `oldest restorable point ${oldest === null ? "none" : `${((w.now - oldest) / DAY).toFixed(2)} days`} back, promised ${policy.walDays}`,
+            );
         }
     }
     // The newest `daily` days and `weekly` weeks, by true time, among backups on the current
@@ -68,7 +73,8 @@ function promiseBroken(w: World, policy: RetentionPolicy, firstBackup: number): 
     for (const d of days) {
         if (abandonedDays.has(d)) continue;
         const newest = onLin.filter((b) => dayOf(b.storedAt) === d).sort((a, b) => b.storedAt - a.storedAt)[0];
-        if (!w.backups.has(newest.name)) broken.push(`daily backup ${newest.name} of ${new Date(d * DAY).toISOString().slice(0, 10)} is gone`);
+        if (!w.backups.has(newest.name))
+            broken.push(`daily backup ${newest.name} of ${new Date(d * DAY).toISOString().slice(0, 10)} is gone`);
     }
     const weeks = [...new Set(onLin.map((b) => isoWeekIndex(new Date(b.storedAt))))].sort((a, b) => b - a).slice(0, policy.weekly);
     for (const wk of weeks) {
@@ -100,7 +106,9 @@ function replay(nights: readonly Night[], policy: RetentionPolicy = DEFAULT): Re
         if (n.pitrHoursBack !== undefined) w.pitr(w.now - n.pitrHoursBack * HOUR);
         w.advance(4 * HOUR); // 14:00
         if (n.double && !n.missed) results.push(run(0));
-        if (first !== null) for (const b of promiseBroken(w, policy, first)) failures.push(`night ${i + 1} (${new Date(w.now).toISOString().slice(0, 10)}): ${b}`);
+        if (first !== null)
+            for (const b of promiseBroken(w, policy, first))
+                failures.push(`night ${i + 1} (${new Date(w.now).toISOString().slice(0, 10)}): ${b}`);
         w.advance(10 * HOUR); // midnight
     });
     return { world: w, results, failures };
@@ -158,7 +166,11 @@ describe("retention over 200 random nights (seeded)", () => {
     for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
         it(`keeps the promise on every night, seed ${seed}`, () => {
             const rnd = prng(seed);
-            const policy: RetentionPolicy = { daily: 1 + Math.floor(rnd() * 10), weekly: Math.floor(rnd() * 6), walDays: 3 + Math.floor(rnd() * 40) };
+            const policy: RetentionPolicy = {
+                daily: 1 + Math.floor(rnd() * 10),
+                weekly: Math.floor(rnd() * 6),
+                walDays: 3 + Math.floor(rnd() * 40),
+            };
             const pitrNights = new Set([60 + Math.floor(rnd() * 40), 130 + Math.floor(rnd() * 40)]);
             const nights: Night[] = Array.from({ length: 200 }, (_, i) => {
                 const x = rnd();
@@ -179,7 +191,8 @@ describe("retention over 200 random nights (seeded)", () => {
             // nights around it, and the WAL of permanent backups.
             const perm = new Set(r.world.pushed.filter((b) => b.permanent).map((b) => `${b.timeline}:${b.startSeg}`));
             const nonPermWal = [...r.world.wal].filter(([k]) => !perm.has(k)).map(([, at]) => at);
-            if (nonPermWal.length > 0) expect((r.world.now - Math.min(...nonPermWal)) / DAY, JSON.stringify(policy)).toBeLessThan(policy.walDays + 7 + 10);
+            if (nonPermWal.length > 0)
+                expect((r.world.now - Math.min(...nonPermWal)) / DAY, JSON.stringify(policy)).toBeLessThan(policy.walDays + 7 + 10);
         });
     }
 });

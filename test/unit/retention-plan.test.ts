@@ -67,7 +67,16 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
         expect(plan.deleteBefore).toBe(n("2027-01-06"));
         expect(plan.deletedByBefore).toEqual(days("2026-12-01", "2027-01-05").map(n));
         expect(plan.deleteTargets).toEqual(
-            ["2027-01-08", "2027-01-09", "2027-01-10", ...days("2027-01-12", "2027-01-17"), ...days("2027-01-19", "2027-01-24"), "2027-01-26", "2027-01-27", "2027-01-28"].map(n),
+            [
+                "2027-01-08",
+                "2027-01-09",
+                "2027-01-10",
+                ...days("2027-01-12", "2027-01-17"),
+                ...days("2027-01-19", "2027-01-24"),
+                "2027-01-26",
+                "2027-01-27",
+                "2027-01-28",
+            ].map(n),
         );
         expectPartition(backups, plan);
     });
@@ -78,7 +87,20 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
             ["2026-12-14", "2026-12-21", "2026-12-28", "2027-01-04", "2027-01-11", "2027-01-18", "2027-01-25", "2027-02-01"].map(n),
         );
         expect(plan.keep.map((k) => k.name)).toEqual(
-            ["2026-12-14", "2026-12-21", "2026-12-28", "2027-01-04", "2027-01-06", "2027-01-07", "2027-01-11", "2027-01-18", "2027-01-25", "2027-02-01", "2027-02-04", "2027-02-05"].map(n),
+            [
+                "2026-12-14",
+                "2026-12-21",
+                "2026-12-28",
+                "2027-01-04",
+                "2027-01-06",
+                "2027-01-07",
+                "2027-01-11",
+                "2027-01-18",
+                "2027-01-25",
+                "2027-02-01",
+                "2027-02-04",
+                "2027-02-05",
+            ].map(n),
         );
         // The cut is the oldest kept backup (a weekly one older than the anchor), not the anchor.
         expect(plan.deleteBefore).toBe(n("2026-12-14"));
@@ -103,11 +125,15 @@ describe("planRetention over 67 nights, Dec 2026 to Feb 2027, one night missed",
         expect(plan.deleteBefore).toBe(n("2027-01-06"));
         expectPartition(backups, plan);
         // One millisecond earlier the Jan 6 backup has not finished 30 days ago: Jan 5 anchors.
-        expect(planRetention(backups, new Date(atHorizon.getTime() - 1), { daily: 1, weekly: 0, walDays: 30 }).anchor).toBe(n("2027-01-05"));
+        expect(planRetention(backups, new Date(atHorizon.getTime() - 1), { daily: 1, weekly: 0, walDays: 30 }).anchor).toBe(
+            n("2027-01-05"),
+        );
     });
 
     it("keeps every permanent backup and never deletes it, before or after the cut", () => {
-        const withPermanent = backups.map((b) => (b.name === n("2026-12-10") || b.name === n("2027-01-20") ? { ...b, permanent: true } : b));
+        const withPermanent = backups.map((b) =>
+            b.name === n("2026-12-10") || b.name === n("2027-01-20") ? { ...b, permanent: true } : b,
+        );
         const plan = planRetention(withPermanent, now, policy);
         const kept = plan.keep.map((k) => k.name);
         expect(plan.keep.find((k) => k.name === n("2026-12-10"))?.reasons).toEqual(["permanent"]);
@@ -137,12 +163,28 @@ describe("planRetention edge cases", () => {
     });
 
     it("plans nothing for no backups", () => {
-        expect(planRetention([], new Date(), { daily: 7, weekly: 4, walDays: 30 })).toMatchObject({ keep: [], deleteBefore: null, deletedByBefore: [], deleteTargets: [], anchor: null });
+        expect(planRetention([], new Date(), { daily: 7, weekly: 4, walDays: 30 })).toMatchObject({
+            keep: [],
+            deleteBefore: null,
+            deletedByBefore: [],
+            deleteTargets: [],
+            anchor: null,
+        });
     });
 
     it("keeps the newest of a day for daily and the oldest of a week for weekly", () => {
-        const at = (iso: string, name: string): BackupInfo => ({ name, startTime: new Date(iso), finishTime: new Date(iso), permanent: false });
-        const backups = [at("2027-03-01T01:00:00Z", "a"), at("2027-03-01T13:00:00Z", "b"), at("2027-03-02T01:00:00Z", "c"), at("2027-03-02T13:00:00Z", "d")];
+        const at = (iso: string, name: string): BackupInfo => ({
+            name,
+            startTime: new Date(iso),
+            finishTime: new Date(iso),
+            permanent: false,
+        });
+        const backups = [
+            at("2027-03-01T01:00:00Z", "a"),
+            at("2027-03-01T13:00:00Z", "b"),
+            at("2027-03-02T01:00:00Z", "c"),
+            at("2027-03-02T13:00:00Z", "d"),
+        ];
         const plan = planRetention(backups, new Date("2027-03-02T14:00:00Z"), { daily: 2, weekly: 1, walDays: 1 });
         // walDays=1: the horizon is 2027-03-01T14:00, so b is the anchor.
         expect(plan.keep).toEqual([
@@ -207,7 +249,7 @@ describe("planRetention edge cases", () => {
 
     it("holds its invariants on random histories", () => {
         let seed = 42;
-        const rnd = (): number => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+        const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
         for (let round = 0; round < 200; round++) {
             const count = Math.floor(rnd() * 40);
             const backups: BackupInfo[] = Array.from({ length: count }, (_, i) => {

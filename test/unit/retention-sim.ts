@@ -24,7 +24,12 @@ const PREFIX = "dev/app/";
 /** Segments the cluster fills per hour. */
 const SEGMENTS_PER_HOUR = 1;
 
-export type Planner = (backups: readonly BackupInfo[], now: Date, policy: RetentionPolicy, context?: TimelineContext) => Pick<RetentionPlan, "keep" | "deleteBefore" | "deleteTargets">;
+export type Planner = (
+    backups: readonly BackupInfo[],
+    now: Date,
+    policy: RetentionPolicy,
+    context?: TimelineContext,
+) => Pick<RetentionPlan, "keep" | "deleteBefore" | "deleteTargets">;
 
 interface SimBackup {
     readonly name: string;
@@ -124,7 +129,10 @@ export class World {
         const parent = this.timeline;
         const newTl = Math.max(this.maxTimeline, ...this.history.keys()) + 1;
         this.maxTimeline = newTl;
-        const lines = [...(this.history.get(parent)?.lines ?? []), { parent, switchLsn: target * WAL_SEGMENT_BYTES + WAL_SEGMENT_BYTES / 2 }];
+        const lines = [
+            ...(this.history.get(parent)?.lines ?? []),
+            { parent, switchLsn: target * WAL_SEGMENT_BYTES + WAL_SEGMENT_BYTES / 2 },
+        ];
         this.history.set(newTl, { lines, at: this.now });
         for (const seg of [...this.lineage.keys()]) if (seg >= target) this.lineage.delete(seg);
         this.timeline = newTl;
@@ -165,7 +173,11 @@ export class World {
     permanentIntact(): string[] {
         const broken: string[] = [];
         for (const b of this.pushed.filter((x) => x.permanent)) {
-            const ok = this.backups.has(b.name) && Array.from({ length: b.finishSeg - b.startSeg + 1 }, (_, i) => b.startSeg + i).every((s) => this.wal.has(`${b.timeline}:${s}`));
+            const ok =
+                this.backups.has(b.name) &&
+                Array.from({ length: b.finishSeg - b.startSeg + 1 }, (_, i) => b.startSeg + i).every((s) =>
+                    this.wal.has(`${b.timeline}:${s}`),
+                );
             if (!ok) broken.push(b.name);
         }
         return broken;
@@ -177,14 +189,17 @@ export class World {
             rules.some((r) => r.expirationDays !== undefined && key.startsWith(r.prefix) && this.now - writtenAt >= r.expirationDays * DAY);
         for (const b of [...this.backups.values()]) {
             // The tar partitions and the sentinel keep their push time; only metadata.json is rewritten by a mark.
-            const dataGone = expired(`${PREFIX}basebackups_005/${b.name}/tar_partitions/part_1.tar.lz4`, b.storedAt) || expired(`${PREFIX}basebackups_005/${b.name}_backup_stop_sentinel.json`, b.storedAt);
+            const dataGone =
+                expired(`${PREFIX}basebackups_005/${b.name}/tar_partitions/part_1.tar.lz4`, b.storedAt) ||
+                expired(`${PREFIX}basebackups_005/${b.name}_backup_stop_sentinel.json`, b.storedAt);
             if (dataGone || expired(`${PREFIX}basebackups_005/${b.name}/metadata.json`, b.metaAt)) this.drop(b.name);
         }
         for (const [k, at] of [...this.wal]) {
             const [tl, seg] = k.split(":").map(Number);
             if (expired(`${PREFIX}wal_005/${walFileName({ timeline: tl, segno: seg })}.lz4`, at)) this.wal.delete(k);
         }
-        for (const [tl, h] of [...this.history]) if (expired(`${PREFIX}wal_005/${tl.toString(16).padStart(8, "0").toUpperCase()}.history.lz4`, h.at)) this.history.delete(tl);
+        for (const [tl, h] of [...this.history])
+            if (expired(`${PREFIX}wal_005/${tl.toString(16).padStart(8, "0").toUpperCase()}.history.lz4`, h.at)) this.history.delete(tl);
     }
 
     /** `wal-g delete before FIND_FULL name`. */
@@ -193,7 +208,8 @@ export class World {
         if (!t) throw new Error(`delete before: no backup ${name}`);
         const less = (tl: number, seg: number): boolean => tl < t.timeline || (tl === t.timeline && seg < t.startSeg);
         const permanentWal = new Set<string>();
-        for (const b of this.backups.values()) if (b.permanent) for (let s = b.startSeg; s <= b.finishSeg; s++) permanentWal.add(`${b.timeline}:${s}`);
+        for (const b of this.backups.values())
+            if (b.permanent) for (let s = b.startSeg; s <= b.finishSeg; s++) permanentWal.add(`${b.timeline}:${s}`);
         for (const b of [...this.backups.values()]) if (!b.permanent && less(b.timeline, b.startSeg)) this.drop(b.name);
         for (const k of [...this.wal.keys()]) {
             const [tl, seg] = k.split(":").map(Number);

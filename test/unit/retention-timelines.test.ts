@@ -112,13 +112,19 @@ describe("planRetention across a timeline switch", () => {
         // Everything of timeline 1 sorts below a timeline-2 backup in WAL-G's order, even the
         // abandoned backups of days 26..39, which are "younger" by start time than some kept ones.
         expect(plan.deleteBefore).toBe(tl2[0].name === plan.keep[0].name ? tl2[0].name : plan.keep[0].name);
-        expect(new Set(plan.deletedByBefore)).toEqual(new Set([...tl1.map((b) => b.name), ...tl2.filter((b) => plan.deleteBefore && b.name < plan.deleteBefore).map((b) => b.name)]));
+        expect(new Set(plan.deletedByBefore)).toEqual(
+            new Set([...tl1.map((b) => b.name), ...tl2.filter((b) => plan.deleteBefore && b.name < plan.deleteBefore).map((b) => b.name)]),
+        );
         for (const k of plan.keep) expect(k.name.startsWith("base_00000002"), k.name).toBe(true);
     });
 
     it("on the days right after the switch, anchors on a timeline-1 backup from before the branch and keeps the abandoned ones of the window", () => {
         const now = new Date(Date.parse("2027-01-01T12:00:00Z") + 45 * DAY);
-        const plan = planRetention([...tl1, ...tl2.slice(0, 6)], now, policy, { currentTimeline: 2, history, wal: segments.filter((s) => s.timeline === 1 || s.segno <= 320) });
+        const plan = planRetention([...tl1, ...tl2.slice(0, 6)], now, policy, {
+            currentTimeline: 2,
+            history,
+            wal: segments.filter((s) => s.timeline === 1 || s.segno <= 320),
+        });
         // Horizon day 15: tl1[15] (segment 160) is before the branch (255) and restorable via timeline 2.
         expect(plan.anchor).toBe(tl1[15].name);
         // The cut is the oldest kept backup, a weekly one (5 weeks) older than the anchor.
@@ -133,7 +139,10 @@ describe("planRetention across a timeline switch", () => {
         }
         // The seven daily backups of timeline 2's history: its six days, then day 24 of timeline 1
         // (before the branch), not the abandoned days 25..39 that are newer by start time.
-        expect([...kept.entries()].filter(([, r]) => r.includes("daily")).map(([n]) => n)).toEqual([tl1[24].name, ...tl2.slice(0, 6).map((b) => b.name)]);
+        expect([...kept.entries()].filter(([, r]) => r.includes("daily")).map(([n]) => n)).toEqual([
+            tl1[24].name,
+            ...tl2.slice(0, 6).map((b) => b.name),
+        ]);
     });
 
     it("the planner the issue describes (start time only, no timelines) would have anchored on an abandoned backup", () => {
@@ -197,10 +206,15 @@ describe("clock sanity", () => {
         for (const off of [365 * DAY, -40 * DAY, 6 * 60_000, -6 * 60_000]) {
             const v = checkClocks({ ...base, jobAtPushEnd: new Date(t + off + 100_500), jobNow: new Date(t + off + 120_000) });
             expect(v.ok, String(off)).toBe(false);
-            if (!v.ok) expect(refusalMessage(v.problems)).toMatch(/^clock check failed, retention deleted nothing: the job's clock .* and storage's .* disagree by/);
+            if (!v.ok)
+                expect(refusalMessage(v.problems)).toMatch(
+                    /^clock check failed, retention deleted nothing: the job's clock .* and storage's .* disagree by/,
+                );
         }
         // 4 minutes is within the bound.
-        expect(checkClocks({ ...base, jobAtPushEnd: new Date(t + 240_000), jobNow: new Date(t + 360_000), storageAtPush: new Date(t) }).ok).toBe(true);
+        expect(
+            checkClocks({ ...base, jobAtPushEnd: new Date(t + 240_000), jobNow: new Date(t + 360_000), storageAtPush: new Date(t) }).ok,
+        ).toBe(true);
     });
 
     it("refuses when time ran backwards: a backup or WAL storage wrote after the one just pushed", () => {
@@ -223,7 +237,13 @@ describe("clock sanity", () => {
         const v = checkClocks({ ...base, earlierBackupsFinished: [future] });
         expect(v.ok).toBe(true);
         if (v.ok) expect(v.notes.join()).toMatch(/base_f .* dated by storage/);
-        const b: BackupInfo = { name: "base_f", startTime: new Date(t + 365 * DAY - 60_000), finishTime: future.finishTime, permanent: false, storedAt: future.storedAt };
+        const b: BackupInfo = {
+            name: "base_f",
+            startTime: new Date(t + 365 * DAY - 60_000),
+            finishTime: future.finishTime,
+            permanent: false,
+            storedAt: future.storedAt,
+        };
         const fixed = correctBackupTimes([b]);
         expect(fixed.moved).toEqual(["base_f"]);
         expect(fixed.backups[0].finishTime).toEqual(future.storedAt);

@@ -91,11 +91,18 @@ export class Applier {
         if (!impl.providerKind) return undefined;
         const p = reg.provider ? (this.next.get(reg.provider) ?? this.previous.get(reg.provider)) : undefined;
         if (reg.provider && !p) throw new NotImplementedError(`${reg.type}: provider ${reg.provider} was not registered (${reg.urn})`);
-        if (p && p.type !== `pulumi:providers:${impl.providerKind}`) throw new NotImplementedError(`${reg.type}: provider ${p.urn} is not a ${impl.providerKind} provider`);
-        return impl.providerKind === "docker" ? dockerProviderInstance(p?.inputs, this.targets, reg.urn) : awsProviderInstance(p?.inputs, this.targets, reg.urn);
+        if (p && p.type !== `pulumi:providers:${impl.providerKind}`)
+            throw new NotImplementedError(`${reg.type}: provider ${p.urn} is not a ${impl.providerKind} provider`);
+        return impl.providerKind === "docker"
+            ? dockerProviderInstance(p?.inputs, this.targets, reg.urn)
+            : awsProviderInstance(p?.inputs, this.targets, reg.urn);
     }
 
-    private context(reg: { type: string; name: string; urn: string; provider?: string }, impl: ResourceImpl, old?: ResourceState): ApplyContext {
+    private context(
+        reg: { type: string; name: string; urn: string; provider?: string },
+        impl: ResourceImpl,
+        old?: ResourceState,
+    ): ApplyContext {
         return {
             urn: reg.urn,
             name: reg.name,

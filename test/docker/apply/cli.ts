@@ -34,7 +34,13 @@ interface Args {
 }
 
 function parse(argv: string[]): Args {
-    const a: Partial<Args> = { replace: [], destroy: false, includeRetained: false, checkOnly: false, program: path.join(ROOT, "index.ts") };
+    const a: Partial<Args> = {
+        replace: [],
+        destroy: false,
+        includeRetained: false,
+        checkOnly: false,
+        program: path.join(ROOT, "index.ts"),
+    };
     for (let i = 0; i < argv.length; i++) {
         const v = () => {
             const x = argv[++i];
@@ -42,16 +48,35 @@ function parse(argv: string[]): Args {
             return x;
         };
         switch (argv[i]) {
-            case "--stack": a.stack = v(); break;
-            case "--state": a.state = v(); break;
-            case "--targets": a.targets = v(); break;
-            case "--config": a.config = v(); break;
-            case "--program": a.program = path.resolve(v()); break;
-            case "--replace": a.replace!.push(v()); break;
-            case "--destroy": a.destroy = true; break;
-            case "--include-retained": a.includeRetained = true; break;
-            case "--check-only": a.checkOnly = true; break;
-            default: throw new Error(`unknown argument ${argv[i]}`);
+            case "--stack":
+                a.stack = v();
+                break;
+            case "--state":
+                a.state = v();
+                break;
+            case "--targets":
+                a.targets = v();
+                break;
+            case "--config":
+                a.config = v();
+                break;
+            case "--program":
+                a.program = path.resolve(v());
+                break;
+            case "--replace":
+                a.replace!.push(v());
+                break;
+            case "--destroy":
+                a.destroy = true;
+                break;
+            case "--include-retained":
+                a.includeRetained = true;
+                break;
+            case "--check-only":
+                a.checkOnly = true;
+                break;
+            default:
+                throw new Error(`unknown argument ${argv[i]}`);
         }
     }
     if (!a.stack || !a.state || !a.targets) throw new Error("--stack, --state and --targets are required");
@@ -73,7 +98,11 @@ async function main(): Promise<void> {
         process.stdout.write(`${JSON.stringify({ steps })}\n`);
         return;
     }
-    const stack = readStackConfig(ROOT, args.stack, readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), args.stack));
+    const stack = readStackConfig(
+        ROOT,
+        args.stack,
+        readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), args.stack),
+    );
     const overrides = args.config ? (JSON.parse(fs.readFileSync(args.config, "utf8")) as Record<string, unknown>) : {};
     const config = { ...stack.config };
     for (const [k, v] of Object.entries(overrides)) config[k] = typeof v === "string" ? v : JSON.stringify(v);
@@ -83,7 +112,11 @@ async function main(): Promise<void> {
     const applier = new Applier(targets, previous, args.replace, args.checkOnly);
     let result;
     try {
-        result = await runProgram(args.program, { project: stack.project, stack: stack.stack, config, secretKeys: stack.secretKeys }, applier);
+        result = await runProgram(
+            args.program,
+            { project: stack.project, stack: stack.stack, config, secretKeys: stack.secretKeys },
+            applier,
+        );
     } catch (e) {
         // What was created before the failure is in the state, as the engine would keep it.
         process.stderr.write(`apply failed: ${(e as Error).message}\n`);
@@ -92,7 +125,9 @@ async function main(): Promise<void> {
         process.exit(1);
     }
     if (!args.checkOnly) write(result.state);
-    process.stdout.write(`${JSON.stringify({ steps: applier.steps, notes: applier.notes, outputs: Object.keys(result.state.outputs), registered: result.registered.length })}\n`);
+    process.stdout.write(
+        `${JSON.stringify({ steps: applier.steps, notes: applier.notes, outputs: Object.keys(result.state.outputs), registered: result.registered.length })}\n`,
+    );
 }
 
 main().then(

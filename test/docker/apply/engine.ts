@@ -27,7 +27,8 @@ export function socketPathOf(host: string): string {
 /** The test engine's host, from the environment H5a's engine script sets up. */
 export function testEngineHost(): string {
     const host = process.env.DBTIER_DOCKER_HOST ?? process.env.DOCKER_HOST;
-    if (!host) throw new EngineError("no test engine: DBTIER_DOCKER_HOST (or DOCKER_HOST) is not set; start it with scripts/docker-engine.sh");
+    if (!host)
+        throw new EngineError("no test engine: DBTIER_DOCKER_HOST (or DOCKER_HOST) is not set; start it with scripts/docker-engine.sh");
     return host;
 }
 
@@ -45,7 +46,13 @@ export class Engine {
         this.socketPath = socketPathOf(host);
     }
 
-    raw(method: string, path: string, body?: Buffer | string, headers: Record<string, string> = {}, timeoutMs = 600_000): Promise<EngineResponse> {
+    raw(
+        method: string,
+        path: string,
+        body?: Buffer | string,
+        headers: Record<string, string> = {},
+        timeoutMs = 600_000,
+    ): Promise<EngineResponse> {
         return new Promise((resolve, reject) => {
             const req = http.request({ socketPath: this.socketPath, method, path: `${API}${path}`, headers, timeout: timeoutMs }, (res) => {
                 const chunks: Buffer[] = [];
@@ -54,7 +61,9 @@ export class Engine {
                 res.on("error", reject);
             });
             req.on("timeout", () => req.destroy(new EngineError(`${method} ${path}: timed out after ${timeoutMs} ms`)));
-            req.on("error", (e) => reject(new EngineError(`${method} ${path}: ${(e as Error).message} (is the test engine running on ${this.host}?)`)));
+            req.on("error", (e) =>
+                reject(new EngineError(`${method} ${path}: ${(e as Error).message} (is the test engine running on ${this.host}?)`)),
+            );
             if (body !== undefined) req.write(body);
             req.end();
         });
@@ -87,7 +96,10 @@ export class Engine {
     }
 
     async exists(kind: "containers" | "networks" | "volumes" | "images", nameOrId: string): Promise<boolean> {
-        const path = kind === "containers" ? `/containers/${encodeURIComponent(nameOrId)}/json` : `/${kind}/${encodeURIComponent(nameOrId)}${kind === "images" ? "/json" : ""}`;
+        const path =
+            kind === "containers"
+                ? `/containers/${encodeURIComponent(nameOrId)}/json`
+                : `/${kind}/${encodeURIComponent(nameOrId)}${kind === "images" ? "/json" : ""}`;
         const res = await this.raw("GET", path);
         if (res.status === 404) return false;
         if (res.status === 200) return true;
@@ -107,17 +119,26 @@ export class Engine {
 
     /** Copies a tar archive into a container (created or running), extracted at `path`. */
     async putArchive(nameOrId: string, path: string, tar: Buffer): Promise<void> {
-        const res = await this.raw("PUT", `/containers/${encodeURIComponent(nameOrId)}/archive?path=${encodeURIComponent(path)}`, tar, { "Content-Type": "application/x-tar" });
+        const res = await this.raw("PUT", `/containers/${encodeURIComponent(nameOrId)}/archive?path=${encodeURIComponent(path)}`, tar, {
+            "Content-Type": "application/x-tar",
+        });
         if (res.status !== 200) throw new EngineError(`upload into ${nameOrId}: ${res.status} ${res.body.toString("utf8")}`, res.status);
     }
 
     /** Runs the docker CLI against the test engine only (builds, which need .dockerignore handling). */
-    cli(args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    cli(
+        args: string[],
+        opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {},
+    ): Promise<{ code: number; stdout: string; stderr: string }> {
         return runCli(this.host, args, opts);
     }
 }
 
-export function runCli(host: string, args: string[], opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCli(
+    host: string,
+    args: string[],
+    opts: { input?: string | Buffer; env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
     return new Promise((resolve, reject) => {
         // Only this engine: DOCKER_HOST pinned, no context or config that could point elsewhere.
         const env = { ...process.env, DOCKER_HOST: host, DOCKER_CONTEXT: "", DOCKER_BUILDKIT: "0", ...(opts.env ?? {}) };

@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { ROOT_STACK_TYPE } from "../../../policy/lib/evaluate";
 import { fromWire } from "../../../policy/offline/wire";
-import { Applier } from "./applier";
+import type { Applier } from "./applier";
 import { NotImplementedError } from "./strict";
 import type { StackState } from "./types";
 
@@ -88,8 +88,10 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
             let id = "";
             let state: Record<string, unknown> = {};
             if (req.getCustom()) {
-                if (req.getIgnorechangesList().length > 0) throw new NotImplementedError(`${type}: ignoreChanges is not implemented (${urn})`);
-                if (req.getReplaceonchangesList().length > 0) throw new NotImplementedError(`${type}: replaceOnChanges is not implemented (${urn})`);
+                if (req.getIgnorechangesList().length > 0)
+                    throw new NotImplementedError(`${type}: ignoreChanges is not implemented (${urn})`);
+                if (req.getReplaceonchangesList().length > 0)
+                    throw new NotImplementedError(`${type}: replaceOnChanges is not implemented (${urn})`);
                 if (req.getImportid()) throw new NotImplementedError(`${type}: import is not implemented (${urn})`);
                 const inputs = fromWire(req.getObject()?.toJavaScript() ?? {}) as Record<string, unknown>;
                 const t0 = Date.now();

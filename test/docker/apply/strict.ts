@@ -38,15 +38,20 @@ export function checkShape(type: string, fields: Readonly<Record<string, Shape>>
         if (value === undefined || value === null) return;
         if (shape === "any") return;
         if (typeof shape === "string") {
-            if (typeof value !== shape) throw new NotImplementedError(`${type}: input "${path}" is a ${kindOf(value)}, the test applier implements it as a ${shape}${at}`);
+            if (typeof value !== shape)
+                throw new NotImplementedError(
+                    `${type}: input "${path}" is a ${kindOf(value)}, the test applier implements it as a ${shape}${at}`,
+                );
             return;
         }
         if ("list" in shape) {
-            if (!Array.isArray(value)) throw new NotImplementedError(`${type}: input "${path}" is a ${kindOf(value)}, expected a list${at}`);
+            if (!Array.isArray(value))
+                throw new NotImplementedError(`${type}: input "${path}" is a ${kindOf(value)}, expected a list${at}`);
             value.forEach((v, i) => visit(shape.list, v, `${path}[${i}]`));
             return;
         }
-        if (typeof value !== "object" || Array.isArray(value)) throw new NotImplementedError(`${type}: input "${path}" is a ${kindOf(value)}, expected an object${at}`);
+        if (typeof value !== "object" || Array.isArray(value))
+            throw new NotImplementedError(`${type}: input "${path}" is a ${kindOf(value)}, expected an object${at}`);
         if ("map" in shape) {
             for (const [k, v] of Object.entries(value as Record<string, unknown>)) visit(shape.map, v, `${path}.${k}`);
             return;

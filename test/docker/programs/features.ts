@@ -2,7 +2,12 @@
 import * as docker from "@pulumi/docker";
 
 const image = process.env.DBTIER_PGBOUNCER_IMAGE ?? "db-tier/pgbouncer:local";
-const a = new docker.Network("feat-a", { name: "feat-a", driver: "bridge", internal: true, labels: [{ label: "db-tier.network", value: "db-only" }] });
+const a = new docker.Network("feat-a", {
+    name: "feat-a",
+    driver: "bridge",
+    internal: true,
+    labels: [{ label: "db-tier.network", value: "db-only" }],
+});
 const b = new docker.Network("feat-b", { driver: "bridge" });
 const vol = new docker.Volume("feat-vol", { name: "feat-vol", labels: [{ label: "feat", value: "yes" }] });
 
@@ -45,16 +50,20 @@ new docker.Container("feat-readonly", {
     ports: [{ internal: 6432, external: Number(process.env.FEAT_PORT ?? 0) || undefined, ip: "127.0.0.1" }],
 });
 
-const once = new docker.Container("feat-once", {
-    name: "feat-once",
-    image,
-    command: ["sh", "-c", "echo hello from once; exit 3"],
-    restart: "no",
-    mustRun: false,
-    attach: true,
-    logs: true,
-    networksAdvanced: [{ name: a.name }],
-}, { dependsOn: [main] });
+const once = new docker.Container(
+    "feat-once",
+    {
+        name: "feat-once",
+        image,
+        command: ["sh", "-c", "echo hello from once; exit 3"],
+        restart: "no",
+        mustRun: false,
+        attach: true,
+        logs: true,
+        networksAdvanced: [{ name: a.name }],
+    },
+    { dependsOn: [main] },
+);
 
 export const autoNamed = b.name;
 export const onceExit = once.exitCode;

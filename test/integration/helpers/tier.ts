@@ -44,23 +44,31 @@ export interface Tier {
     down(): Promise<void>;
 }
 
-export function psqlWith(dsn: string, sql: string | readonly string[], opts: { database?: string; extra?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function psqlWith(
+    dsn: string,
+    sql: string | readonly string[],
+    opts: { database?: string; extra?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
     const p = parseDsn(dsn);
     const commands = typeof sql === "string" ? [sql] : sql;
-    return run(join(PG_BIN, "psql"), ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", ...(opts.extra ?? []), ...commands.flatMap((c) => ["-c", c])], {
-        env: {
-            PATH: process.env.PATH,
-            PGHOST: p.host,
-            PGPORT: String(p.port),
-            PGUSER: p.user,
-            PGPASSWORD: p.password,
-            PGDATABASE: opts.database ?? p.database,
-            PGSSLMODE: "disable",
-            PGCONNECT_TIMEOUT: "10",
-            ...(opts.env ?? {}),
+    return run(
+        join(PG_BIN, "psql"),
+        ["-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", ...(opts.extra ?? []), ...commands.flatMap((c) => ["-c", c])],
+        {
+            env: {
+                PATH: process.env.PATH,
+                PGHOST: p.host,
+                PGPORT: String(p.port),
+                PGUSER: p.user,
+                PGPASSWORD: p.password,
+                PGDATABASE: opts.database ?? p.database,
+                PGSSLMODE: "disable",
+                PGCONNECT_TIMEOUT: "10",
+                ...(opts.env ?? {}),
+            },
+            timeoutMs: 60_000,
         },
-        timeoutMs: 60_000,
-    });
+    );
 }
 
 export async function startTier(label: string): Promise<Tier> {
@@ -74,7 +82,8 @@ export async function startTier(label: string): Promise<Tier> {
         DBTIER_LOCAL_MINIO_PORT: String(minio),
     };
     const l = layout(dir);
-    const cli = (args: readonly string[], timeoutMs = 180_000): Promise<RunResult> => run(TSX, [join(REPO, "local", "cli.ts"), ...args], { env, cwd: REPO, timeoutMs });
+    const cli = (args: readonly string[], timeoutMs = 180_000): Promise<RunResult> =>
+        run(TSX, [join(REPO, "local", "cli.ts"), ...args], { env, cwd: REPO, timeoutMs });
     const secrets = (): { minio: { user: string; password: string } } => JSON.parse(readFileSync(l.secrets, "utf8"));
     const s3 = (): S3Client =>
         new S3Client({
@@ -101,7 +110,15 @@ export async function startTier(label: string): Promise<Tier> {
             run("/bin/sh", ["-c", `set -a && . "$1" && set +a && shift && exec "$@"`, "sh", l.walgEnv, l.walg, ...args], {
                 env: {
                     PATH: process.env.PATH,
-                    ...(opts?.pg ? { PGHOST: "127.0.0.1", PGPORT: String(postgres), PGUSER: "postgres", PGDATABASE: "postgres", PGPASSFILE: l.pgpass } : {}),
+                    ...(opts?.pg
+                        ? {
+                              PGHOST: "127.0.0.1",
+                              PGPORT: String(postgres),
+                              PGUSER: "postgres",
+                              PGDATABASE: "postgres",
+                              PGPASSFILE: l.pgpass,
+                          }
+                        : {}),
                 },
                 timeoutMs: 120_000,
             }),

@@ -10,7 +10,9 @@ new aws.s3.BucketPolicy(
         policy: stack.bucket.bucket.bucket.apply((name) =>
             JSON.stringify({
                 Version: "2012-10-17",
-                Statement: [{ Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${name}/*`] }],
+                Statement: [
+                    { Sid: "PublicRead", Effect: "Allow", Principal: "*", Action: ["s3:GetObject"], Resource: [`arn:aws:s3:::${name}/*`] },
+                ],
             }),
         ),
     },

@@ -5,7 +5,9 @@ import { deploy, editResource } from "./tier";
 deploy({
     transformations: [
         editResource("docker:index/network:Network", (p) =>
-            p.labels.some((l: { label: string; value: string }) => l.label === NETWORK_LABEL && l.value === "db-only") ? { ...p, internal: false } : p,
+            p.labels.some((l: { label: string; value: string }) => l.label === NETWORK_LABEL && l.value === "db-only")
+                ? { ...p, internal: false }
+                : p,
         ),
     ],
 });

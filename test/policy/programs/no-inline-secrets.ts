@@ -5,7 +5,10 @@ deploy({
     transformations: [
         editContainer("postgres", (p) => ({
             ...p,
-            envs: [...p.envs.filter((e: string) => !e.startsWith("POSTGRES_PASSWORD_FILE=")), "POSTGRES_PASSWORD=correct-horse-battery-staple-0123456789"],
+            envs: [
+                ...p.envs.filter((e: string) => !e.startsWith("POSTGRES_PASSWORD_FILE=")),
+                "POSTGRES_PASSWORD=correct-horse-battery-staple-0123456789",
+            ],
         })),
     ],
 });

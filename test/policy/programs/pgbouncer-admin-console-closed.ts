@@ -4,6 +4,8 @@ import { deploy, editContainer, editUpload } from "./tier";
 
 deploy({
     transformations: [
-        editContainer("pgbouncer", (p) => editUpload(p, CONTAINER_PATHS.pgbouncerIni, (t) => t.replace(/^admin_users =.*$/m, "admin_users = app_user"))),
+        editContainer("pgbouncer", (p) =>
+            editUpload(p, CONTAINER_PATHS.pgbouncerIni, (t) => t.replace(/^admin_users =.*$/m, "admin_users = app_user")),
+        ),
     ],
 });

@@ -4,6 +4,8 @@ import { deploy, editContainer, editUpload } from "./tier";
 
 deploy({
     transformations: [
-        editContainer("pgbouncer", (p) => editUpload(p, CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("auth_type = scram-sha-256", "auth_type = md5"))),
+        editContainer("pgbouncer", (p) =>
+            editUpload(p, CONTAINER_PATHS.pgbouncerIni, (t) => t.replace("auth_type = scram-sha-256", "auth_type = md5")),
+        ),
     ],
 });

@@ -2,7 +2,5 @@
 import { deploy, editContainer } from "./tier";
 
 deploy({
-    transformations: [
-        editContainer("postgres", (p) => ({ ...p, networksAdvanced: [...p.networksAdvanced, { name: "dev-app-app" }] })),
-    ],
+    transformations: [editContainer("postgres", (p) => ({ ...p, networksAdvanced: [...p.networksAdvanced, { name: "dev-app-app" }] }))],
 });

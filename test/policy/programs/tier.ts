@@ -3,8 +3,8 @@
  * stack's config exactly as index.ts does, plus helpers to break it in one place.
  * Each program is run by `npm run policy:check -- --stack dev --program <file>`.
  */
-import * as pulumi from "@pulumi/pulumi";
-import { deployStack, DeployedStack } from "../../../components/stack";
+import type * as pulumi from "@pulumi/pulumi";
+import { deployStack, type DeployedStack } from "../../../components/stack";
 import { readStackConfig } from "../../../config/stack-config";
 import { ROLE_LABEL } from "../../../vocabulary";
 

@@ -4,6 +4,8 @@ import { deploy, editContainer, editUpload } from "./tier";
 
 deploy({
     transformations: [
-        editContainer("postgres", (p) => editUpload(p, CONTAINER_PATHS.postgresConf, (t) => t.replace(/^archive_timeout = \d+$/m, "archive_timeout = 900"))),
+        editContainer("postgres", (p) =>
+            editUpload(p, CONTAINER_PATHS.postgresConf, (t) => t.replace(/^archive_timeout = \d+$/m, "archive_timeout = 900")),
+        ),
     ],
 });

@@ -11,11 +11,11 @@ import {
     GetBucketLifecycleConfigurationCommand,
     GetBucketVersioningCommand,
     HeadBucketCommand,
-    LifecycleRule,
+    type LifecycleRule,
     PutBucketLifecycleConfigurationCommand,
     PutBucketPolicyCommand,
     PutBucketVersioningCommand,
-    S3Client,
+    type S3Client,
 } from "@aws-sdk/client-s3";
 import { list, map, NotImplementedError, object } from "../strict";
 import type { ApplyContext, ResourceImpl } from "../types";
@@ -32,7 +32,8 @@ export const s3Bucket: ResourceImpl = {
         const s3 = s3Of(ctx);
         const bucket = inputs.bucket as string;
         if (typeof bucket !== "string") throw new NotImplementedError(`${ctx.type}: auto-named buckets are not implemented (${ctx.urn})`);
-        if (inputs.tags && Object.keys(inputs.tags as object).length > 0) throw new NotImplementedError(`${ctx.type}: tags are not implemented (${ctx.urn})`);
+        if (inputs.tags && Object.keys(inputs.tags as object).length > 0)
+            throw new NotImplementedError(`${ctx.type}: tags are not implemented (${ctx.urn})`);
         await s3.send(new CreateBucketCommand({ Bucket: bucket }));
         await s3.send(new HeadBucketCommand({ Bucket: bucket }));
         return { id: bucket, outputs: { bucket, arn: `arn:aws:s3:::${bucket}`, bucketDomainName: `${bucket}.s3.amazonaws.com` } };
@@ -92,32 +93,42 @@ export const s3BucketLifecycle: ResourceImpl = {
         const s3 = s3Of(ctx);
         const bucket = inputs.bucket as string;
         const lacks = new Set(ctx.targets.lifecycleFieldsTheStoreLacks ?? []);
-        const rules: LifecycleRule[] = (inputs.rules as RuleInput[]).map((r) => {
-            if (r.status !== "Enabled" && r.status !== "Disabled") throw new NotImplementedError(`${ctx.type}: rule ${r.id} status "${r.status}" (${ctx.urn})`);
-            const rule: LifecycleRule = { ID: r.id, Status: r.status, Filter: { Prefix: r.filter?.prefix ?? "" } };
-            if (r.expiration?.days !== undefined) rule.Expiration = { Days: r.expiration.days };
-            if (r.noncurrentVersionExpiration?.noncurrentDays !== undefined) rule.NoncurrentVersionExpiration = { NoncurrentDays: r.noncurrentVersionExpiration.noncurrentDays };
-            if (r.abortIncompleteMultipartUpload?.daysAfterInitiation !== undefined) {
-                if (lacks.has("abortIncompleteMultipartUpload")) {
-                    ctx.note(`${bucket}: rule ${r.id}: AbortIncompleteMultipartUpload (${r.abortIncompleteMultipartUpload.daysAfterInitiation} d) not sent: the stand-in store lacks it`);
-                } else {
-                    rule.AbortIncompleteMultipartUpload = { DaysAfterInitiation: r.abortIncompleteMultipartUpload.daysAfterInitiation };
+        const rules: LifecycleRule[] = (inputs.rules as RuleInput[])
+            .map((r) => {
+                if (r.status !== "Enabled" && r.status !== "Disabled")
+                    throw new NotImplementedError(`${ctx.type}: rule ${r.id} status "${r.status}" (${ctx.urn})`);
+                const rule: LifecycleRule = { ID: r.id, Status: r.status, Filter: { Prefix: r.filter?.prefix ?? "" } };
+                if (r.expiration?.days !== undefined) rule.Expiration = { Days: r.expiration.days };
+                if (r.noncurrentVersionExpiration?.noncurrentDays !== undefined)
+                    rule.NoncurrentVersionExpiration = { NoncurrentDays: r.noncurrentVersionExpiration.noncurrentDays };
+                if (r.abortIncompleteMultipartUpload?.daysAfterInitiation !== undefined) {
+                    if (lacks.has("abortIncompleteMultipartUpload")) {
+                        ctx.note(
+                            `${bucket}: rule ${r.id}: AbortIncompleteMultipartUpload (${r.abortIncompleteMultipartUpload.daysAfterInitiation} d) not sent: the stand-in store lacks it`,
+                        );
+                    } else {
+                        rule.AbortIncompleteMultipartUpload = { DaysAfterInitiation: r.abortIncompleteMultipartUpload.daysAfterInitiation };
+                    }
                 }
-            }
-            if (!rule.Expiration && !rule.NoncurrentVersionExpiration && !rule.AbortIncompleteMultipartUpload) {
-                ctx.note(`${bucket}: rule ${r.id} has no action the stand-in store takes; not sent`);
-                return undefined as unknown as LifecycleRule;
-            }
-            return rule;
-        }).filter((r) => r !== undefined);
+                if (!rule.Expiration && !rule.NoncurrentVersionExpiration && !rule.AbortIncompleteMultipartUpload) {
+                    ctx.note(`${bucket}: rule ${r.id} has no action the stand-in store takes; not sent`);
+                    return undefined as unknown as LifecycleRule;
+                }
+                return rule;
+            })
+            .filter((r) => r !== undefined);
         await s3.send(new PutBucketLifecycleConfigurationCommand({ Bucket: bucket, LifecycleConfiguration: { Rules: rules } }));
         const got = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: bucket }));
         const ids = (got.Rules ?? []).map((r) => r.ID).sort();
         const want = rules.map((r) => r.ID).sort();
-        if (JSON.stringify(ids) !== JSON.stringify(want)) throw new Error(`${ctx.type}: ${bucket} lifecycle reads back rules ${ids.join(",")}, not ${want.join(",")}`);
+        if (JSON.stringify(ids) !== JSON.stringify(want))
+            throw new Error(`${ctx.type}: ${bucket} lifecycle reads back rules ${ids.join(",")}, not ${want.join(",")}`);
         for (const w of rules) {
             const g = got.Rules!.find((r) => r.ID === w.ID)!;
-            if (g.Expiration?.Days !== w.Expiration?.Days || g.NoncurrentVersionExpiration?.NoncurrentDays !== w.NoncurrentVersionExpiration?.NoncurrentDays) {
+            if (
+                g.Expiration?.Days !== w.Expiration?.Days ||
+                g.NoncurrentVersionExpiration?.NoncurrentDays !== w.NoncurrentVersionExpiration?.NoncurrentDays
+            ) {
                 throw new Error(`${ctx.type}: ${bucket} rule ${w.ID} reads back ${JSON.stringify(g)}, not ${JSON.stringify(w)}`);
             }
         }

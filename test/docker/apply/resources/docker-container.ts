@@ -10,7 +10,7 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { list, map, NotImplementedError, object } from "../strict";
-import { tarOf, TarFile } from "../tar";
+import { tarOf, type TarFile } from "../tar";
 import type { ApplyContext, ResourceImpl } from "../types";
 import { durationNs, engineOf, labelMap, sleep } from "./docker-common";
 
@@ -32,23 +32,27 @@ const RESTART = new Set(["no", "always", "unless-stopped", "on-failure"]);
 
 function numericId(v: string | undefined, what: string, ctx: ApplyContext): number {
     if (v === undefined) return 0;
-    if (!/^\d+$/.test(v)) throw new NotImplementedError(`${ctx.type}: ${what} "${v}" is not numeric; only numeric owners are implemented (${ctx.urn})`);
+    if (!/^\d+$/.test(v))
+        throw new NotImplementedError(`${ctx.type}: ${what} "${v}" is not numeric; only numeric owners are implemented (${ctx.urn})`);
     return Number(v);
 }
 
 export function uploadArchive(uploads: readonly Upload[], ctx: ApplyContext): Buffer {
     const files: TarFile[] = uploads.map((u) => {
         const given = [u.content, u.contentBase64, u.source].filter((x) => x !== undefined).length;
-        if (given !== 1) throw new NotImplementedError(`${ctx.type}: upload ${u.file} needs exactly one of content, contentBase64, source (${ctx.urn})`);
+        if (given !== 1)
+            throw new NotImplementedError(`${ctx.type}: upload ${u.file} needs exactly one of content, contentBase64, source (${ctx.urn})`);
         let content: Buffer;
         if (u.source !== undefined) {
             const file = path.resolve(u.source);
-            if (!fs.existsSync(file)) throw new Error(`${ctx.type}: upload ${u.file}: source ${u.source} does not exist in ${process.cwd()} (${ctx.urn})`);
+            if (!fs.existsSync(file))
+                throw new Error(`${ctx.type}: upload ${u.file}: source ${u.source} does not exist in ${process.cwd()} (${ctx.urn})`);
             content = fs.readFileSync(file);
         } else {
             content = u.contentBase64 !== undefined ? Buffer.from(u.contentBase64, "base64") : Buffer.from(u.content ?? "", "utf8");
         }
-        if (u.permissions !== undefined && !/^0?[0-7]{3,4}$/.test(u.permissions)) throw new NotImplementedError(`${ctx.type}: upload ${u.file} permissions "${u.permissions}" (${ctx.urn})`);
+        if (u.permissions !== undefined && !/^0?[0-7]{3,4}$/.test(u.permissions))
+            throw new NotImplementedError(`${ctx.type}: upload ${u.file} permissions "${u.permissions}" (${ctx.urn})`);
         const mode = u.permissions !== undefined ? parseInt(u.permissions, 8) : u.executable ? 0o744 : 0o644;
         if (!u.file.startsWith("/")) throw new NotImplementedError(`${ctx.type}: upload path ${u.file} is not absolute (${ctx.urn})`);
         return { path: u.file, content, mode, uid: numericId(u.owner, "owner", ctx), gid: numericId(u.group, "group", ctx) };
@@ -70,9 +74,29 @@ export const dockerContainer: ResourceImpl = {
         hostname: "string",
         networksAdvanced: list(object({ name: "string", aliases: list("string") })),
         volumes: list(object({ volumeName: "string", containerPath: "string", readOnly: "boolean" })),
-        mounts: list(object({ type: "string", source: "string", target: "string", readOnly: "boolean", tmpfsOptions: object({ sizeBytes: "number", mode: "number" }) })),
+        mounts: list(
+            object({
+                type: "string",
+                source: "string",
+                target: "string",
+                readOnly: "boolean",
+                tmpfsOptions: object({ sizeBytes: "number", mode: "number" }),
+            }),
+        ),
         tmpfs: map("string"),
-        uploads: list(object({ file: "string", content: "string", contentBase64: "string", source: "string", sourceHash: "string", executable: "boolean", owner: "string", group: "string", permissions: "string" })),
+        uploads: list(
+            object({
+                file: "string",
+                content: "string",
+                contentBase64: "string",
+                source: "string",
+                sourceHash: "string",
+                executable: "boolean",
+                owner: "string",
+                group: "string",
+                permissions: "string",
+            }),
+        ),
         ports: list(object({ internal: "number", external: "number", ip: "string", protocol: "string" })),
         restart: "string",
         maxRetryCount: "number",
@@ -100,11 +124,15 @@ export const dockerContainer: ResourceImpl = {
 
         const mounts: Record<string, unknown>[] = [];
         for (const v of (inputs.volumes as { volumeName?: string; containerPath?: string; readOnly?: boolean }[] | undefined) ?? []) {
-            if (!v.volumeName || !v.containerPath) throw new NotImplementedError(`${ctx.type}: a volume needs volumeName and containerPath (${ctx.urn})`);
+            if (!v.volumeName || !v.containerPath)
+                throw new NotImplementedError(`${ctx.type}: a volume needs volumeName and containerPath (${ctx.urn})`);
             mounts.push({ Type: "volume", Source: v.volumeName, Target: v.containerPath, ReadOnly: v.readOnly === true });
         }
-        for (const m of (inputs.mounts as { type: string; source?: string; target: string; readOnly?: boolean; tmpfsOptions?: { sizeBytes?: number; mode?: number } }[] | undefined) ?? []) {
-            if (m.type !== "volume" && m.type !== "tmpfs") throw new NotImplementedError(`${ctx.type}: mount type "${m.type}" is not implemented (volume, tmpfs) (${ctx.urn})`);
+        for (const m of (inputs.mounts as
+            | { type: string; source?: string; target: string; readOnly?: boolean; tmpfsOptions?: { sizeBytes?: number; mode?: number } }[]
+            | undefined) ?? []) {
+            if (m.type !== "volume" && m.type !== "tmpfs")
+                throw new NotImplementedError(`${ctx.type}: mount type "${m.type}" is not implemented (volume, tmpfs) (${ctx.urn})`);
             mounts.push({
                 Type: m.type,
                 Source: m.type === "volume" ? m.source : undefined,
@@ -120,7 +148,9 @@ export const dockerContainer: ResourceImpl = {
             exposed[key] = {};
             (bindings[key] ??= []).push({ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external !== undefined ? String(p.external) : "" });
         }
-        const hc = inputs.healthcheck as { tests?: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string } | undefined;
+        const hc = inputs.healthcheck as
+            | { tests?: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string }
+            | undefined;
         const caps = inputs.capabilities as { adds?: string[]; drops?: string[] } | undefined;
         const body = {
             Image: inputs.image,
@@ -147,12 +177,19 @@ export const dockerContainer: ResourceImpl = {
                 Mounts: mounts,
                 Tmpfs: inputs.tmpfs,
                 PortBindings: bindings,
-                RestartPolicy: { Name: restart === "no" ? "" : restart, MaximumRetryCount: restart === "on-failure" ? ((inputs.maxRetryCount as number | undefined) ?? 0) : 0 },
+                RestartPolicy: {
+                    Name: restart === "no" ? "" : restart,
+                    MaximumRetryCount: restart === "on-failure" ? ((inputs.maxRetryCount as number | undefined) ?? 0) : 0,
+                },
                 CapAdd: caps?.adds,
                 CapDrop: caps?.drops,
                 ReadonlyRootfs: inputs.readOnly === true,
                 SecurityOpt: inputs.securityOpts,
-                Ulimits: ((inputs.ulimits as { name: string; soft: number; hard: number }[] | undefined) ?? []).map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })),
+                Ulimits: ((inputs.ulimits as { name: string; soft: number; hard: number }[] | undefined) ?? []).map((u) => ({
+                    Name: u.name,
+                    Soft: u.soft,
+                    Hard: u.hard,
+                })),
                 NetworkMode: networks[0]?.name ?? "none",
             },
             NetworkingConfig: networks[0] ? { EndpointsConfig: { [networks[0].name]: { Aliases: networks[0].aliases ?? [] } } } : undefined,
@@ -161,7 +198,10 @@ export const dockerContainer: ResourceImpl = {
         const id = created.Id;
         try {
             for (const n of networks.slice(1)) {
-                await engine.json("POST", `/networks/${encodeURIComponent(n.name)}/connect`, { Container: id, EndpointConfig: { Aliases: n.aliases ?? [] } });
+                await engine.json("POST", `/networks/${encodeURIComponent(n.name)}/connect`, {
+                    Container: id,
+                    EndpointConfig: { Aliases: n.aliases ?? [] },
+                });
             }
             const uploads = (inputs.uploads as Upload[] | undefined) ?? [];
             if (uploads.length > 0) await engine.putArchive(id, "/", uploadArchive(uploads, ctx));
@@ -179,7 +219,10 @@ export const dockerContainer: ResourceImpl = {
                 } else if (inputs.mustRun !== false) {
                     await sleep(1000);
                     const s = await engine.inspectContainer(id);
-                    if (!s.State.Running) throw new Error(`${ctx.type} ${name}: not running after start (exit ${s.State.ExitCode}); logs:\n${(await engine.logs(id)).slice(-3000)}`);
+                    if (!s.State.Running)
+                        throw new Error(
+                            `${ctx.type} ${name}: not running after start (exit ${s.State.ExitCode}); logs:\n${(await engine.logs(id)).slice(-3000)}`,
+                        );
                 }
             }
             const inspected = await engine.inspectContainer(id);
@@ -216,10 +259,14 @@ async function waitHealthy(ctx: ApplyContext, id: string, name: string, timeoutM
             return;
         }
         if (!s.State.Running && !s.State.Restarting) {
-            throw new Error(`${ctx.type} ${name}: exited (${s.State.ExitCode}) before becoming healthy; logs:\n${(await engine.logs(id)).slice(-3000)}`);
+            throw new Error(
+                `${ctx.type} ${name}: exited (${s.State.ExitCode}) before becoming healthy; logs:\n${(await engine.logs(id)).slice(-3000)}`,
+            );
         }
         if (Date.now() - started > timeoutMs) {
-            throw new Error(`${ctx.type} ${name}: not healthy after ${timeoutMs / 1000} s (${health}); logs:\n${(await engine.logs(id)).slice(-3000)}`);
+            throw new Error(
+                `${ctx.type} ${name}: not healthy after ${timeoutMs / 1000} s (${health}); logs:\n${(await engine.logs(id)).slice(-3000)}`,
+            );
         }
         await sleep(1000);
     }

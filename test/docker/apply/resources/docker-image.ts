@@ -21,9 +21,16 @@ export const dockerImage: ResourceImpl = {
     },
     async create(inputs, ctx) {
         const engine = engineOf(ctx);
-        if (inputs.skipPush !== true) throw new NotImplementedError(`${ctx.type}: pushing to a registry is not implemented; set skipPush (${ctx.urn})`);
+        if (inputs.skipPush !== true)
+            throw new NotImplementedError(`${ctx.type}: pushing to a registry is not implemented; set skipPush (${ctx.urn})`);
         const imageName = inputs.imageName as string;
-        const build = (inputs.build ?? {}) as { context?: string; dockerfile?: string; platform?: string; args?: Record<string, string>; target?: string };
+        const build = (inputs.build ?? {}) as {
+            context?: string;
+            dockerfile?: string;
+            platform?: string;
+            args?: Record<string, string>;
+            target?: string;
+        };
         const context = path.resolve(build.context ?? ".");
         const dockerfile = path.resolve(context, build.dockerfile ?? "Dockerfile");
         if (!fs.existsSync(dockerfile)) throw new NotImplementedError(`${ctx.type}: Dockerfile ${dockerfile} does not exist (${ctx.urn})`);
@@ -31,18 +38,40 @@ export const dockerImage: ResourceImpl = {
         const enginePlatform = `${version.Os}/${version.Arch}`;
         // The classic builder builds for the engine's platform only; another one is an error.
         if (build.platform && build.platform !== enginePlatform) {
-            throw new NotImplementedError(`${ctx.type}: platform ${build.platform} differs from the test engine's ${enginePlatform} (${ctx.urn})`);
+            throw new NotImplementedError(
+                `${ctx.type}: platform ${build.platform} differs from the test engine's ${enginePlatform} (${ctx.urn})`,
+            );
         }
         const prebuilt = ctx.targets.prebuiltImages?.[imageName];
-        if (prebuilt && path.resolve(prebuilt.dockerfile) === dockerfile && path.resolve(prebuilt.context) === context && !build.args && !build.target) {
+        if (
+            prebuilt &&
+            path.resolve(prebuilt.dockerfile) === dockerfile &&
+            path.resolve(prebuilt.context) === context &&
+            !build.args &&
+            !build.target
+        ) {
             const res = await engine.raw("GET", `/images/${encodeURIComponent(imageName)}/json`);
-            if (res.status === 404) throw new Error(`${ctx.type} ${ctx.name}: ${imageName} is not on the test engine: run scripts/docker-images.sh (${ctx.urn})`);
+            if (res.status === 404)
+                throw new Error(
+                    `${ctx.type} ${ctx.name}: ${imageName} is not on the test engine: run scripts/docker-images.sh (${ctx.urn})`,
+                );
             const image = JSON.parse(res.body.toString("utf8")) as { Id: string; Config?: { Labels?: Record<string, string> } };
-            if (!image.Config?.Labels?.["db-tier.inputs"]) throw new Error(`${ctx.type} ${ctx.name}: ${imageName} on the engine was not built by scripts/docker-images.sh (no db-tier.inputs label)`);
+            if (!image.Config?.Labels?.["db-tier.inputs"])
+                throw new Error(
+                    `${ctx.type} ${ctx.name}: ${imageName} on the engine was not built by scripts/docker-images.sh (no db-tier.inputs label)`,
+                );
             ctx.note(`${imageName}: prebuilt by scripts/docker-images.sh from ${dockerfile} (${image.Id.slice(0, 19)})`);
             return {
                 id: image.Id,
-                outputs: { imageName, repoDigest: image.Id, baseImageName: imageName, context, dockerfile, platform: build.platform ?? enginePlatform, registryServer: "" },
+                outputs: {
+                    imageName,
+                    repoDigest: image.Id,
+                    baseImageName: imageName,
+                    context,
+                    dockerfile,
+                    platform: build.platform ?? enginePlatform,
+                    registryServer: "",
+                },
             };
         }
         const args = ["build", "-q", "-t", imageName, "-f", dockerfile];
@@ -51,13 +80,24 @@ export const dockerImage: ResourceImpl = {
         args.push(context);
         const started = Date.now();
         const r = await engine.cli(args, { timeoutMs: 30 * 60_000 });
-        if (r.code !== 0) throw new Error(`${ctx.type} ${ctx.name}: docker build of ${dockerfile} failed (exit ${r.code}):\n${(r.stderr + r.stdout).slice(-4000)}`);
+        if (r.code !== 0)
+            throw new Error(
+                `${ctx.type} ${ctx.name}: docker build of ${dockerfile} failed (exit ${r.code}):\n${(r.stderr + r.stdout).slice(-4000)}`,
+            );
         const image = await engine.json<{ Id: string }>("GET", `/images/${encodeURIComponent(imageName)}/json`);
         ctx.note(`built ${imageName} (${image.Id.slice(0, 19)}) in ${Math.round((Date.now() - started) / 1000)} s`);
         // A local-only image's repoDigest is its image ID (the provider's documented behaviour).
         return {
             id: image.Id,
-            outputs: { imageName, repoDigest: image.Id, baseImageName: imageName, context, dockerfile, platform: build.platform ?? enginePlatform, registryServer: "" },
+            outputs: {
+                imageName,
+                repoDigest: image.Id,
+                baseImageName: imageName,
+                context,
+                dockerfile,
+                platform: build.platform ?? enginePlatform,
+                registryServer: "",
+            },
         };
     },
     async delete() {
@@ -71,7 +111,10 @@ export const dockerRemoteImage: ResourceImpl = {
     async create(inputs, ctx) {
         const name = inputs.name as string;
         const res = await engineOf(ctx).raw("GET", `/images/${encodeURIComponent(name)}/json`);
-        if (res.status === 404) throw new NotImplementedError(`${ctx.type}: ${name} is not on the test engine and no registry can be reached from here (${ctx.urn})`);
+        if (res.status === 404)
+            throw new NotImplementedError(
+                `${ctx.type}: ${name} is not on the test engine and no registry can be reached from here (${ctx.urn})`,
+            );
         const image = JSON.parse(res.body.toString("utf8")) as { Id: string; RepoDigests?: string[] };
         return { id: `${image.Id}${name}`, outputs: { imageId: image.Id, repoDigest: image.RepoDigests?.[0] ?? image.Id } };
     },

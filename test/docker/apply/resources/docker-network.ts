@@ -25,7 +25,8 @@ export const dockerNetwork: ResourceImpl = {
     async create(inputs, ctx) {
         const engine = engineOf(ctx);
         const driver = (inputs.driver as string | undefined) ?? "bridge";
-        if (driver !== "bridge") throw new NotImplementedError(`${ctx.type}: driver "${driver}" is not implemented (bridge only) (${ctx.urn})`);
+        if (driver !== "bridge")
+            throw new NotImplementedError(`${ctx.type}: driver "${driver}" is not implemented (bridge only) (${ctx.urn})`);
         const created = await engine.json<{ Id: string }>("POST", "/networks/create", {
             Name: inputs.name,
             Driver: driver,
@@ -37,11 +38,17 @@ export const dockerNetwork: ResourceImpl = {
         const kind = labelMap(inputs.labels)["db-tier.network"];
         for (const standIn of ctx.targets.standIns ?? []) {
             if (standIn.networkLabel !== kind) continue;
-            await engine.json("POST", `/networks/${created.Id}/connect`, { Container: standIn.container, EndpointConfig: { Aliases: standIn.aliases } });
+            await engine.json("POST", `/networks/${created.Id}/connect`, {
+                Container: standIn.container,
+                EndpointConfig: { Aliases: standIn.aliases },
+            });
             ctx.note(`stand-in ${standIn.container} joined ${inputs.name} as ${standIn.aliases.join(", ")}`);
         }
         const n = await engine.json("GET", `/networks/${created.Id}`);
-        const ipamConfigs = ((n.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[]).map((c) => ({ subnet: c.Subnet, gateway: c.Gateway }));
+        const ipamConfigs = ((n.IPAM?.Config ?? []) as { Subnet?: string; Gateway?: string }[]).map((c) => ({
+            subnet: c.Subnet,
+            gateway: c.Gateway,
+        }));
         return { id: created.Id, outputs: { driver, internal: inputs.internal === true, scope: n.Scope, ipamConfigs } };
     },
     async delete(state, ctx) {

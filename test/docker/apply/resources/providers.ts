@@ -41,7 +41,8 @@ export function dockerProviderInstance(inputs: Record<string, unknown> | undefin
     const host = inputs.host as string | undefined;
     if (host === undefined) return { kind: "docker", engine: new Engine(targets.engineHost) };
     const mapped = targets.dockerHosts[host];
-    if (!mapped) throw new NotImplementedError(`pulumi:providers:docker: host "${host}" is not mapped to the test engine by the harness (${urn})`);
+    if (!mapped)
+        throw new NotImplementedError(`pulumi:providers:docker: host "${host}" is not mapped to the test engine by the harness (${urn})`);
     return { kind: "docker", engine: new Engine(mapped) };
 }
 
@@ -63,8 +64,10 @@ export function awsProviderInstance(inputs: Record<string, unknown> | undefined,
     }
     const mapped = targets.s3Endpoints[s3Endpoint];
     if (!mapped) throw new NotImplementedError(`pulumi:providers:aws: S3 endpoint ${s3Endpoint} is not mapped by the harness (${urn})`);
-    if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(mapped)) throw new NotImplementedError(`pulumi:providers:aws: mapped endpoint ${mapped} is not loopback (${urn})`);
-    if (parseJson(inputs.s3UsePathStyle, "s3UsePathStyle") !== true) throw new NotImplementedError(`pulumi:providers:aws: only path-style S3 is implemented (${urn})`);
+    if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(mapped))
+        throw new NotImplementedError(`pulumi:providers:aws: mapped endpoint ${mapped} is not loopback (${urn})`);
+    if (parseJson(inputs.s3UsePathStyle, "s3UsePathStyle") !== true)
+        throw new NotImplementedError(`pulumi:providers:aws: only path-style S3 is implemented (${urn})`);
     const s3 = new S3Client({
         endpoint: mapped,
         region: inputs.region as string,
