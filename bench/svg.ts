@@ -24,6 +24,7 @@ function frame(title: string, yLabel: string, body: string[], legend: { label: s
     );
     return [
         `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif">`,
+        `<title>${esc(title)}</title>`,
         `<rect width="${W}" height="${H}" fill="white"/>`,
         `<text x="${W / 2 - M.right / 2}" y="22" font-size="14" text-anchor="middle" font-weight="bold">${esc(title)}</text>`,
         `<text transform="translate(16 ${M.top + (H - M.top - M.bottom) / 2}) rotate(-90)" font-size="11" text-anchor="middle">${esc(yLabel)}</text>`,
@@ -111,7 +112,7 @@ export function lineChart(o: { title: string; yLabel: string; xLabel: string; xs
     const plotW = W - M.left - M.right;
     const x = (v: number): number => M.left + ((o.xs.indexOf(v) + 0.5) / o.xs.length) * plotW;
     const body = [...lines];
-    o.xs.forEach((v) => body.push(`<text x="${n(x(v))}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle">${v}</text>`));
+    for (const v of o.xs) body.push(`<text x="${n(x(v))}" y="${H - M.bottom + 16}" font-size="11" text-anchor="middle">${v}</text>`);
     body.push(`<text x="${n(M.left + plotW / 2)}" y="${H - 14}" font-size="11" text-anchor="middle">${esc(o.xLabel)}</text>`);
     o.series.forEach((s, i) => {
         const c = COLORS[i % COLORS.length];

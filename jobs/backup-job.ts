@@ -124,7 +124,7 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
         const newestWal = walObjects.reduce<Date | null>((m, o) => (m === null || o.modified > m ? o.modified : m), null);
         const currentTimeline = backupTimeline(pushed);
         record.window.timeline = currentTimeline;
-        let history;
+        let history: ReturnType<typeof parseTimelineHistory> | undefined;
         if (currentTimeline > 1) {
             const scratch = mkdtempSync(join(tmpdir(), "db-tier-history-"));
             try {

@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
             await rotate(c);
             return 0;
         case "drill": {
-            let opts;
+            let opts: ReturnType<typeof parseDrillArgs>;
             try {
                 opts = parseDrillArgs(rest);
             } catch (e) {

@@ -114,7 +114,7 @@ async function main(): Promise<number> {
     if (!fs.existsSync(program) || !fs.statSync(program).isFile()) return fail(`program file not found: ${args.program}`);
 
     let packConfig: PackConfig = {};
-    let stack;
+    let stack: ReturnType<typeof readStackConfig>;
     try {
         stack = readStackConfig(
             ROOT,
@@ -134,7 +134,7 @@ async function main(): Promise<number> {
     const secrets = stack.placeholders.map((k) => stack.config[k]).filter((v) => v.length > 0);
     scrub = (s: string) => secrets.reduce((acc, v) => acc.split(v).join("[secret]"), s);
 
-    let records;
+    let records: Awaited<ReturnType<typeof recordProgram>>;
     try {
         records = await quarantineOutput(scrub, () =>
             recordProgram(program, {

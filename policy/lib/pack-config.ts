@@ -68,7 +68,7 @@ function checkValue(value: unknown, schema: Schema, path: string, problems: stri
         if (schema.minItems !== undefined && value.length < schema.minItems)
             problems.push(`${path}: must have at least ${schema.minItems} items`);
         if (schema.items && !Array.isArray(schema.items))
-            value.forEach((v, i) => checkValue(v, schema.items as Schema, `${path}[${i}]`, problems));
+            for (const [i, v] of value.entries()) checkValue(v, schema.items as Schema, `${path}[${i}]`, problems);
     }
 }
 

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { installMocks, plain, type RecordedResource, REPO_ROOT, settle, valueOf } from "../support/mock-runtime";
+import { installMocks, plain, type RecordedResource, REPO_ROOT, settle, outputValue } from "../support/mock-runtime";
 
 // Inside the repo, so the packed library resolves @pulumi/* from the repo's node_modules:
 // one SDK instance, the one the mocks are installed in.
@@ -59,7 +59,7 @@ describe("the packed library", () => {
         const lifecycle = recorded.find((r) => r.type === "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")!;
         expect(plain(lifecycle.inputs.rules).map((r: { id: string }) => r.id)).toContain("abort-incomplete-multipart");
         expect(await pulumi.isSecret(exports.DATABASE_URL)).toBe(true);
-        expect(await valueOf(exports.DATABASE_URL)).toMatch(
+        expect(await outputValue(exports.DATABASE_URL)).toMatch(
             /^postgresql:\/\/app_user:[A-Za-z0-9]{40}@pgbouncer:6432\/orders\?sslmode=disable$/,
         );
     });

@@ -19,7 +19,16 @@ import { deployStack, type DeployedStack } from "../../components";
 import { SECRET_FILES_DIR, uploadText } from "../../components/tier-container";
 import { readStackConfig } from "../../config/stack-config";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
-import { installMocks, labelOf, loadStackConfig, type RecordedResource, REPO_ROOT, settle, uploadAt, valueOf } from "../support/mock-runtime";
+import {
+    installMocks,
+    labelOf,
+    loadStackConfig,
+    type RecordedResource,
+    REPO_ROOT,
+    settle,
+    uploadAt,
+    outputValue,
+} from "../support/mock-runtime";
 
 const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 const STORAGE_SECRET = "test-secret-access-key-0123456789abcdef";
@@ -75,7 +84,7 @@ const role = (c: RecordedResource) => labelOf(c, ROLE_LABEL)!;
 
 /** The recorded inputs of a container the stack built. */
 async function recorded(c: pulumi.CustomResource): Promise<RecordedResource> {
-    const name = (await valueOf(c.urn)).split("::").pop();
+    const name = (await outputValue(c.urn)).split("::").pop();
     const hits = containers().filter((r) => r.name === name);
     expect(hits.length, name).toBe(1);
     return hits[0];
@@ -168,19 +177,19 @@ describe("previews: configuration readable, secrets secret", () => {
         const text = (c: RecordedResource, file: string) => uploadText(uploadsOf(c).find((u) => u.file === file)!);
         for (const tier of Object.values(stack.tiers)) {
             const pg = await recorded(tier.postgres.container);
-            expect(text(pg, CONTAINER_PATHS.rootPasswordFile)).toBe(await valueOf(tier.secrets.root.password));
+            expect(text(pg, CONTAINER_PATHS.rootPasswordFile)).toBe(await outputValue(tier.secrets.root.password));
             expect(text(pg, CONTAINER_PATHS.walgEnv)).toContain(STORAGE_SECRET);
-            expect(text(pg, CONTAINER_PATHS.walgEnv)).toContain(await valueOf(tier.secrets.walgLibsodiumKeyHex));
+            expect(text(pg, CONTAINER_PATHS.walgEnv)).toContain(await outputValue(tier.secrets.walgLibsodiumKeyHex));
             expect(text(pg, "/etc/postgresql/tls.key")).toBe(TLS_KEY);
             const bouncer = await recorded(tier.pgbouncer.container);
             expect(text(bouncer, CONTAINER_PATHS.pgbouncerAuthFile)).toContain(
-                `"app_user" "${await valueOf(tier.secrets.appUser.verifier)}"`,
+                `"app_user" "${await outputValue(tier.secrets.appUser.verifier)}"`,
             );
             expect(text(bouncer, "/etc/pgbouncer/tls.key")).toBe(TLS_KEY);
             const backup = await recorded(tier.backupJob.container);
-            expect(text(backup, CONTAINER_PATHS.pgpass)).toContain(`:${await valueOf(tier.secrets.root.password)}`);
+            expect(text(backup, CONTAINER_PATHS.pgpass)).toContain(`:${await outputValue(tier.secrets.root.password)}`);
             const provisioner = await recorded(tier.provisioner.container);
-            expect(text(provisioner, CONTAINER_PATHS.provisionSql)).toContain(await valueOf(tier.secrets.appService.verifier));
+            expect(text(provisioner, CONTAINER_PATHS.provisionSql)).toContain(await outputValue(tier.secrets.appService.verifier));
         }
     });
 
@@ -188,8 +197,8 @@ describe("previews: configuration readable, secrets secret", () => {
         const values: string[] = [STORAGE_SECRET, "previews-test-key"];
         for (const tier of Object.values(stack.tiers)) {
             for (const r of [tier.secrets.root, tier.secrets.appUser, tier.secrets.appService])
-                values.push(await valueOf(r.password), await valueOf(r.verifier));
-            values.push(await valueOf(tier.secrets.walgLibsodiumKeyHex));
+                values.push(await outputValue(r.password), await outputValue(r.verifier));
+            values.push(await outputValue(tier.secrets.walgLibsodiumKeyHex));
         }
         for (const c of await tierContainers()) {
             const inputs = JSON.stringify(c.inputs);

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { deployStack, type DeployedStack } from "../../components";
 import { parseDsn } from "../../render/dsn";
 import { isScramVerifier, scramVerifier } from "../../render/scram";
-import { installMocks, loadStackConfig, type RecordedResource, settle, valueOf } from "../support/mock-runtime";
+import { installMocks, loadStackConfig, type RecordedResource, settle, outputValue } from "../support/mock-runtime";
 import { readStackConfig } from "../../config/stack-config";
 
 let stack: DeployedStack;
@@ -37,7 +37,7 @@ describe("secrets", () => {
         }
         expect(await pulumi.isSecret(s.walgLibsodiumKeyHex)).toBe(true);
         expect(await pulumi.isSecret(stack.tiers.app.backupEncryptionKey)).toBe(true);
-        expect(await valueOf(s.walgLibsodiumKeyHex)).toMatch(/^[0-9a-f]{64}$/);
+        expect(await outputValue(s.walgLibsodiumKeyHex)).toMatch(/^[0-9a-f]{64}$/);
     });
 
     it("marks the embedded object store's credentials secret", async () => {
@@ -50,10 +50,10 @@ describe("secrets", () => {
             expect(r.inputs.length, r.name).toBeGreaterThanOrEqual(32);
         }
         const role = stack.tiers.app.secrets.appUser;
-        const verifier = await valueOf(role.verifier);
+        const verifier = await outputValue(role.verifier);
         expect(isScramVerifier(verifier)).toBe(true);
         const salt = verifier.split("$")[1].split(":")[1];
-        expect(scramVerifier(await valueOf(role.password), salt)).toBe(verifier);
+        expect(scramVerifier(await outputValue(role.password), salt)).toBe(verifier);
     });
 
     it("uploads secret files (WAL-G env, auth file, SQL, pgpass) as secrets", async () => {
@@ -65,7 +65,7 @@ describe("secrets", () => {
         for (const c of resources.filter((r) => r.type === "docker:index/container:Container")) {
             const text = JSON.stringify(c.inputs);
             for (const role of ["root", "appUser", "appService"] as const) {
-                const password = await valueOf(stack.tiers.app.secrets[role].password);
+                const password = await outputValue(stack.tiers.app.secrets[role].password);
                 // Present only inside secret-wrapped values, never in plain fields.
                 if (text.includes(password)) {
                     const plain = JSON.stringify({ ...c.inputs, uploads: undefined });
@@ -79,10 +79,10 @@ describe("secrets", () => {
 describe("DSNs", () => {
     it("hands applications the pooler and root the direct server, with distinct users", async () => {
         const d = stack.tiers.app.dsns;
-        const app = parseDsn(await valueOf(d.DATABASE_URL));
-        const service = parseDsn(await valueOf(d.DATABASE_SERVICE_URL));
-        const migrate = parseDsn(await valueOf(d.DATABASE_MIGRATE_URL));
-        const root = parseDsn(await valueOf(d.DATABASE_ROOT_URL));
+        const app = parseDsn(await outputValue(d.DATABASE_URL));
+        const service = parseDsn(await outputValue(d.DATABASE_SERVICE_URL));
+        const migrate = parseDsn(await outputValue(d.DATABASE_MIGRATE_URL));
+        const root = parseDsn(await outputValue(d.DATABASE_ROOT_URL));
         expect([app.host, app.port, app.user, app.database]).toEqual(["pgbouncer", 6432, "app_user", "app"]);
         expect([service.host, service.port, service.user]).toEqual(["pgbouncer", 6432, "app_service"]);
         expect([migrate.host, migrate.port, migrate.user, migrate.database]).toEqual(["pgbouncer", 6432, "app_user", "app_migrate"]);

@@ -44,10 +44,18 @@ const CASES: Record<PolicyName, Case[]> = {
     "postgres-no-published-ports": [
         {
             title: "a port published on loopback",
-            mutate: (f, g) => void (g(f.tier.postgres).inputs.ports = [{ internal: 5432, external: 15432, ip: "127.0.0.1" }]),
+            mutate: (f, g) => {
+                g(f.tier.postgres).inputs.ports = [{ internal: 5432, external: 15432, ip: "127.0.0.1" }];
+            },
             message: /publishes port 5432/,
         },
-        { title: "publishAllPorts", mutate: (f, g) => void (g(f.tier.postgres).inputs.publishAllPorts = true), message: /publishAllPorts/ },
+        {
+            title: "publishAllPorts",
+            mutate: (f, g) => {
+                g(f.tier.postgres).inputs.publishAllPorts = true;
+            },
+            message: /publishAllPorts/,
+        },
         {
             title: "host networking",
             mutate: (f, g) => {
@@ -87,7 +95,9 @@ const CASES: Record<PolicyName, Case[]> = {
     "db-only-network-members": [
         {
             title: "a db-only network that is not internal",
-            mutate: (f, g) => void (g(f.tier.dbOnly).inputs.internal = false),
+            mutate: (f, g) => {
+                g(f.tier.dbOnly).inputs.internal = false;
+            },
             message: /not internal/,
         },
         {
@@ -128,22 +138,30 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "pgBouncer published on every address",
-            mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432 }]),
+            mutate: (f, g) => {
+                g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432 }];
+            },
             message: /0\.0\.0\.0 \(every host address\)/,
         },
         {
             title: "pgBouncer published on a LAN address",
-            mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432, ip: "10.0.0.5" }]),
+            mutate: (f, g) => {
+                g(f.tier.pgbouncer).inputs.ports = [{ internal: 6432, external: 6432, ip: "10.0.0.5" }];
+            },
             message: /10\.0\.0\.5/,
         },
         {
             title: "the backup job publishes a port",
-            mutate: (f, g) => void (g(f.tier.backup).inputs.ports = [{ internal: 9999, external: 9999, ip: "127.0.0.1" }]),
+            mutate: (f, g) => {
+                g(f.tier.backup).inputs.ports = [{ internal: 9999, external: 9999, ip: "127.0.0.1" }];
+            },
             message: /only pgBouncer and the object store may publish/,
         },
         {
             title: "the object store published on 0.0.0.0",
-            mutate: (f, g) => void (g(f.objectStore!).inputs.ports = [{ internal: 9000, external: 19000, ip: "0.0.0.0" }]),
+            mutate: (f, g) => {
+                g(f.objectStore!).inputs.ports = [{ internal: 9000, external: 19000, ip: "0.0.0.0" }];
+            },
             message: /object-store container/,
         },
     ],
@@ -172,7 +190,9 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "runs an ini the tier did not upload",
-            mutate: (f, g) => void (g(f.tier.pgbouncer).inputs.command = ["pgbouncer", "/etc/pgbouncer/other.ini"]),
+            mutate: (f, g) => {
+                g(f.tier.pgbouncer).inputs.command = ["pgbouncer", "/etc/pgbouncer/other.ini"];
+            },
             alsoFires: ["pgbouncer-admin-console-closed"],
             message: /not uploaded/,
         },
@@ -297,7 +317,9 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "the uploaded conf is not the config_file",
-            mutate: (f, g) => void (g(f.tier.postgres).inputs.command = ["postgres"]),
+            mutate: (f, g) => {
+                g(f.tier.postgres).inputs.command = ["postgres"];
+            },
             message: /does not point config_file/,
         },
         {
@@ -309,7 +331,9 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "config_file not uploaded",
-            mutate: (f, g) => void (g(f.tier.postgres).inputs.command = ["postgres", "-c", "config_file=/etc/postgresql/other.conf"]),
+            mutate: (f, g) => {
+                g(f.tier.postgres).inputs.command = ["postgres", "-c", "config_file=/etc/postgresql/other.conf"];
+            },
             message: /not uploaded/,
         },
         {
@@ -352,8 +376,9 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "evidence expired inside the window",
-            mutate: (f, g) =>
-                void (g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.filter.prefix === RESTORE_EVIDENCE_PREFIX).expiration.days = 7),
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.filter.prefix === RESTORE_EVIDENCE_PREFIX).expiration.days = 7;
+            },
             message: /restore-drill evidence/,
         },
         {
@@ -371,49 +396,55 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "an expiry by date",
-            mutate: (f, g) => void (g(f.bucket.lifecycle).inputs.rules[0].expiration = { date: "2027-01-01T00:00:00Z" }),
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules[0].expiration = { date: "2027-01-01T00:00:00Z" };
+            },
             message: /on 2027-01-01/,
         },
         {
             title: "R2 without an abort-multipart rule",
             provider: "r2",
-            mutate: (f, g) =>
-                void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
                     (r: any) => !r.abortIncompleteMultipartUpload,
-                )),
+                );
+            },
             message: /Cloudflare R2.*multipart/,
         },
         {
             title: "B2 without an abort-multipart rule",
             provider: "b2",
-            mutate: (f, g) =>
-                void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
                     (r: any) => !r.abortIncompleteMultipartUpload,
-                )),
+                );
+            },
             message: /Backblaze B2.*multipart/,
         },
         {
             title: "B2 without a noncurrent-version rule",
             provider: "b2",
-            mutate: (f, g) =>
-                void (g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter(
-                    (r: any) => !r.noncurrentVersionExpiration,
-                )),
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules = g(f.bucket.lifecycle).inputs.rules.filter((r: any) => !r.noncurrentVersionExpiration);
+            },
             message: /noncurrent versions/,
         },
         { title: "B2 without versioning", provider: "b2", mutate: (f) => f.s.remove(f.bucket.versioning!), message: /without versioning/ },
         {
             title: "R2 with the abort rule limited to one prefix",
             provider: "r2",
-            mutate: (f, g) =>
-                void (g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.abortIncompleteMultipartUpload).filter = { prefix: "test/" }),
+            mutate: (f, g) => {
+                g(f.bucket.lifecycle).inputs.rules.find((r: any) => r.abortIncompleteMultipartUpload).filter = { prefix: "test/" };
+            },
             message: /multipart/,
         },
     ],
     "backup-bucket-private": [
         {
             title: "a public-read ACL on the bucket",
-            mutate: (f, g) => void (g(f.bucket.bucket).inputs.acl = "public-read"),
+            mutate: (f, g) => {
+                g(f.bucket.bucket).inputs.acl = "public-read";
+            },
             message: /public ACL public-read/,
         },
         {
@@ -499,7 +530,9 @@ const CASES: Record<PolicyName, Case[]> = {
     "generated-secret-strength": [
         {
             title: "a 16-character password",
-            mutate: (f, g) => void (g(f.tier.rootPassword).inputs.length = 16),
+            mutate: (f, g) => {
+                g(f.tier.rootPassword).inputs.length = 16;
+            },
             message: /16 characters long/,
         },
         { title: "a password with no length", mutate: (f, g) => void delete g(f.tier.rootPassword).inputs.length, message: /unspecified/ },
@@ -529,7 +562,9 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "a drill container that does not run the scheduler (the label and env are only claims)",
-            mutate: (f, g) => void (g(f.tier.drill).inputs.command = ["sleep", "infinity"]),
+            mutate: (f, g) => {
+                g(f.tier.drill).inputs.command = ["sleep", "infinity"];
+            },
             message: /does not run the db-tier scheduler/,
         },
         {
@@ -554,7 +589,9 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         {
             title: "a drill container's role label removed",
-            mutate: (f, g) => void (g(f.tier.drill).inputs.labels = []),
+            mutate: (f, g) => {
+                g(f.tier.drill).inputs.labels = [];
+            },
             alsoFires: ["app-reaches-only-pooler"],
             message: /no restore-drill container/,
         },

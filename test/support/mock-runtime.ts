@@ -86,7 +86,7 @@ export function loadStackConfig(
 }
 
 /** Resolves an Output's value (never call with preview unknowns). */
-export function valueOf<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
+export function outputValue<T>(o: pulumi.Output<T> | pulumi.Input<T>): Promise<T> {
     return new Promise((resolve) => pulumi.output(o).apply((v) => resolve(v as T)));
 }
 

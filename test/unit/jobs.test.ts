@@ -226,7 +226,14 @@ describe("scheduler with the two drills", () => {
         await runSchedules(
             // The newest drill runs 04:00-06:00 on the 1st; the oldest is due at 05:00 then: it runs once, late.
             [job("drill", "0 4 1 * *", 2 * 3_600_000), job("drill-oldest", "0 5 1 * *", 60_000)],
-            { now: () => new Date(clock), sleep: async (ms) => void (clock += ms), log: () => undefined, maxRuns: 4 },
+            {
+                now: () => new Date(clock),
+                sleep: async (ms) => {
+                    clock += ms;
+                },
+                log: () => undefined,
+                maxRuns: 4,
+            },
         );
         expect(runs).toEqual([
             "drill@2027-02-01T04:00:00.000Z",

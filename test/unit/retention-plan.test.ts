@@ -249,7 +249,10 @@ describe("planRetention edge cases", () => {
 
     it("holds its invariants on random histories", () => {
         let seed = 42;
-        const rnd = (): number => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+        const rnd = (): number => {
+            seed = (seed * 1103515245 + 12345) % 2 ** 31;
+            return seed / 2 ** 31;
+        };
         for (let round = 0; round < 200; round++) {
             const count = Math.floor(rnd() * 40);
             const backups: BackupInfo[] = Array.from({ length: count }, (_, i) => {

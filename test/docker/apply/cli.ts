@@ -110,7 +110,7 @@ async function main(): Promise<void> {
     const left = stack.placeholders.filter((k) => config[k] === stack.config[k]);
     if (left.length > 0 && !args.checkOnly) throw new Error(`no real value for ${left.join(", ")}: pass it in --config`);
     const applier = new Applier(targets, previous, args.replace, args.checkOnly);
-    let result;
+    let result: Awaited<ReturnType<typeof runProgram>>;
     try {
         result = await runProgram(
             args.program,

@@ -47,7 +47,7 @@ export function checkShape(type: string, fields: Readonly<Record<string, Shape>>
         if ("list" in shape) {
             if (!Array.isArray(value))
                 throw new NotImplementedError(`${type}: input "${path}" is a ${kindOf(value)}, expected a list${at}`);
-            value.forEach((v, i) => visit(shape.list, v, `${path}[${i}]`));
+            for (const [i, v] of value.entries()) visit(shape.list, v, `${path}[${i}]`);
             return;
         }
         if (typeof value !== "object" || Array.isArray(value))

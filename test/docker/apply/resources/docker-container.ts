@@ -146,7 +146,8 @@ export const dockerContainer: ResourceImpl = {
         for (const p of (inputs.ports as { internal: number; external?: number; ip?: string; protocol?: string }[] | undefined) ?? []) {
             const key = `${p.internal}/${p.protocol ?? "tcp"}`;
             exposed[key] = {};
-            (bindings[key] ??= []).push({ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external !== undefined ? String(p.external) : "" });
+            bindings[key] ??= [];
+            bindings[key].push({ HostIp: p.ip ?? "0.0.0.0", HostPort: p.external !== undefined ? String(p.external) : "" });
         }
         const hc = inputs.healthcheck as
             | { tests?: string[]; interval?: string; timeout?: string; retries?: number; startPeriod?: string }
