@@ -2,9 +2,10 @@
 # The whole test suite: what `npm test` runs and what .ci/run calls.
 #  1. installs what the tests need (npm packages when absent; PostgreSQL 15, pgBouncer,
 #     WAL-G, MinIO and actionlint through scripts/install-tools.sh, cached between runs);
-#  2. type-checks; 3. unit, graph (Pulumi mocks) and policy tests; 4. integration tests
-#     against the real binaries on loopback; 5. the short fault tests (the long ones:
-#     scripts/faults.sh); 6. the stacks on a real Docker engine (test/docker).
+#  2. type-checks, then checks formatting and lints (biome ci: a misformatted file or any
+#     finding, warnings included, fails the run); 3. unit, graph (Pulumi mocks) and policy
+#     tests; 4. integration tests against the real binaries on loopback; 5. the short fault
+#     tests (the long ones: scripts/faults.sh); 6. the stacks on a real Docker engine (test/docker).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,6 +32,8 @@ suite() { # NAME CONFIG: one vitest run, its counts kept for the closing line
 echo "== typecheck"
 npx tsc --noEmit -p tsconfig.json
 npx tsc -p bench/tsconfig.json
+echo "== lint (biome: formatter check and linter over the whole tree)"
+npm run --silent lint
 suite unit-graph-policy vitest.config.ts
 suite integration vitest.integration.config.ts
 suite faults vitest.faults.config.ts
