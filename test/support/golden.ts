@@ -8,7 +8,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 
 export const GOLDEN_ROOT = path.resolve(__dirname, "../golden");
-export const UPDATE_COMMAND = "npm run golden:update  (= UPDATE_GOLDEN=1 npx vitest run --config vitest.config.ts test/graph/golden.test.ts)";
+export const UPDATE_COMMAND =
+    "npm run golden:update  (= UPDATE_GOLDEN=1 npx vitest run --config vitest.config.ts test/graph/golden.test.ts)";
 
 /** The fixed token a secret value is replaced by. */
 export const SECRET_TOKEN = "<secret>";
