@@ -1,479 +1,169 @@
 /**
  * docs/benchmarks.md and its SVG charts, generated from the JSON results of each part (so a
- * part run alone updates its section and keeps the others' last results).
+ * part run alone updates its section and keeps the others' last results). One function per
+ * section; the long sections (restore, pooling, archive lag) are in bench/sections/.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { REPO } from "../test/support/tier-harness";
+import { load, type PartResult } from "./lib/results";
 import type { ArchiveLagData } from "./parts/archive-lag";
+import { type CodecData, codecsMarkdown, defaultCodec } from "./parts/codecs";
 import type { PoolingData } from "./parts/pooling";
 import { type ResetCost, resetCostMarkdown } from "./parts/pool-reset";
-import type { RestoreData, RestoreRow } from "./parts/restore";
+import type { RestoreData } from "./parts/restore";
 import { type RpoData, type RpoDataV1, rpoHeadlines, rpoMarkdown, rpoOptions } from "./parts/rpo";
-import { type CodecData, codecsMarkdown, defaultCodec } from "./parts/codecs";
-import { load, type Meta, type PartResult } from "./lib/results";
-import { REPO } from "./lib/tier";
-import { barChart, lineChart } from "./svg";
+import { archiveLagHeadline, archiveLagSection } from "./sections/archive-lag";
+import { type Chart, f, metaLine } from "./sections/format";
+import { poolingHeadlines, poolingSection } from "./sections/pooling";
+import { restoreHeadline, restoreSection } from "./sections/restore";
 
-const f = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));
-const ratio = (a: number | null | undefined, b: number | null | undefined): number | null => (a && b ? a / b : null);
-const fr = (x: number | null): string => (x === null ? "–" : `${x.toFixed(2)}×`);
-
-function metaLine(m: Meta): string {
-    return (
-        `Run ${m.started_at.slice(0, 16).replace("T", " ")} UTC, ${Math.round(m.duration_s / 60)} min, commit ${m.git_commit}${m.quick ? ", **--quick**" : ""}; ` +
-        `load average ${m.load_start.loadavg1} at the start, ${m.load_end.loadavg1} at the end (${m.machine.cores} cores, ${m.machine.mem_gib} GiB). Command: \`${m.command.replace(/ --$/, "")}\`.`
-    );
+/** The last result of every part (undefined: not measured yet). */
+interface Results {
+    readonly rpo?: PartResult<RpoData | RpoDataV1>;
+    /** Bucket bytes per idle hour, when measured in their own run (--rpo-idle-only) next to the trials. */
+    readonly rpoIdle?: PartResult<RpoData>;
+    readonly codecs?: PartResult<CodecData>;
+    readonly restore?: PartResult<RestoreData>;
+    readonly pooling?: PartResult<PoolingData>;
+    readonly poolReset?: PartResult<ResetCost>;
+    readonly lag?: PartResult<ArchiveLagData>;
 }
 
-function label(r: RestoreRow): string {
-    if (r.method === "copy") return "copy (cp -a + sync)";
-    const who = r.method === "walg" ? "WAL-G" : "pgBackRest";
-    const conc = r.method === "walg" ? `download concurrency ${r.concurrency}` : `process-max ${r.concurrency}`;
-    return `${who} ${r.compression}, ${conc}, ${r.transport === "http" ? "HTTP" : "TLS front"}`;
+function loadResults(outDir: string): Results {
+    return {
+        rpo: load<RpoData | RpoDataV1>(outDir, "rpo"),
+        rpoIdle: load<RpoData>(join(outDir, "rpo-idle"), "rpo"),
+        codecs: load<CodecData>(outDir, "codecs"),
+        restore: load<RestoreData>(outDir, "restore"),
+        pooling: load<PoolingData>(outDir, "pooling"),
+        poolReset: load<ResetCost>(outDir, "pool-reset"),
+        lag: load<ArchiveLagData>(outDir, "archive-lag"),
+    };
 }
 
-export function writeReport(outDir: string, docsFile: string): string {
-    const rpo = load<RpoData | RpoDataV1>(outDir, "rpo");
-    // Bucket bytes per idle hour, when measured in their own run (--rpo-idle-only) next to the trials.
-    const rpoIdle = load<RpoData>(join(outDir, "rpo-idle"), "rpo");
-    const codecs = load<CodecData>(outDir, "codecs");
-    const restore = load<RestoreData>(outDir, "restore");
-    const pooling = load<PoolingData>(outDir, "pooling");
-    const poolReset = load<ResetCost>(outDir, "pool-reset");
-    const lag = load<ArchiveLagData>(outDir, "archive-lag");
+/** Charts go to docs/bench-charts/ for the committed results, else next to the results. */
+function chartWriter(outDir: string, docsFile: string): Chart {
     const inDocs = resolve(outDir) === resolve(REPO, "docs", "bench-results");
     const chartDir = inDocs ? join(REPO, "docs", "bench-charts") : join(outDir, "charts");
     mkdirSync(chartDir, { recursive: true });
-    mkdirSync(dirname(docsFile), { recursive: true });
-    const rel = (p: string): string => relative(dirname(docsFile), p);
-    const chart = (name: string, svg: string): string => {
+    return (name, svg) => {
         const p = join(chartDir, name);
         writeFileSync(p, svg);
-        return `![${name}](${rel(p)})`;
+        return `![${name}](${relative(dirname(docsFile), p)})`;
     };
+}
 
-    const L: string[] = [];
-    L.push("# Benchmarks", "");
-    L.push(
+function intro(outDir: string, docsFile: string): string[] {
+    return [
+        "# Benchmarks",
+        "",
         "Measured on the real tier, on loopback, as local processes (`npm run local`): PostgreSQL 15, pgBouncer 1.18, WAL-G v3.0.9 (the tier's build: the release plus patch 0002, which only changes `wal-receive`) and MinIO, the same rendered files the containers get. " +
             "Generated by `npm run bench` (`bench/run.ts`) from the JSON in " +
-            `[\`${relative(REPO, outDir)}/\`](${rel(outDir) || "."}); do not edit by hand: rerun the command.`,
+            `[\`${relative(REPO, outDir)}/\`](${relative(dirname(docsFile), outDir) || "."}); do not edit by hand: rerun the command.`,
         "",
-    );
-    L.push("## Headlines", "");
-    L.push("| what | result | reproduce |", "| --- | --- | --- |");
-    if (rpo) L.push(...rpoHeadlines(rpo.data));
-    if (codecs) {
-        const d = codecs.data;
-        const z = d.rows.find((r) => r.codec === "zstd");
-        const l = d.rows.find((r) => r.codec === "lz4");
-        if (z && l) {
-            L.push(
-                `| Codecs, pgbench scale ${d.scale} (medians of ${d.reps}) | zstd ${f(z.median_stored_bytes / 1e6)} MB stored, push ${f(z.median_push_s)} s, fetch ${f(z.median_fetch_s)} s; lz4 ${f(l.median_stored_bytes / 1e6)} MB, ${f(l.median_push_s)} s, ${f(l.median_fetch_s)} s: default **${defaultCodec(d)}** | \`npm run bench -- --only codecs --scales ${d.scale}\` |`,
-            );
-        }
-    }
-    if (restore) {
-        const d = restore.data;
-        const top = Math.max(...d.scales.map((s) => s.scale));
-        const c = Math.max(...d.concurrencies);
-        const row = (m: string, tr: string, comp: string, conc: number | null): RestoreRow | undefined =>
-            d.rows.find((r) => r.scale === top && r.method === m && r.transport === tr && r.compression === comp && r.concurrency === conc);
-        const copy = row("copy", "disk", "none", null);
-        // lz4 on both sides when the run has it, else zstd (WAL-G) against zst (pgBackRest).
-        const codec = row("walg", "http", "lz4", c) ? "lz4" : "zstd";
-        const peerCodec = codec === "lz4" ? "lz4" : "zst";
-        const w = row("walg", "http", codec, c);
-        const wt = row("walg", "tls", codec, c);
-        const b = row("pgbackrest", "tls", peerCodec, c);
-        const size = d.scales.find((s) => s.scale === top)!.dataset_bytes;
-        L.push(
-            `| Restore throughput, scale ${top} (${f(size / 1e9, 2)} GB), start of restore to passing check | WAL-G ${codec}: **${f(w?.mb_s)} MB/s** = **${fr(ratio(w?.mb_s, copy?.mb_s))} of the copy limit** (${f(copy?.mb_s)} MB/s)` +
-                (b
-                    ? ` and **${fr(ratio(w?.mb_s, b.mb_s))} pgBackRest** ${peerCodec} (${f(b.mb_s)} MB/s; like for like through the same TLS front: ${fr(ratio(wt?.mb_s, b.mb_s))}; download-and-unpack alone, TLS: ${fr(ratio(wt?.fetch_mb_s, b.fetch_mb_s))})`
-                    : "") +
-                ` | \`npm run bench -- --only restore --scales ${d.scales.map((s) => s.scale).join(",")}\` |`,
-        );
-    }
-    if (pooling) {
-        for (const h of pooling.data.headline) {
-            L.push(
-                `| Pooling, ${h.mode} | pooled TPS at ${h.pooled_clients} clients / direct TPS at ${h.direct_clients} = **${h.ratio === null ? "n/a" : `${h.ratio.toFixed(2)}`}** (${f(h.pooled_tps, 0)} / ${f(h.direct_tps, 0)}) | \`npm run bench -- --only pooling\` |`,
-            );
-        }
-    }
-    for (const s of poolReset?.data.summary ?? []) {
-        L.push(
-            `| Tenant-safe pool reset, ${s.mode} | TPS with DISCARD ALL after every transaction / without, at ${poolReset!.data.clients} clients (medians, same run) = **${s.ratio === null ? "n/a" : s.ratio.toFixed(3)}** (${f(s.tps_reset, 0)} / ${f(s.tps_no_reset, 0)}) | \`npm run bench -- --only pool-reset\` |`,
-        );
-    }
-    if (lag) {
-        const d = lag.data;
-        L.push(
-            `| Archive lag, ${d.seconds} s write-heavy pgbench (${f(d.wal_mb_s, 1)} MB/s of WAL) | largest lag **${d.max_lag_segments} segment${d.max_lag_segments === 1 ? "" : "s"}**, **${f(d.max_lag_seconds, 1)} s**; ${d.archive_failures} archive failures | \`npm run bench -- --only archive-lag\` |`,
-        );
-    }
-    L.push("");
-    const missing = (["rpo", "restore", "codecs", "pooling", "archive-lag"] as const).filter((p) => !load(outDir, p));
-    if (missing.length) L.push(`Not measured yet: ${missing.join(", ")} (run \`npm run bench -- --only ${missing.join(",")}\`).`, "");
+    ];
+}
 
-    L.push("## What was run, and what was not", "");
+function codecsHeadline(d: CodecData): string[] {
+    const z = d.rows.find((r) => r.codec === "zstd");
+    const l = d.rows.find((r) => r.codec === "lz4");
+    if (!z || !l) return [];
+    return [
+        `| Codecs, pgbench scale ${d.scale} (medians of ${d.reps}) | zstd ${f(z.median_stored_bytes / 1e6)} MB stored, push ${f(z.median_push_s)} s, fetch ${f(z.median_fetch_s)} s; lz4 ${f(l.median_stored_bytes / 1e6)} MB, ${f(l.median_push_s)} s, ${f(l.median_fetch_s)} s: default **${defaultCodec(d)}** | \`npm run bench -- --only codecs --scales ${d.scale}\` |`,
+    ];
+}
+
+function poolResetHeadlines(r: PartResult<ResetCost> | undefined): string[] {
+    if (!r) return [];
+    return r.data.summary.map(
+        (s) =>
+            `| Tenant-safe pool reset, ${s.mode} | TPS with DISCARD ALL after every transaction / without, at ${r.data.clients} clients (medians, same run) = **${s.ratio === null ? "n/a" : s.ratio.toFixed(3)}** (${f(s.tps_reset, 0)} / ${f(s.tps_no_reset, 0)}) | \`npm run bench -- --only pool-reset\` |`,
+    );
+}
+
+function headlines(r: Results): string[] {
+    const missing = (
+        [
+            ["rpo", r.rpo],
+            ["restore", r.restore],
+            ["codecs", r.codecs],
+            ["pooling", r.pooling],
+            ["archive-lag", r.lag],
+        ] as const
+    )
+        .filter(([, result]) => !result)
+        .map(([name]) => name);
+    return [
+        "## Headlines",
+        "",
+        "| what | result | reproduce |",
+        "| --- | --- | --- |",
+        ...(r.rpo ? rpoHeadlines(r.rpo.data) : []),
+        ...(r.codecs ? codecsHeadline(r.codecs.data) : []),
+        ...(r.restore ? [restoreHeadline(r.restore.data)] : []),
+        ...(r.pooling ? poolingHeadlines(r.pooling.data) : []),
+        ...poolResetHeadlines(r.poolReset),
+        ...(r.lag ? [archiveLagHeadline(r.lag.data)] : []),
+        "",
+        ...(missing.length ? [`Not measured yet: ${missing.join(", ")} (run \`npm run bench -- --only ${missing.join(",")}\`).`, ""] : []),
+    ];
+}
+
+function whatRan(r: Results): string[] {
     const ran: string[] = [];
-    if (rpo)
+    const quick = (p: PartResult<unknown>): string => (p.meta.quick ? " (quick)" : "");
+    if (r.rpo)
         ran.push(
-            `RPO: ${rpoOptions(rpo.data)
+            `RPO: ${rpoOptions(r.rpo.data)
                 .map((o) => `${o.option} ${o.trials.length} trials`)
-                .join(", ")}${rpo.meta.quick ? " (quick)" : ""}.`,
+                .join(", ")}${quick(r.rpo)}.`,
         );
-    if (codecs)
-        ran.push(`Codecs: ${codecs.data.rows.map((r) => `${r.codec} ×${r.runs.length}`).join(", ")} at scale ${codecs.data.scale}.`);
-    if (restore) {
-        const d = restore.data;
+    if (r.codecs)
+        ran.push(`Codecs: ${r.codecs.data.rows.map((c) => `${c.codec} ×${c.runs.length}`).join(", ")} at scale ${r.codecs.data.scale}.`);
+    if (r.restore) {
+        const d = r.restore.data;
         ran.push(
             `Restore: scales ${d.scales.map((x) => x.scale).join(", ")}; copy, WAL-G lz4 and lzma at download concurrency ${d.concurrencies.join(" and ")} (HTTP) plus lz4 at ${Math.max(...d.concurrencies)} through the TLS front, ` +
-                `pgBackRest lz4 and zst at process-max ${d.concurrencies.join(" and ")}; ${d.reps} timed run${d.reps > 1 ? "s" : ""} per cell${restore.meta.quick ? " (quick)" : ""}.`,
+                `pgBackRest lz4 and zst at process-max ${d.concurrencies.join(" and ")}; ${d.reps} timed run${d.reps > 1 ? "s" : ""} per cell${quick(r.restore)}.`,
         );
     }
-    if (pooling)
+    if (r.pooling)
         ran.push(
-            `Pooling: select-only and tpcb-like at ${[...new Set(pooling.data.runs.map((r) => r.clients))].join(", ")} clients, pooled and direct, one ${pooling.data.seconds} s run each${pooling.meta.quick ? " (quick)" : ""}.`,
+            `Pooling: select-only and tpcb-like at ${[...new Set(r.pooling.data.runs.map((x) => x.clients))].join(", ")} clients, pooled and direct, one ${r.pooling.data.seconds} s run each${quick(r.pooling)}.`,
         );
-    if (lag) ran.push(`Archive lag: one ${lag.data.seconds} s run${lag.meta.quick ? " (quick)" : ""}.`);
-    L.push(...ran.map((x) => `- Run: ${x}`));
-    L.push(
-        "- Not run: scales above 200, and repetitions of the pooling and archive-lag runs (one run each; the restore cells are medians).",
-        ...(restore?.data.not_run ?? []).map((x) => `- Not run: ${x}.`),
+    if (r.lag) ran.push(`Archive lag: one ${r.lag.data.seconds} s run${quick(r.lag)}.`);
+    return [
+        "## What was run, and what was not",
         "",
-    );
-    L.push(
+        ...ran.map((x) => `- Run: ${x}`),
+        "- Not run: scales above 200, and repetitions of the pooling and archive-lag runs (one run each; the restore cells are medians).",
+        ...(r.restore?.data.not_run ?? []).map((x) => `- Not run: ${x}.`),
+        "",
         "Every part starts its own tier in `.bench/<part>/` on free ports and stops it (`down --purge`) when it ends, fails or is interrupted. " +
             "The machine has 2 cores shared by everything (server, pgBouncer, WAL-G, MinIO, the load generator, and whatever else runs): each section gives the load average at its start and end. " +
             "`npm run bench -- --quick` runs every part small (scales 1/5/10, 2 RPO trials, 10 s pgbench runs, a 30 s archive-lag run) into `.bench/quick/` without touching this file.",
         "",
-    );
+    ];
+}
 
-    // 1. RPO
-    L.push("## 1. RPO, measured: the options", "");
-    if (!rpo) L.push("_Not run._", "");
-    else
-        L.push(
-            ...rpoMarkdown(
-                rpo.data,
-                metaLine(rpo.meta),
-                rpo.meta.quick,
-                chart,
-                rpoIdle ? { data: rpoIdle.data, meta: metaLine(rpoIdle.meta) } : undefined,
-            ),
-        );
+function rpoSection(r: Results, chart: Chart): string[] {
+    const head = ["## 1. RPO, measured: the options", ""];
+    if (!r.rpo) return [...head, "_Not run._", ""];
+    const idle = r.rpoIdle ? { data: r.rpoIdle.data, meta: metaLine(r.rpoIdle.meta) } : undefined;
+    return [...head, ...rpoMarkdown(r.rpo.data, metaLine(r.rpo.meta), r.rpo.meta.quick, chart, idle)];
+}
 
-    // 1b. Codecs
-    L.push("## 1b. WAL-G codecs: size, backup time, fetch time", "");
-    if (!codecs) L.push("_Not run._", "");
-    else L.push(...codecsMarkdown(codecs.data, metaLine(codecs.meta), chart));
+function codecsSection(r: Results, chart: Chart): string[] {
+    const head = ["## 1b. WAL-G codecs: size, backup time, fetch time", ""];
+    return r.codecs ? [...head, ...codecsMarkdown(r.codecs.data, metaLine(r.codecs.meta), chart)] : [...head, "_Not run._", ""];
+}
 
-    // 2. Restore
-    L.push("## 2. RTO and restore throughput", "");
-    if (!restore) L.push("_Not run._", "");
-    else {
-        const d = restore.data;
-        L.push(metaLine(restore.meta), "");
-        L.push(
-            "Per pgbench scale, in the same run on the same tier and disk: " +
-                "**copy** = `cp -a` of the data directory (without `pg_wal`) plus `sync`, the physical limit for the same bytes; " +
-                "**WAL-G** = the restore drill's own code (`runDrill`: `backup-fetch`, WAL replay to the end of the archive, promotion, and the check that `pgbench_accounts` has scale × 100 000 rows); " +
-                "**pgBackRest** 2.45 (Debian) = `pgbackrest backup` of the same cluster to the same MinIO and bucket, then `pgbackrest restore` into the same scratch directory and the same start/promote/count check. " +
-                `Time = from the start of the restore to the passing check; MB/s = dataset bytes (data directory without \`pg_wal\`, 1 MB = 10⁶ bytes) / that time; "fetch" = the download-and-unpack part only (\`backup-fetch\`, \`pgbackrest restore\`, \`cp\` + \`sync\`); "rest" = everything else: listing the backups, writing the config, starting, WAL replay, promotion, the check. ` +
-                `${d.caches_dropped ? "The page cache was dropped before every timed run (`echo 3 > /proc/sys/vm/drop_caches`)." : "The page cache could NOT be dropped."} ` +
-                `${d.reps > 1 ? `Each cell is the median of ${d.reps} runs.` : "Each cell is one run."}`,
-            "",
-        );
-        L.push(
-            "- **Codecs**: WAL-G v3.0.9 with the codecs the result holds (lz4, zstd, and lzma where run), pgBackRest with **lz4 and zst**; the like-for-like pairs are lz4/lz4 and zstd/zst (WAL-G's zstd is klauspost/compress at its default level, pgBackRest's zst is libzstd at level 3).",
-            "- **TLS**: pgBackRest speaks S3 only over HTTPS (no release supports plain HTTP, pgbackrest/pgbackrest#2612), and the tier's MinIO listens on plain HTTP. " +
-                "pgBackRest therefore goes through a small TLS front (`bench/lib/tls-proxy.ts`, Node, on the same machine) in front of the same MinIO; WAL-G is measured both the tier's way (HTTP) " +
-                "and through the same TLS front, so the like-for-like ratio is WAL-G (TLS) / pgBackRest (TLS).",
-            "- **Encryption** on both sides: WAL-G with the tier's libsodium key, pgBackRest with `repo1-cipher-type=aes-256-cbc`.",
-            "- **Concurrency**: WAL-G `WALG_DOWNLOAD_CONCURRENCY` (the tier renders 4) and pgBackRest `process-max`, both at " +
-                `${d.concurrencies.join(" and ")}. WAL-G cuts a base backup into tar partitions (WALG_TAR_SIZE_THRESHOLD, 1 GiB by default), so below that there is one partition and its download concurrency has little to parallelise.`,
-            "- **pgbench data is very compressible** (the filler columns are blanks): stored sizes are a small fraction of the dataset, which favours the slower but stronger codecs more than real data would.",
-            "- **pgBackRest setup on the bench tier only**: a Unix socket, a `local ... peer` line and a second `archive_command` (`... && pgbackrest archive-push %p`), set with `ALTER SYSTEM`; the WAL-G drill sets `postgresql.auto.conf` aside, so its restores do not inherit them.",
-            "",
-        );
-        L.push("| scale | dataset | pgbench -i |", "| --- | --- | --- |");
-        for (const s of d.scales) L.push(`| ${s.scale} | ${f(s.dataset_bytes / 1e6, 0)} MB | ${f(s.init_s, 0)} s |`);
-        L.push("");
-        L.push(
-            "| scale | method | stored | backup (s) | restore → check (s) | fetch (s) | rest (s) | MB/s | fetch MB/s | × copy | × pgBackRest |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        );
-        for (const r of d.rows) {
-            const copy = d.rows.find((x) => x.scale === r.scale && x.method === "copy");
-            // pgBackRest counterpart: same concurrency and transport where there is one, lz4 for lz4, zst for zstd and lzma.
-            const peers =
-                r.method === "walg"
-                    ? d.rows.filter(
-                          (x) =>
-                              x.scale === r.scale &&
-                              x.method === "pgbackrest" &&
-                              x.concurrency === r.concurrency &&
-                              x.compression === (r.compression === "lz4" ? "lz4" : "zst"),
-                      )
-                    : [];
-            const peer = peers[0];
-            const rec = r.runs.length ? r.median_total_s - r.median_fetch_s : null;
-            L.push(
-                `| ${r.scale} | ${label(r)} | ${r.stored_bytes === null ? "–" : `${f(r.stored_bytes / 1e6, 0)} MB`} | ${f(r.backup_s)} | **${f(r.median_total_s, 1)}** | ${f(r.median_fetch_s, 1)} | ${f(rec, 1)} | **${f(r.mb_s)}** | ${f(r.fetch_mb_s)} | ${r.method === "copy" ? "1" : fr(ratio(r.mb_s, copy?.mb_s))} | ${peer ? `${fr(ratio(r.mb_s, peer.mb_s))} (vs ${peer.compression})` : "–"} |`,
-            );
-        }
-        L.push("");
-        if (d.reps > 1) {
-            L.push("<details><summary>every run</summary>", "", "| scale | method | runs: total s (fetch s) |", "| --- | --- | --- |");
-            for (const r of d.rows)
-                L.push(`| ${r.scale} | ${label(r)} | ${r.runs.map((x) => `${f(x.total_s)} (${f(x.fetch_s)})`).join(", ")} |`);
-            L.push("", "</details>", "");
-        }
-        {
-            const top = Math.max(...d.scales.map((x) => x.scale));
-            const c = Math.max(...d.concurrencies);
-            const lo = Math.min(...d.concurrencies);
-            const pick = (m: string, tr: string, comp: string, conc: number | null): RestoreRow | undefined =>
-                d.rows.find(
-                    (r) => r.scale === top && r.method === m && r.transport === tr && r.compression === comp && r.concurrency === conc,
-                );
-            const copy = pick("copy", "disk", "none", null);
-            const w = pick("walg", "http", "lz4", c);
-            const w1 = pick("walg", "http", "lz4", lo);
-            const wt = pick("walg", "tls", "lz4", c);
-            const wz = pick("walg", "http", "lzma", c);
-            const wzs = pick("walg", "http", "zstd", c);
-            const wzt = pick("walg", "tls", "zstd", c);
-            const b = pick("pgbackrest", "tls", "lz4", c);
-            const b1 = pick("pgbackrest", "tls", "lz4", lo);
-            const bz = pick("pgbackrest", "tls", "zst", c);
-            if (copy && !w && wzs && bz) {
-                L.push(
-                    `**Reading (scale ${top}, zstd on both sides)**: WAL-G zstd at download concurrency ${c}: ${f(wzs.mb_s)} MB/s to a passing check over HTTP${wzt ? `, ${f(wzt.mb_s)} MB/s through the TLS front` : ""} (${fr(ratio(wzt?.mb_s ?? wzs.mb_s, copy.mb_s))} the copy); pgBackRest zst with process-max ${c}: ${f(bz.mb_s)} MB/s, so WAL-G is ${fr(ratio(wzt?.mb_s ?? wzs.mb_s, bz.mb_s))} pgBackRest like for like. ` +
-                        `The download-and-unpack part alone: WAL-G ${f(wzt?.fetch_mb_s ?? wzs.fetch_mb_s)} MB/s, pgBackRest ${f(bz.fetch_mb_s)} MB/s (${fr(ratio(wzt?.fetch_mb_s ?? wzs.fetch_mb_s, bz.fetch_mb_s))}). ` +
-                        "The rest of WAL-G's time is the restore drill's own work (start, replay of the WAL written since the backup, promotion, and the drill's checks), which the pgBackRest cell does more briefly (start, promote, one count): compare the fetch columns for the tools themselves. " +
-                        `Stored: WAL-G zstd ${f((wzs.stored_bytes ?? 0) / 1e6, 0)} MB, pgBackRest zst ${f((bz.stored_bytes ?? 0) / 1e6, 0)} MB.`,
-                    "",
-                );
-            }
-            if (copy && w) {
-                L.push(
-                    `**Reading (scale ${top})**: WAL-G lz4 at the tier's download concurrency (${c}) restores to a passing check at ${f(w.mb_s)} MB/s, ${fr(ratio(w.mb_s, copy.mb_s))} the copy limit; ` +
-                        `its download-and-unpack part alone runs at ${f(w.fetch_mb_s)} MB/s (${fr(ratio(w.fetch_mb_s, copy.mb_s))} the copy), the rest is a fixed ~${f(w.median_total_s - w.median_fetch_s)} s of start, replay, promotion and the count. ` +
-                        (w1
-                            ? `Concurrency ${lo} instead of ${c}: ${f(w1.mb_s)} MB/s (the ${f(d.scales.find((x) => x.scale === top)!.dataset_bytes / 1e9, 1)} GB backup is cut into 1 GiB tar partitions, fetched in parallel; at the smaller scales there is one partition and concurrency changes nothing). `
-                            : "") +
-                        (wt ? `Through the TLS front WAL-G loses ${f((1 - wt.mb_s / w.mb_s) * 100, 0)} %. ` : "") +
-                        (b
-                            ? `pgBackRest lz4 with process-max ${c}: ${f(b.mb_s)} MB/s, so WAL-G is ${fr(ratio(w.mb_s, b.mb_s))} pgBackRest (${fr(ratio(wt?.mb_s, b.mb_s))} like for like over TLS)${b1 ? `; single-process pgBackRest manages ${f(b1.mb_s)} MB/s` : ""}. `
-                            : "") +
-                        (wzs && bz
-                            ? `zstd on both sides: WAL-G zstd ${f(wzs.mb_s)} MB/s over HTTP${wzt ? `, ${f(wzt.mb_s)} MB/s through the TLS front` : ""}, pgBackRest zst ${f(bz.mb_s)} MB/s: WAL-G/pgBackRest = ${fr(ratio(wzt?.mb_s ?? wzs.mb_s, bz.mb_s))}${wzt ? " like for like" : ""}. `
-                            : "") +
-                        (wz
-                            ? `WAL-G lzma: ${f(wz.mb_s)} MB/s (pure-Go decompression; smallest backup, by far the slowest backup-push). `
-                            : ""),
-                    "",
-                );
-            }
-        }
-        if (d.not_run.length) L.push("Not run in this result:", "", ...d.not_run.map((x) => `- ${x}`), "");
-        for (const nte of d.notes) L.push(`Note: ${nte}`, "");
-        const c = Math.max(...d.concurrencies);
-        const series: { name: string; pick: (s: number) => RestoreRow | undefined }[] = [
-            { name: "copy (limit)", pick: (s: number) => d.rows.find((r) => r.scale === s && r.method === "copy") },
-            {
-                name: `WAL-G lz4 c${c} HTTP`,
-                pick: (s: number) =>
-                    d.rows.find(
-                        (r) =>
-                            r.scale === s &&
-                            r.method === "walg" &&
-                            r.compression === "lz4" &&
-                            r.transport === "http" &&
-                            r.concurrency === c,
-                    ),
-            },
-            {
-                name: `WAL-G lz4 c${c} TLS`,
-                pick: (s: number) =>
-                    d.rows.find(
-                        (r) =>
-                            r.scale === s && r.method === "walg" && r.compression === "lz4" && r.transport === "tls" && r.concurrency === c,
-                    ),
-            },
-            {
-                name: `WAL-G zstd c${c} HTTP`,
-                pick: (s: number) =>
-                    d.rows.find(
-                        (r) =>
-                            r.scale === s &&
-                            r.method === "walg" &&
-                            r.compression === "zstd" &&
-                            r.transport === "http" &&
-                            r.concurrency === c,
-                    ),
-            },
-            {
-                name: `WAL-G zstd c${c} TLS`,
-                pick: (s: number) =>
-                    d.rows.find(
-                        (r) =>
-                            r.scale === s &&
-                            r.method === "walg" &&
-                            r.compression === "zstd" &&
-                            r.transport === "tls" &&
-                            r.concurrency === c,
-                    ),
-            },
-            {
-                name: `WAL-G lzma c${c} HTTP`,
-                pick: (s: number) =>
-                    d.rows.find((r) => r.scale === s && r.method === "walg" && r.compression === "lzma" && r.concurrency === c),
-            },
-            {
-                name: `pgBackRest lz4 p${c}`,
-                pick: (s: number) =>
-                    d.rows.find((r) => r.scale === s && r.method === "pgbackrest" && r.compression === "lz4" && r.concurrency === c),
-            },
-            {
-                name: `pgBackRest zst p${c}`,
-                pick: (s: number) =>
-                    d.rows.find((r) => r.scale === s && r.method === "pgbackrest" && r.compression === "zst" && r.concurrency === c),
-            },
-        ].filter((s) => d.scales.some((sc) => s.pick(sc.scale)));
-        L.push(
-            chart(
-                "restore-throughput.svg",
-                barChart({
-                    title: "Restore to a passing check vs a plain copy",
-                    yLabel: "MB/s (dataset bytes / wall time)",
-                    series: series.map((s) => s.name),
-                    groups: d.scales.map((s) => ({
-                        label: `scale ${s.scale} (${f(s.dataset_bytes / 1e6, 0)} MB)`,
-                        values: series.map((x) => x.pick(s.scale)?.mb_s ?? null),
-                    })),
-                    valueLabels: true,
-                }),
-            ),
-            "",
-        );
-    }
-
-    // 3. Pooling
-    L.push("## 3. Pooling", "");
-    if (!pooling) L.push("_Not run._", "");
-    else {
-        const d = pooling.data;
-        L.push(metaLine(pooling.meta), "");
-        L.push(
-            `pgbench (PostgreSQL 15) as app_user, \`-M simple -j ${d.threads} -T ${d.seconds}\`, scale ${d.scale}, built-in scripts \`select-only\` and \`tpcb-like\`: ` +
-                `through pgBouncer (transaction pooling, \`default_pool_size\` = \`max_db_connections\` = ${d.pool_size}, \`max_client_conn\` = ${d.max_client_conn}) and directly to Postgres (\`max_connections\` = ${d.max_connections}). ` +
-                `pgbench runs on the same 2 cores as the servers. Open-files limit of pgbench: ${d.nofile_limit}. ` +
-                (d.pgbouncer_nofile
-                    ? `pgBouncer as \`npm run local -- up\` starts it has a soft limit of ${d.pgbouncer_nofile.before} open files (runuser's pam_limits resets it), below the ~1130 that \`max_client_conn\` 1000 needs: at 1000 clients accept() fails with "Too many open files". The bench raises it in place with \`prlimit\` to ${d.pgbouncer_nofile.after} before measuring. `
-                    : "") +
-                `"connection errors" counts refused logins in the server logs during the run (Postgres "sorry, too many clients already" or "remaining connection slots are reserved for non-replication superuser connections", pgBouncer "no more connections allowed"); pgbench stops at the first refused connection, so for the direct runs above \`max_connections\` the capacity probe below gives the full count.`,
-            "",
-        );
-        L.push(
-            "| script | path | clients | TPS | latency avg (ms) | stddev (ms) | transactions | failed | connection errors | note |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        );
-        for (const r of d.runs) {
-            L.push(
-                `| ${r.mode} | ${r.path} | ${r.clients} | **${f(r.tps, 0)}** | ${f(r.latency_avg_ms, 1)} | ${f(r.latency_stddev_ms, 1)} | ${r.transactions} | ${r.failed_transactions + r.aborted_clients} | ${r.connection_errors} | ${r.error ? r.error.replace(/\|/g, "/") : ""} |`,
-            );
-        }
-        L.push("");
-        L.push(
-            "Connection capacity (N simultaneous logins, each then running `SELECT 1`):",
-            "",
-            "| path | attempted | accepted | refused | first error |",
-            "| --- | --- | --- | --- | --- |",
-        );
-        for (const c of d.capacity) L.push(`| ${c.path} | ${c.attempted} | ${c.connected} | ${c.refused} | ${c.sample_error ?? ""} |`);
-        L.push("");
-        {
-            const lo = Math.min(...d.runs.map((r) => r.clients));
-            const hi = Math.max(...d.runs.map((r) => r.clients));
-            const get = (m: string, p: string, n: number) => d.runs.find((r) => r.mode === m && r.path === p && r.clients === n);
-            const parts = (["select-only", "tpcb-like"] as const).map((m) => {
-                const pl = get(m, "pgbouncer", lo);
-                const dl = get(m, "direct", lo);
-                const ph = get(m, "pgbouncer", hi);
-                if (!pl || !dl || !ph) return "";
-                return `${m}: at ${lo} clients pgBouncer gives ${fr(ratio(pl.tps, dl.tps))} the direct TPS (one more hop on the same cores, and at most ${d.pool_size} transactions at once instead of ${lo}, so fewer commits share each WAL flush); from ${lo} to ${hi} clients pooled TPS falls ${f((1 - ph.tps / pl.tps) * 100, 0)} % while latency grows from ${f(pl.latency_avg_ms)} to ${f(ph.latency_avg_ms)} ms — clients queue for the ${d.pool_size} server connections (latency ≈ clients / TPS).`;
-            });
-            const direct = d.capacity.find((x) => x.path === "direct");
-            L.push(
-                `**Reading**: ${parts.filter(Boolean).join(" ")} ` +
-                    `Directly, nothing above \`max_connections\` gets in: ${direct ? `${direct.connected} of ${direct.attempted} simultaneous logins were accepted (3 slots are reserved for superusers), and ` : ""}pgbench aborts at the first refused connection, so its TPS is 0. ` +
-                    "pgbench (2 threads) and pgBouncer (one thread) run on the same 2 cores as Postgres, so part of the drop at 1000 clients is the load generator and the pooler taking CPU from the server.",
-                "",
-            );
-        }
-        for (const h of d.headline) {
-            L.push(
-                `**Headline (${h.mode})**: pooled TPS at ${h.pooled_clients} clients / direct TPS at ${h.direct_clients} clients = ${f(h.pooled_tps, 0)} / ${f(h.direct_tps, 0)} = **${h.ratio === null ? "n/a" : h.ratio.toFixed(2)}**.`,
-                "",
-            );
-        }
-        const xs = [...new Set(d.runs.map((r) => r.clients))].sort((a, b) => a - b);
-        L.push(
-            chart(
-                "tps-vs-clients.svg",
-                lineChart({
-                    title: "TPS against clients (0 = pgbench could not connect)",
-                    yLabel: "transactions per second",
-                    xLabel: "clients",
-                    xs,
-                    series: (["select-only", "tpcb-like"] as const).flatMap((m) =>
-                        (["pgbouncer", "direct"] as const).map((p) => ({
-                            label: `${m}, ${p === "pgbouncer" ? "pgBouncer" : "direct"}`,
-                            dash: p === "direct",
-                            points: d.runs.filter((r) => r.mode === m && r.path === p).map((r) => ({ x: r.clients, y: Math.round(r.tps) })),
-                        })),
-                    ),
-                }),
-            ),
-            "",
-        );
-    }
-    L.push(...resetCostMarkdown(poolReset));
-
-    // 4. Archive lag
-    L.push("## 4. Archive lag under load", "");
-    if (!lag) L.push("_Not run._", "");
-    else {
-        const d = lag.data;
-        L.push(metaLine(lag.meta), "");
-        L.push(
-            `pgbench \`tpcb-like\`, ${d.clients} clients through pgBouncer, ${d.seconds} s, scale ${d.scale}; a sampler reads \`pg_stat_archiver\`, the current WAL segment and \`pg_wal/archive_status\` every 500 ms. ` +
-                "Lag in segments = completed segments not yet archived (current segment − `last_archived_wal` − 1); lag in seconds = age of the oldest `.ready` file (how long the oldest waiting segment has waited).",
-            "",
-        );
-        L.push(
-            "| TPS | WAL written | WAL rate | segments archived | archive failures | largest lag (segments) | largest `.ready` count | largest lag (s) | drained after load |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
-        );
-        L.push(
-            `| ${f(d.tps, 0)} | ${f(d.wal_mb, 0)} MB | ${f(d.wal_mb_s, 2)} MB/s | ${d.segments_archived} | ${d.archive_failures} | **${d.max_lag_segments}** | ${d.max_ready_files} | **${f(d.max_lag_seconds, 1)}** | ${d.drain_s === null ? "not within 10 min" : `${f(d.drain_s, 1)} s`} |`,
-            "",
-        );
-        L.push(
-            `Sampling every 500 ms, the largest lag in seconds can be up to 0.5 s short of the truth. At ${f(d.wal_mb_s, 1)} MB/s of WAL a segment fills every ${f(16.777216 / d.wal_mb_s, 1)} s, and one \`wal-push\` (lz4 + libsodium + upload to MinIO) takes well under that, so the archiver keeps up: at most one completed segment ever waited. ` +
-                `\`archive_timeout\` (${d.archive_timeout_s} s) plays no part here: under this load segments fill in seconds. The lag is what bounds the RPO while writes are heavy: ` +
-                "a crash loses the segment being written plus every segment still waiting.",
-            "",
-        );
-    }
-
-    L.push("## Reproduce", "");
-    L.push(
+function reproduce(r: Results): string[] {
+    const versions = [r.rpo, r.restore, r.pooling, r.lag].find((x): x is PartResult<never> => !!x)?.meta.versions;
+    return [
+        "## Reproduce",
+        "",
         "```bash",
         "npm run bench                                   # everything (about 40 min on 2 cores); writes docs/benchmarks.md",
         "npm run bench -- --quick                        # everything, small (about 7 min); writes .bench/quick/",
@@ -487,17 +177,33 @@ export function writeReport(outDir: string, docsFile: string): string {
         "",
         "Needs what `npm test` installs (`scripts/install-tools.sh`: PostgreSQL 15 with pgbench, pgBouncer, pgBackRest, WAL-G, MinIO) and root (Postgres runs as the `postgres` OS user; the page cache is dropped between restores).",
         "",
-    );
-    const versions = [rpo, restore, pooling, lag].find((x): x is PartResult<never> => !!x)?.meta.versions;
-    if (versions)
-        L.push(
-            "Versions: " +
-                Object.entries(versions)
-                    .map(([k, v]) => `${k} \`${v}\``)
-                    .join(", ") +
-                ".",
-            "",
-        );
-    writeFileSync(docsFile, L.join("\n"));
+        ...(versions
+            ? [
+                  `Versions: ${Object.entries(versions)
+                      .map(([k, v]) => `${k} \`${v}\``)
+                      .join(", ")}.`,
+                  "",
+              ]
+            : []),
+    ];
+}
+
+export function writeReport(outDir: string, docsFile: string): string {
+    const r = loadResults(outDir);
+    const chart = chartWriter(outDir, docsFile);
+    mkdirSync(dirname(docsFile), { recursive: true });
+    const lines = [
+        ...intro(outDir, docsFile),
+        ...headlines(r),
+        ...whatRan(r),
+        ...rpoSection(r, chart),
+        ...codecsSection(r, chart),
+        ...restoreSection(r.restore, chart),
+        ...poolingSection(r.pooling, chart),
+        ...resetCostMarkdown(r.poolReset),
+        ...archiveLagSection(r.lag),
+        ...reproduce(r),
+    ];
+    writeFileSync(docsFile, lines.join("\n"));
     return docsFile;
 }

@@ -40,7 +40,7 @@ import type { BenchOptions, PartContext } from "./lib/common";
 import { loadInfo } from "./lib/proc";
 import { writeReport } from "./report";
 import { gitCommit, machine, type PartName, PARTS, save, versions } from "./lib/results";
-import { REPO, requireTools } from "./lib/tier";
+import { REPO, requireTools } from "../test/support/tier-harness";
 
 interface Args extends BenchOptions {
     only: PartName[];
@@ -133,8 +133,7 @@ const RUNNERS: Record<PartName, { run: Runner; summary: (d: never) => string[] }
 
 const cleanups: { what: string; fn: () => Promise<void> | void }[] = [];
 async function runCleanups(log: (l: string) => void): Promise<void> {
-    while (cleanups.length > 0) {
-        const c = cleanups.pop()!;
+    for (let c = cleanups.pop(); c !== undefined; c = cleanups.pop()) {
         try {
             await c.fn();
         } catch (e) {

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writePrivate } from "../../local/fsutil";
 import { sh } from "./proc";
-import type { BenchTier } from "./tier";
+import type { Tier } from "../../test/support/tier-harness";
 
 export interface PartContext {
     readonly quick: boolean;
@@ -45,7 +45,7 @@ export async function dropCaches(): Promise<boolean> {
  * A variant of the tier's WAL-G env file (same keys and prefix) with some settings replaced or
  * added, owned by the server user like the original (restore_command sources it as postgres).
  */
-export function walgEnvVariant(t: BenchTier, name: string, set: Record<string, string>): string {
+export function walgEnvVariant(t: Tier, name: string, set: Record<string, string>): string {
     const lines = readFileSync(t.l.walgEnv, "utf8").split("\n");
     const keys = new Set(Object.keys(set));
     const kept = lines.filter((l) => {
@@ -61,7 +61,7 @@ export function walgEnvVariant(t: BenchTier, name: string, set: Record<string, s
 }
 
 /** pgbench -i as root in database app, server-side data generation. */
-export async function pgbenchInit(t: BenchTier, scale: number, user: "postgres" | "app_user" = "postgres"): Promise<number> {
+export async function pgbenchInit(t: Tier, scale: number, user: "postgres" | "app_user" = "postgres"): Promise<number> {
     const v = await t.vars();
     const dsn = user === "postgres" ? v.DATABASE_ROOT_URL : v.DATABASE_URL;
     const u = new URL(dsn);
@@ -75,6 +75,12 @@ export async function pgbenchInit(t: BenchTier, scale: number, user: "postgres" 
 
 export function writeJson(path: string, v: unknown): void {
     writeFileSync(path, `${JSON.stringify(v, null, 2)}\n`);
+}
+
+/** v, or an error naming what was missing (where a missing value is a broken run, not a case to handle). */
+export function must<T>(v: T | null | undefined, what: string): T {
+    if (v === null || v === undefined) throw new Error(`${what}: missing`);
+    return v;
 }
 
 export const fmt = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || Number.isNaN(x) ? "–" : x.toFixed(d));

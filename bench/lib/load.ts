@@ -5,8 +5,8 @@
  * would). Every transaction has a unique (worker, seq) key, so afterwards we can tell apart
  * failures that really did not commit from commits whose acknowledgement was lost.
  */
-import { Client, type ConnParams, type PgError } from "./pgwire";
-import { sleep } from "./proc";
+import { Client, type ConnParams, type PgError } from "../../test/support/pgwire";
+import { sleep } from "../../test/support/proc-tree";
 
 export interface TxFailure {
     readonly worker: number;

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { join } from "node:path";
 import type { loadInfo } from "./proc";
-import { REPO } from "./tier";
+import { REPO } from "../../test/support/tier-harness";
 
 export type PartName = "rpo" | "restore" | "codecs" | "pooling" | "pool-reset" | "archive-lag";
 export const PARTS: readonly PartName[] = ["rpo", "restore", "codecs", "pooling", "pool-reset", "archive-lag"];

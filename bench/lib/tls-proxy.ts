@@ -11,8 +11,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { createServer } from "node:tls";
-import { sh, sleep } from "./proc";
-import { TSX } from "./tier";
+import { must } from "./common";
+import { sh } from "./proc";
+import { sleep } from "../../test/support/proc-tree";
+import { TSX } from "../../test/support/tier-harness";
 
 /** A self-signed certificate for 127.0.0.1 in dir (cert.pem, key.pem). */
 export async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
@@ -50,7 +52,7 @@ export async function startTlsProxy(listenPort: number, targetPort: number, cert
     }
     return {
         port: listenPort,
-        pid: child.pid!,
+        pid: must(child.pid, "TLS front pid"),
         async stop() {
             if (child.exitCode !== null) return;
             child.kill("SIGTERM");

@@ -9,10 +9,11 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { run } from "../../jobs/proc";
-import { type BenchOptions, type PartContext, pgbenchInit } from "../lib/common";
-import { Client } from "../lib/pgwire";
-import { round, sleep } from "../lib/proc";
-import { BenchTier } from "../lib/tier";
+import { type BenchOptions, must, type PartContext, pgbenchInit } from "../lib/common";
+import { round } from "../lib/proc";
+import { startBenchTier } from "../lib/tier";
+import { Client } from "../../test/support/pgwire";
+import { sleep } from "../../test/support/proc-tree";
 
 export interface LagSample {
     /** Seconds since the load started. */
@@ -54,7 +55,7 @@ export function segNo(name: string): number {
 export async function archiveLagBench(ctx: PartContext, o: BenchOptions): Promise<ArchiveLagData> {
     const seconds = o.seconds ?? (o.quick ? 30 : 300);
     const scale = o.quick ? 10 : 50;
-    const t = await BenchTier.start("archive-lag", { log: ctx.log });
+    const t = await startBenchTier("archive-lag", { log: ctx.log });
     ctx.defer("archive-lag tier down", () => t.down());
     ctx.log(`pgbench -i -s ${scale} as app_user`);
     await pgbenchInit(t, scale, "app_user");
@@ -89,7 +90,7 @@ export async function archiveLagBench(ctx: PartContext, o: BenchOptions): Promis
                     /* archived while we looked */
                 }
             }
-            const cur = row[0]!;
+            const cur = must(row[0], "current WAL segment");
             const last = row[1];
             samples.push({
                 t: round((now - t0) / 1000, 2),

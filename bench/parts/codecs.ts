@@ -12,9 +12,10 @@ import { minimalEnv, run, type RunResult } from "../../jobs/proc";
 import { join } from "node:path";
 import { SERVER_OS_USER } from "../../local/settings";
 import { ensureDir } from "../../local/fsutil";
-import { type BenchOptions, dropCaches, type PartContext, pgbenchInit } from "../lib/common";
+import { type BenchOptions, dropCaches, must, type PartContext, pgbenchInit } from "../lib/common";
 import { dirBytes, loadInfo, median, round } from "../lib/proc";
-import { BenchTier } from "../lib/tier";
+import { startBenchTier } from "../lib/tier";
+import type { Tier } from "../../test/support/tier-harness";
 import { barChart } from "../svg";
 
 export const CODECS = ["lz4", "zstd", "lzma"] as const;
@@ -62,7 +63,7 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
     const scale = o.scales?.[0] ?? (o.quick ? 5 : 50);
     const reps = o.reps ?? (o.quick ? 1 : 3);
     const lzmaReps = o.skip?.has("lzma") ? 0 : Math.min(reps, o.lzmaReps ?? 1);
-    const t = await BenchTier.start("codecs", { log: ctx.log });
+    const t = await startBenchTier("codecs", { log: ctx.log });
     ctx.defer("codecs tier down", () => t.down());
 
     ctx.log(`pgbench -i -s ${scale}`);
@@ -87,9 +88,12 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
             const pushS = (Date.now() - t0) / 1000;
             if (push.code !== 0) throw new Error(`backup-push ${codec} failed: ${push.stderr.trim().split("\n").slice(-3).join(" | ")}`);
             const list = await t.walg(["backup-list", "--detail", "--json"]);
-            const newest = (JSON.parse(list.stdout) as { backup_name: string; compressed_size: number; start_time: string }[])
-                .sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time))
-                .pop()!;
+            const newest = must(
+                (JSON.parse(list.stdout) as { backup_name: string; compressed_size: number; start_time: string }[])
+                    .sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time))
+                    .pop(),
+                `newest ${codec} backup`,
+            );
 
             rmSync(fetchDir, { recursive: true, force: true });
             ensureDir(fetchDir, { mode: 0o700, server: true });
@@ -159,7 +163,7 @@ export async function codecsBench(ctx: PartContext, o: BenchOptions): Promise<Co
  * result plus the CPU seconds (user + system) wal-g used. Same invocation as the jobs' (env file
  * sourced into the wal-g process only), with the root connection for backup-push.
  */
-async function cpuTimed(t: BenchTier, codec: Codec, args: readonly string[]): Promise<RunResult & { cpu: number }> {
+async function cpuTimed(t: Tier, codec: Codec, args: readonly string[]): Promise<RunResult & { cpu: number }> {
     const pg = {
         PGHOST: "127.0.0.1",
         PGPORT: String(t.ports.postgres),

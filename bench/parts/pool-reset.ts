@@ -12,10 +12,12 @@
 import { reloadPgbouncer, writePgbouncerConfig } from "../../local/pgbouncer";
 import { loadSecrets } from "../../local/secrets";
 import { type BenchOptions, type PartContext, pgbenchInit } from "../lib/common";
-import { Client } from "../lib/pgwire";
-import { loadInfo, median, round, sleep } from "../lib/proc";
+import { loadInfo, median, round } from "../lib/proc";
 import type { Meta } from "../lib/results";
-import { BenchTier } from "../lib/tier";
+import { startBenchTier } from "../lib/tier";
+import { Client } from "../../test/support/pgwire";
+import { sleep } from "../../test/support/proc-tree";
+import type { Tier } from "../../test/support/tier-harness";
 import { type Mode, pgbench } from "./pooling";
 
 const THREADS = 2;
@@ -60,7 +62,7 @@ export async function poolResetBench(ctx: PartContext, o: BenchOptions): Promise
     const seconds = o.seconds ?? (o.quick ? 5 : 20);
     const reps = o.reps ?? (o.quick ? 1 : 3);
     const scale = o.quick ? 5 : 10;
-    const t = await BenchTier.start("pool-reset", { log: ctx.log });
+    const t = await startBenchTier("pool-reset", { log: ctx.log });
     ctx.defer("pool-reset tier down", () => t.down());
     ctx.log(`pgbench -i -s ${scale} as app_user`);
     await pgbenchInit(t, scale, "app_user");
@@ -82,7 +84,7 @@ export function poolResetSummary(c: ResetCost): string[] {
 }
 
 /** Re-renders pgbouncer.ini with the reset on or off (the product's own renderer) and reloads pgBouncer. */
-async function setReset(t: BenchTier, reset: boolean): Promise<void> {
+async function setReset(t: Tier, reset: boolean): Promise<void> {
     const s = loadSecrets(t.l.secrets);
     if (!s) throw new Error("no secrets in the bench tier");
     writePgbouncerConfig(t.l, s, t.ports, reset);
@@ -94,7 +96,7 @@ async function setReset(t: BenchTier, reset: boolean): Promise<void> {
  * Does a session-level SET of one client reach later clients? 25 clients SET at once (so
  * every server connection of the pool of 20 gets one), then 10 later clients look.
  */
-async function leakProbe(t: BenchTier): Promise<boolean> {
+async function leakProbe(t: Tier): Promise<boolean> {
     const p = await t.app();
     const marker = `probe-${Date.now()}`;
     const setters = await Promise.all(Array.from({ length: 25 }, () => Client.connect({ ...p, timeoutMs: 30_000 })));
@@ -111,7 +113,7 @@ async function leakProbe(t: BenchTier): Promise<boolean> {
 }
 
 async function measureResetCost(
-    t: BenchTier,
+    t: Tier,
     ctx: PartContext,
     o: { clients: number; seconds: number; reps: number },
 ): Promise<Omit<ResetCost, "scale" | "threads">> {
@@ -205,8 +207,8 @@ export function resetCostMarkdown(r: { meta: Meta; data: ResetCost } | undefined
     const by = (m: Mode) => c.summary.find((s) => s.mode === m);
     const verdict = (m: Mode): string => {
         const s = by(m);
-        if (!s || s.cost_pct === null) return `${m}: not measured`;
-        return `${m} ×${s.ratio!.toFixed(2)} (${s.cost_pct.toFixed(0)} % fewer TPS: ${s.cost_pct <= 10 ? "within" : "outside"} the 10 % target)`;
+        if (!s || s.cost_pct === null || s.ratio === null) return `${m}: not measured`;
+        return `${m} ×${s.ratio.toFixed(2)} (${s.cost_pct.toFixed(0)} % fewer TPS: ${s.cost_pct <= 10 ? "within" : "outside"} the 10 % target)`;
     };
     L.push(
         `**Reading**: the reset is one more statement (DISCARD ALL) on the server connection after every transaction, so its cost is relative to what a transaction does: ${verdict("select-only")} — one SELECT per transaction, so the server handles twice the statements; ${verdict("tpcb-like")} — seven statements per transaction. ` +

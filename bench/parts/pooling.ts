@@ -8,10 +8,11 @@
 import { readFileSync, statSync } from "node:fs";
 import { run } from "../../jobs/proc";
 import { MAX_CLIENT_CONN, POOL_SIZE } from "../../local/pgbouncer";
-import { type BenchOptions, type PartContext, pgbenchInit } from "../lib/common";
-import { Client, type ConnParams } from "../lib/pgwire";
+import { type BenchOptions, must, type PartContext, pgbenchInit } from "../lib/common";
 import { round } from "../lib/proc";
-import { BenchTier } from "../lib/tier";
+import { startBenchTier } from "../lib/tier";
+import { Client, type ConnParams } from "../../test/support/pgwire";
+import type { Tier } from "../../test/support/tier-harness";
 
 export type Mode = "select-only" | "tpcb-like";
 export type Path = "pgbouncer" | "direct";
@@ -71,7 +72,7 @@ export async function poolingBench(ctx: PartContext, o: BenchOptions): Promise<P
     const clients = o.clients ?? [50, 200, 1000];
     const seconds = o.seconds ?? (o.quick ? 10 : 60);
     const scale = o.quick ? 10 : 50;
-    const t = await BenchTier.start("pooling", { log: ctx.log });
+    const t = await startBenchTier("pooling", { log: ctx.log });
     ctx.defer("pooling tier down", () => t.down());
     ctx.log(`pgbench -i -s ${scale} as app_user`);
     await pgbenchInit(t, scale, "app_user");
@@ -105,8 +106,14 @@ export async function poolingBench(ctx: PartContext, o: BenchOptions): Promise<P
     const lo = Math.min(...clients);
     const hi = Math.max(...clients);
     const headline = (["select-only", "tpcb-like"] as const).map((mode) => {
-        const pooled = runs.find((r) => r.mode === mode && r.path === "pgbouncer" && r.clients === hi)!;
-        const direct = runs.find((r) => r.mode === mode && r.path === "direct" && r.clients === lo)!;
+        const pooled = must(
+            runs.find((r) => r.mode === mode && r.path === "pgbouncer" && r.clients === hi),
+            `${mode} pooled run at ${hi} clients`,
+        );
+        const direct = must(
+            runs.find((r) => r.mode === mode && r.path === "direct" && r.clients === lo),
+            `${mode} direct run at ${lo} clients`,
+        );
         return {
             mode,
             pooled_clients: hi,
@@ -168,7 +175,7 @@ const num = (re: RegExp, text: string): number | null => {
 };
 
 /** One pgbench run (the pooling part and the pool-reset part share it). */
-export async function pgbench(t: BenchTier, o: { mode: Mode; path: Path; clients: number; seconds: number }): Promise<PgbenchRun> {
+export async function pgbench(t: Tier, o: { mode: Mode; path: Path; clients: number; seconds: number }): Promise<PgbenchRun> {
     const app = await t.app();
     const port = o.path === "pgbouncer" ? t.ports.pgbouncer : t.ports.postgres;
     const pgFrom = logSize(t.l.pgLog);

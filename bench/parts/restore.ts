@@ -21,9 +21,10 @@ import { writePrivate, ensureDir } from "../../local/fsutil";
 import { startPostgres, stopPostgres } from "../../local/postgres";
 import { context, drillConfig } from "../../local/tier";
 import { SERVER_OS_USER } from "../../local/settings";
-import { type BenchOptions, dropCaches, fmt, type PartContext, pgbenchInit, walgEnvVariant } from "../lib/common";
+import { type BenchOptions, dropCaches, fmt, must, type PartContext, pgbenchInit, walgEnvVariant } from "../lib/common";
 import { dirBytes, median, round, sh } from "../lib/proc";
-import { BenchTier, freePort } from "../lib/tier";
+import { startBenchTier } from "../lib/tier";
+import { freePort, type Tier } from "../../test/support/tier-harness";
 import { selfSignedCert, startTlsProxy, type TlsProxy } from "../lib/tls-proxy";
 
 export interface RestoreRun {
@@ -86,7 +87,7 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
     const notes: string[] = [];
     let cachesDropped = true;
 
-    const t = await BenchTier.start("restore", { log: ctx.log });
+    const t = await startBenchTier("restore", { log: ctx.log });
     ctx.defer("restore tier down", () => t.down());
     const v = await t.vars();
     const c = context(t.env);
@@ -248,7 +249,7 @@ export async function restoreBench(ctx: PartContext, o: BenchOptions): Promise<R
 
 const q = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
-async function walgPush(t: BenchTier, compression: "lz4" | "zstd" | "lzma"): Promise<{ seconds: number; stored: number; name: string }> {
+async function walgPush(t: Tier, compression: "lz4" | "zstd" | "lzma"): Promise<{ seconds: number; stored: number; name: string }> {
     const t0 = Date.now();
     const r = await t.walg(["backup-push", t.l.pgData], {
         pg: true,
@@ -259,12 +260,12 @@ async function walgPush(t: BenchTier, compression: "lz4" | "zstd" | "lzma"): Pro
     if (r.code !== 0) throw new Error(`wal-g backup-push (${compression}) failed: ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     const list = await t.walg(["backup-list", "--detail", "--json"]);
     const backups = JSON.parse(list.stdout) as { backup_name: string; compressed_size: number; start_time: string }[];
-    const newest = backups.sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time)).pop()!;
+    const newest = must(backups.sort((a, b) => Date.parse(a.start_time) - Date.parse(b.start_time)).pop(), "newest backup");
     return { seconds, stored: newest.compressed_size, name: newest.backup_name };
 }
 
 /** One restore drill (runDrill, the code `npm run local -- drill` runs); times from its log lines. */
-async function drillRun(t: BenchTier, config: ReturnType<typeof drillConfig>): Promise<RestoreRun> {
+async function drillRun(t: Tier, config: ReturnType<typeof drillConfig>): Promise<RestoreRun> {
     const marks: Record<string, number> = {};
     const echo = (line: string): void => {
         const at = Date.parse(line.slice(0, 24));
@@ -300,7 +301,7 @@ interface Pgbackrest {
  * archive_command so pgBackRest has its own WAL archive. Set with ALTER SYSTEM, which the
  * drill's restores leave behind (it sets postgresql.auto.conf aside).
  */
-async function setupPgbackrest(t: BenchTier, tlsPort: number, ctx: PartContext): Promise<Pgbackrest> {
+async function setupPgbackrest(t: Tier, tlsPort: number, ctx: PartContext): Promise<Pgbackrest> {
     const dir = join(t.l.pg, "pgbackrest");
     for (const d of [dir, join(dir, "sock"), join(dir, "lock"), join(dir, "log")]) ensureDir(d, { mode: 0o700, server: true });
     const s = t.secrets();
@@ -341,7 +342,7 @@ async function setupPgbackrest(t: BenchTier, tlsPort: number, ctx: PartContext):
     const hba = join(dir, "pg_hba.conf");
     writePrivate(hba, `local all postgres peer\n${readFileSync(t.l.pgHba, "utf8")}`, { server: true });
     const root = await t.root("postgres");
-    const archive = (await t.value(root, "SHOW archive_command"))!;
+    const archive = must(await t.value(root, "SHOW archive_command"), "archive_command");
     const lit = (x: string): string => `'${x.replace(/'/g, "''")}'`;
     await t.sql(root, `ALTER SYSTEM SET unix_socket_directories = ${lit(join(dir, "sock"))}`);
     await t.sql(root, `ALTER SYSTEM SET hba_file = ${lit(hba)}`);

@@ -19,10 +19,12 @@ import { randomInt } from "node:crypto";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { receiverFiles } from "../../local/wal-receiver";
 import type { BenchOptions, PartContext } from "../lib/common";
-import { Client } from "../lib/pgwire";
-import { killTree, round, sleep, waitGone } from "../lib/proc";
-import { BenchTier, freePort } from "../lib/tier";
-import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
+import { round } from "../lib/proc";
+import { startBenchTier } from "../lib/tier";
+import { Client } from "../../test/support/pgwire";
+import { killTree, sleep, waitGone } from "../../test/support/proc-tree";
+import { freePort, type Tier } from "../../test/support/tier-harness";
+import { walObjects } from "../../test/support/tier-s3";
 import { barChart } from "../svg";
 
 export interface RpoTrial {
@@ -115,7 +117,7 @@ export async function rpoBench(ctx: PartContext, o: BenchOptions): Promise<RpoDa
         let idle: IdleBytes | null = null;
         const streaming = opt.env.DBTIER_LOCAL_WAL_STREAMING === "1";
         if (o.rpoIdleOnly) {
-            const t = await BenchTier.start("rpo-idle", { log: ctx.log, env: opt.env });
+            const t = await startBenchTier("rpo-idle", { log: ctx.log, env: opt.env });
             try {
                 const root = await t.root();
                 archiveTimeout = Number(await t.value(root, "SELECT setting FROM pg_settings WHERE name = 'archive_timeout'"));
@@ -132,7 +134,7 @@ export async function rpoBench(ctx: PartContext, o: BenchOptions): Promise<RpoDa
         }
         for (let i = 1; i <= (o.rpoIdleOnly ? 0 : n); i++) {
             // One state dir per option: options may run in parallel processes (--rpo-options).
-            const t = await BenchTier.start(`rpo-${opt.option.replace(/\W+/g, "-").replace(/-+$/, "")}`, { log: ctx.log, env: opt.env });
+            const t = await startBenchTier(`rpo-${opt.option.replace(/\W+/g, "-").replace(/-+$/, "")}`, { log: ctx.log, env: opt.env });
             try {
                 const r = await trial(t, i, ctx, o.quick, streaming, i === 1 && !o.quick);
                 archiveTimeout = r.archiveTimeout;
@@ -168,44 +170,19 @@ export async function rpoBench(ctx: PartContext, o: BenchOptions): Promise<RpoDa
 }
 
 /** Bytes and objects stored under the tier's wal_005/ prefix. */
-async function walBytes(t: BenchTier): Promise<{ bytes: number; objects: number }> {
-    const s = t.secrets();
-    const c = new S3Client({
-        endpoint: `http://127.0.0.1:${t.ports.minio}`,
-        region: "us-east-1",
-        forcePathStyle: true,
-        credentials: { accessKeyId: s.minio.user, secretAccessKey: s.minio.password },
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    let bytes = 0;
-    let objects = 0;
-    let token: string | undefined;
-    try {
-        do {
-            const r = await c.send(
-                new ListObjectsV2Command({ Bucket: "db-tier-local", Prefix: "local/app/wal_005/", ContinuationToken: token }),
-            );
-            for (const o of r.Contents ?? []) {
-                bytes += o.Size ?? 0;
-                objects++;
-            }
-            token = r.NextContinuationToken;
-        } while (token);
-    } finally {
-        c.destroy();
-    }
-    return { bytes, objects };
+async function walBytes(t: Tier): Promise<{ bytes: number; objects: number }> {
+    const objects = await walObjects(t);
+    return { bytes: objects.reduce((sum, o) => sum + (o.Size ?? 0), 0), objects: objects.length };
 }
 
 /** Uploads of a .partial the receiver logged since line `from` of its log. */
-function partialUploads(t: BenchTier, from: number): { lines: number; count: number } {
+function partialUploads(t: Tier, from: number): { lines: number; count: number } {
     const f = receiverFiles(t.l).log;
     const lines = existsSync(f) ? readFileSync(f, "utf8").split("\n") : [];
     return { lines: lines.length, count: lines.slice(from).filter((l) => /FILE PATH: \S+\.partial\./.test(l)).length };
 }
 
-async function measureIdle(t: BenchTier, ctx: PartContext, archiveTimeout: number): Promise<IdleBytes> {
+async function measureIdle(t: Tier, ctx: PartContext, archiveTimeout: number): Promise<IdleBytes> {
     const app = await t.app();
     // The backup's own WAL makes archive_timeout switch once more: wait that out first, so
     // the window starts on a server that has nothing left to ship.
@@ -249,7 +226,7 @@ interface Marker {
 }
 
 async function trial(
-    t: BenchTier,
+    t: Tier,
     i: number,
     ctx: PartContext,
     quick: boolean,
@@ -356,7 +333,7 @@ async function trial(
 }
 
 /** The receiver is connected and its slot active (pg_stat_replication has its walsender). */
-async function waitStreaming(t: BenchTier, root: Awaited<ReturnType<BenchTier["root"]>>): Promise<void> {
+async function waitStreaming(t: Tier, root: Awaited<ReturnType<Tier["root"]>>): Promise<void> {
     const deadline = Date.now() + 60_000;
     for (;;) {
         const n = Number(

@@ -8,12 +8,12 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgbenchInit } from "../../bench/lib/common";
-import { descendantsMatching, killTree, sleep, waitGone } from "../../bench/lib/proc";
-import { type BenchTier, REPO, TSX } from "../../bench/lib/tier";
+import { descendantsMatching, killTree, sleep, waitGone } from "../support/proc-tree";
+import { type Tier, REPO, TSX } from "../support/tier-harness";
 import { listedBackups, startFaultTier, until, walVerify } from "./helpers";
 
 describe("the backup job killed mid-push", () => {
-    let t: BenchTier;
+    let t: Tier;
     let first: string;
     let firstPushMs: number;
 

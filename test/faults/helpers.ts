@@ -1,14 +1,15 @@
 /**
  * Fault tests share this: a tier per file in its own /tmp state dir and free ports (through
- * bench/lib/tier.ts, which drives the real CLI), and small waits. A missing tool fails the
- * file (BenchTier.start throws): a fault test never turns into a skip.
+ * test/support/tier-harness.ts, which drives the real CLI), and small waits. A missing tool fails the
+ * file (Tier.start throws): a fault test never turns into a skip.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { BenchTier } from "../../bench/lib/tier";
-import { sleep } from "../../bench/lib/proc";
+import { sleep } from "../support/proc-tree";
+import { Tier } from "../support/tier-harness";
+import { walObjects } from "../support/tier-s3";
 
 // The pinned AWS SDK warns that its 2027 releases need Node 22 (as local/cli.ts, keep it quiet).
 process.removeAllListeners("warning");
@@ -19,9 +20,10 @@ process.on("warning", (w) => {
 /** DBTIER_FAULTS_LONG=1 (scripts/faults.sh): the long variants (2-minute outage, full WAL disk). */
 export const LONG = process.env.DBTIER_FAULTS_LONG === "1";
 
-export async function startFaultTier(name: string): Promise<BenchTier> {
+/** A fault test deliberately breaks its tier, so a failing `down` afterwards is logged, not thrown. */
+export async function startFaultTier(name: string): Promise<Tier> {
     const dir = join(tmpdir(), `dbtier-fault-${name}-${randomBytes(3).toString("hex")}`);
-    return BenchTier.start(name, { dir, log: (l) => process.stderr.write(`[fault:${name}] ${l}\n`) });
+    return Tier.start(name, { dir, log: (l) => process.stderr.write(`[fault:${name}] ${l}\n`), onDownFailure: "log" });
 }
 
 export async function until<T>(
@@ -40,7 +42,7 @@ export async function until<T>(
 }
 
 /** Names of the segments waiting for archiving (.ready files). */
-export function readySegments(t: BenchTier): string[] {
+export function readySegments(t: Tier): string[] {
     return readdirSync(join(t.l.pgData, "pg_wal", "archive_status"))
         .filter((f) => f.endsWith(".ready"))
         .map((f) => f.replace(/\.ready$/, ""))
@@ -48,7 +50,7 @@ export function readySegments(t: BenchTier): string[] {
 }
 
 /** WAL segment files present in pg_wal. */
-export function walSegmentsOnDisk(t: BenchTier): string[] {
+export function walSegmentsOnDisk(t: Tier): string[] {
     return readdirSync(join(t.l.pgData, "pg_wal"))
         .filter((f) => /^[0-9A-F]{24}$/.test(f))
         .sort();
@@ -71,32 +73,9 @@ export function logSince(path: string, from: number): string {
 }
 
 /** Segment names under wal_005/ in the bucket (extension stripped). */
-export async function archivedSegments(t: BenchTier): Promise<string[]> {
-    const { ListObjectsV2Command, S3Client } = await import("@aws-sdk/client-s3");
-    const s = t.secrets();
-    const c = new S3Client({
-        endpoint: `http://127.0.0.1:${t.ports.minio}`,
-        region: "us-east-1",
-        forcePathStyle: true,
-        credentials: { accessKeyId: s.minio.user, secretAccessKey: s.minio.password },
-        requestChecksumCalculation: "WHEN_REQUIRED",
-        responseChecksumValidation: "WHEN_REQUIRED",
-    });
-    const keys: string[] = [];
-    let token: string | undefined;
-    try {
-        do {
-            const r2 = await c.send(
-                new ListObjectsV2Command({ Bucket: "db-tier-local", Prefix: "local/app/wal_005/", ContinuationToken: token }),
-            );
-            keys.push(...(r2.Contents ?? []).map((o) => o.Key!));
-            token = r2.NextContinuationToken;
-        } while (token);
-    } finally {
-        c.destroy();
-    }
-    return keys
-        .map((k) => k.slice("local/app/wal_005/".length).replace(/\.(lz4|lzma|zst|br)$/, ""))
+export async function archivedSegments(t: Tier): Promise<string[]> {
+    return (await walObjects(t))
+        .map((o) => o.Key!.slice(o.Key!.lastIndexOf("/") + 1).replace(/\.(lz4|lzma|zst|br)$/, ""))
         .filter((k) => /^[0-9A-F]{24}$/.test(k))
         .sort();
 }
@@ -114,7 +93,7 @@ export function gaps(segments: readonly string[]): number[] {
 }
 
 /** wal-g wal-verify integrity timeline --json, with the primary connection it needs. */
-export async function walVerify(t: BenchTier): Promise<{ integrity: string; timeline: string; raw: string }> {
+export async function walVerify(t: Tier): Promise<{ integrity: string; timeline: string; raw: string }> {
     const r = await t.walg(["wal-verify", "integrity", "timeline", "--json"], { pg: true, timeoutSeconds: 300 });
     if (r.code !== 0) throw new Error(`wal-verify failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-3).join(" | ")}`);
     const j = JSON.parse(r.stdout.slice(r.stdout.indexOf("{"))) as { integrity?: { status: string }; timeline?: { status: string } };
@@ -122,7 +101,7 @@ export async function walVerify(t: BenchTier): Promise<{ integrity: string; time
 }
 
 /** Backups the storage lists as restorable (what the drill chooses from). */
-export async function listedBackups(t: BenchTier): Promise<string[]> {
+export async function listedBackups(t: Tier): Promise<string[]> {
     const r = await t.walg(["backup-list", "--detail", "--json"], { timeoutSeconds: 120 });
     if (r.code !== 0) throw new Error(`backup-list failed: ${r.stderr}`);
     const text = r.stdout.trim();

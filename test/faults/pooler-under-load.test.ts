@@ -12,9 +12,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Load, type LoadStats, loadTableSql } from "../../bench/lib/load";
-import { Client } from "../../bench/lib/pgwire";
-import { alive, sleep } from "../../bench/lib/proc";
-import type { BenchTier } from "../../bench/lib/tier";
+import { Client } from "../support/pgwire";
+import { alive, sleep } from "../support/proc-tree";
+import type { Tier } from "../support/tier-harness";
 import { startPgbouncer } from "../../local/pgbouncer";
 import { readPid } from "../../local/fsutil";
 import { startFaultTier, until } from "./helpers";
@@ -30,7 +30,7 @@ interface Outcome {
 }
 
 describe("pgBouncer restart and password rotation under load", () => {
-    let t: BenchTier;
+    let t: Tier;
     let round = 0;
     const report: string[] = [];
 

@@ -7,13 +7,13 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../../bench/lib/pgwire";
-import { descendantsMatching, killTree, waitGone } from "../../bench/lib/proc";
-import type { BenchTier } from "../../bench/lib/tier";
+import { Client } from "../support/pgwire";
+import { descendantsMatching, killTree, waitGone } from "../support/proc-tree";
+import type { Tier } from "../support/tier-harness";
 import { archivedSegments, gaps, logSince, logSize, readySegments, startFaultTier, until, walVerify } from "./helpers";
 
 describe("Postgres killed mid-archive", () => {
-    let t: BenchTier;
+    let t: Tier;
 
     beforeAll(async () => {
         t = await startFaultTier("pg-killed");

@@ -8,16 +8,16 @@
  * Only with DBTIER_FAULTS_LONG=1 (scripts/faults.sh).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../../bench/lib/pgwire";
-import { sleep } from "../../bench/lib/proc";
-import type { BenchTier } from "../../bench/lib/tier";
+import { Client } from "../support/pgwire";
+import { sleep } from "../support/proc-tree";
+import type { Tier } from "../support/tier-harness";
 import { readPid } from "../../local/fsutil";
 import { logSince, logSize, readySegments, startFaultTier, until, walSegmentsOnDisk, walVerify } from "./helpers";
 
 const HANG_S = Number(process.env.DBTIER_FAULT_HANG_S ?? 120);
 
 describe(`object storage hung for ${HANG_S} s during writes`, () => {
-    let t: BenchTier;
+    let t: Tier;
     let minioPid: number | undefined;
 
     beforeAll(async () => {

@@ -14,16 +14,16 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../../bench/lib/pgwire";
-import { alive, sleep } from "../../bench/lib/proc";
-import { type BenchTier, freePort } from "../../bench/lib/tier";
+import { Client } from "../support/pgwire";
+import { alive, sleep } from "../support/proc-tree";
+import { type Tier, freePort } from "../support/tier-harness";
 import { readPid } from "../../local/fsutil";
 import { LONG, logSince, logSize, readySegments, startFaultTier, until, walSegmentsOnDisk, walVerify } from "./helpers";
 
 const OUTAGE_S = Number(process.env.DBTIER_FAULT_OUTAGE_S ?? (LONG ? 120 : 75));
 
 describe(`object storage down for ${OUTAGE_S} s during writes`, () => {
-    let t: BenchTier;
+    let t: Tier;
     const notes: string[] = [];
 
     beforeAll(async () => {

@@ -16,16 +16,16 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Client } from "../../bench/lib/pgwire";
+import { Client } from "../support/pgwire";
 import { sh } from "../../bench/lib/proc";
-import { type BenchTier, freePort } from "../../bench/lib/tier";
+import { type Tier, freePort } from "../support/tier-harness";
 import { startPostgres, stopPostgres } from "../../local/postgres";
 import { archivedSegments, gaps, logSince, logSize, startFaultTier, until, walVerify } from "./helpers";
 
 const SIZE_MB = 128;
 
 describe("a full disk on the WAL volume", () => {
-    let t: BenchTier;
+    let t: Tier;
     let vol: string;
     let mounted = false;
     let mountError: string | undefined;

@@ -11,7 +11,7 @@ import { renderLifecycleRules } from "../../render/lifecycle";
 import { walgFileExtension } from "../../render/walg-env";
 import { compression } from "../../local/postgres";
 import { readPid } from "../../local/fsutil";
-import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 /** The tier's codec (the config default, as the local tier renders it) and its object suffix. */
 const CODEC = compression();

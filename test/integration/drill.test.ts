@@ -9,7 +9,7 @@ import { compression } from "../../local/postgres";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { evidenceKeyPrefix } from "../../render/job-config";
-import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const CONTRACT_FIELDS = [
     "status",

@@ -14,7 +14,7 @@ import { renderPgHba, renderPgIdent } from "../../render/pg-hba";
 import { renderProvisionSql } from "../../render/provision-sql";
 import { scramVerifier } from "../../render/scram";
 import { PEER_MAP } from "../../vocabulary";
-import { freePort, PG_BIN, toolsMissing } from "./helpers/tier";
+import { freePort, PG_BIN, toolsMissing } from "../support/tier-harness";
 
 const ROOT = "dbroot";
 const skip = toolsMissing().length > 0;

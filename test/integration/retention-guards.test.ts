@@ -17,7 +17,7 @@ import { type BackupRecord, runBackup } from "../../jobs/backup-job";
 import { parseBackupList, type WalgBackupDetail } from "../../jobs/walg";
 import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
 import { parseWalFileName, segmentOf, walFileName } from "../../render/timeline-history";
-import { sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const WAL = "local/app/wal_005/";
 const BASE = "local/app/basebackups_005/";

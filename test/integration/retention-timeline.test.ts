@@ -22,7 +22,7 @@ import { serverOwner } from "../../local/fsutil";
 import { startPostgres, stopPostgres } from "../../local/postgres";
 import { tools } from "../../local/settings";
 import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
-import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const WAL = "local/app/wal_005/";
 const BASE = "local/app/basebackups_005/";

@@ -10,7 +10,7 @@ import { runBackup } from "../../jobs/backup-job";
 import { parseBackupList, toBackupInfo } from "../../jobs/walg";
 import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
 import { planRetention } from "../../render/retention-plan";
-import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const WAL = "local/app/wal_005/";
 

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../jobs/proc";
 import { parseDsn } from "../../render/dsn";
-import { AUTH, errorText, probeAuth } from "./helpers/pgwire";
-import { PG_BIN, sleep, startTier, type Tier, toolsMissing } from "./helpers/tier";
+import { AUTH, errorText, probeAuth } from "../support/pgwire";
+import { PG_BIN, sleep, startTier, type Tier, toolsMissing } from "../support/tier-harness";
 
 const SNAPSHOT = `SELECT string_agg(x, E'\\n' ORDER BY x) FROM (
   SELECT 'role ' || row_to_json(r)::text AS x FROM (SELECT rolname, rolsuper, rolinherit, rolcreaterole, rolcreatedb, rolcanlogin,

@@ -19,7 +19,7 @@ import {
 } from "@aws-sdk/client-s3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunResult } from "../../jobs/proc";
-import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const PREFIX = "local/app/";
 const SEGMENT = /^[0-9A-F]{24}$/;

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../jobs/proc";
 import { restoreCommand, WALG_MISSING_FILE_EXIT } from "../../render/postgresql-conf";
-import { freePort, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { freePort, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 describe.skipIf(toolsMissing().length > 0)("wal-fetch exit codes of WAL-G v3.0.9", () => {
     let t: Tier;

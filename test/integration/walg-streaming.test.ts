@@ -12,11 +12,11 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { killTree, postmasterPid, waitGone } from "../../bench/lib/proc";
+import { killTree, postmasterPid, waitGone } from "../support/proc-tree";
 import { receiverFiles, receiverSecret } from "../../local/wal-receiver";
 import { WAL_RECEIVE_SLOT, WAL_RECEIVER_ROLE } from "../../render/wal-receive";
 import { buildDsn } from "../../render/dsn";
-import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "./helpers/tier";
+import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const WAL = "local/app/wal_005/";
 

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../jobs/proc";
-import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../integration/helpers/tier";
+import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
 const MARKER = "bucket-reader-marker-6b1f0d2e";
 

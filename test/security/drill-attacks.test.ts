@@ -12,7 +12,7 @@ import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, lastLine, psqlWith, startTier, type Tier, toolsMissing } from "../integration/helpers/tier";
+import { freePort, lastLine, psqlWith, startTier, type Tier, toolsMissing } from "../support/tier-harness";
 
 interface Check {
     name: string;

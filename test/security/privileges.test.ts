@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDsn } from "../../render/dsn";
-import { startTier, type Tier, toolsMissing } from "../integration/helpers/tier";
+import { startTier, type Tier, toolsMissing } from "../support/tier-harness";
 
 describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", () => {
     let t: Tier;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunResult } from "../../jobs/proc";
 import { layout, type Layout } from "../../local/settings";
-import { freePorts, parseExports, psqlWith, REPO, toolsMissing } from "../integration/helpers/tier";
+import { freePorts, parseExports, psqlWith, REPO, toolsMissing } from "../support/tier-harness";
 
 /** Every value the caller's shell holds that no tier process may inherit contains this. */
 const MARK = "LEAKMARK7c1e";

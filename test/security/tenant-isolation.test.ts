@@ -17,7 +17,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../jobs/proc";
-import { REPO, startTier, type Tier, toolsMissing } from "../integration/helpers/tier";
+import { REPO, startTier, type Tier, toolsMissing } from "../support/tier-harness";
 
 const TENANT = "app.current_user_id";
 
