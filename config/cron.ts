@@ -2,7 +2,8 @@
  * A small five-field cron (minute hour day-of-month month day-of-week, UTC) used for the
  * backup and restore-drill schedules. Pure: the scheduler, the config validation and the
  * `restore-drill-scheduled` policy all use this one parser, so "at least monthly" means the
- * same thing everywhere.
+ * same thing everywhere. It lives in config/ because a schedule is a config value: config/
+ * validates with it, and the layers below (jobs/, the policy pack's copy) read the same rules.
  */
 
 export interface CronSchedule {

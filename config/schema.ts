@@ -4,7 +4,7 @@
  * process exists, with a message that names the key and what is allowed.
  */
 import { z } from "zod";
-import { CronError, longestGapDays, parseCron } from "../render/cron";
+import { CronError, longestGapDays, parseCron } from "./cron";
 import { MAX_RPO_SECONDS, MIN_SECRET_LENGTH } from "../vocabulary";
 import { bucketNameProblem } from "./rules/bucket-name";
 import { bindAddressProblem, isWildcardAddress, normaliseBindAddress } from "./rules/bind-address";

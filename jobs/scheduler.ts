@@ -8,7 +8,7 @@
  *   node scheduler.js backup|drill <config.json>
  */
 import { readFileSync } from "node:fs";
-import { nextRun, parseCron } from "../render/cron";
+import { nextRun, parseCron } from "../config/cron";
 import type { BackupJobConfig, DrillJobConfig } from "../render/job-config";
 import { SCHEDULE_ENV } from "../vocabulary";
 import { runBackup } from "./backup-job";

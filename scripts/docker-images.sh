@@ -180,7 +180,7 @@ ensure_base() {
 
 # What the job runner is compiled from; a change to any of these recompiles it (else the
 # cached output is reused: tsc takes tens of seconds on a busy 2-core machine).
-JOB_RUNNER_SOURCES=(jobs render vocabulary.ts tsconfig.json tsconfig.build.json node_modules/typescript/package.json)
+JOB_RUNNER_SOURCES=(jobs render config/cron.ts vocabulary.ts tsconfig.json tsconfig.build.json node_modules/typescript/package.json)
 
 # The job runner, compiled from this checkout into the build context (never into the shared
 # bin/: compiling only jobs/ and what it imports, so an unrelated file mid-edit cannot break it).
@@ -204,7 +204,7 @@ EOF
     rm -f "$cfg"
     # Every compiled file must come from JOB_RUNNER_SOURCES, or the cache key would miss it.
     local stray
-    stray="$(cd "$cached.tmp" && find . -name '*.js' | grep -v -E '^\./(jobs|render)/|^\./vocabulary\.js$' || true)"
+    stray="$(cd "$cached.tmp" && find . -name '*.js' | grep -v -E '^\./(jobs|render)/|^\./config/cron\.js$|^\./vocabulary\.js$' || true)"
     [ -z "$stray" ] || die "the job runner imports files outside JOB_RUNNER_SOURCES: $stray"
     mv "$cached.tmp" "$cached"
   fi

@@ -16,7 +16,7 @@ const ROOT = path.resolve(__dirname, "..");
 /** Root module → its copy inside the pack. The sources import nothing themselves. */
 export const SHARED: readonly { readonly source: string; readonly copy: string }[] = [
     { source: "vocabulary.ts", copy: "policy/shared/vocabulary.ts" },
-    { source: "render/cron.ts", copy: "policy/shared/cron.ts" },
+    { source: "config/cron.ts", copy: "policy/shared/cron.ts" },
 ];
 
 export function header(source: string): string {

@@ -3,7 +3,7 @@
  * a base backup reads the whole data directory and a drill restores it, so one that starts
  * before the previous can finish only piles up work. Uses the tier's one cron parser.
  */
-import type { CronSchedule } from "../../render/cron";
+import type { CronSchedule } from "../cron";
 
 /** Shortest time between two runs, in minutes, over one day's run times (and midnight). */
 export function shortestGapMinutes(s: CronSchedule): number {

@@ -1,7 +1,7 @@
 /** Schedules that never fire, fire too rarely, or fire so often that runs pile up. */
 import { describe, expect, it } from "vitest";
 import { shortestGapMinutes } from "../../config/rules/schedule";
-import { parseCron } from "../../render/cron";
+import { parseCron } from "../../config/cron";
 import { catalogueTests } from "../catalogue/assert";
 
 describe("schedules", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { CronError, longestGapDays, nextRun, parseCron } from "../../render/cron";
+import { CronError, longestGapDays, nextRun, parseCron } from "../../config/cron";
 
 const next = (expr: string, after: string): string | undefined => nextRun(parseCron(expr), new Date(after))?.toISOString();
 
