@@ -8,7 +8,8 @@ import * as aws from "@pulumi/aws";
 import * as pulumi from "@pulumi/pulumi";
 import { parseOrThrow } from "../config/errors";
 import { backupBucketArgsSchema } from "../config/component-args";
-import { needsVersioning, renderLifecycleRules, type StorageProvider } from "../render/lifecycle";
+import { planBucket } from "../plan/bucket";
+import type { StorageProvider } from "../render/lifecycle";
 import { typeToken } from "../vocabulary";
 
 export interface BackupBucketArgs {
@@ -44,7 +45,8 @@ export class BackupBucket extends pulumi.ComponentResource {
             { ...args, accessKeyId: undefined, secretAccessKey: undefined },
             `BackupBucket ${name}`,
         );
-        super(typeToken("BackupBucket"), name, {}, opts);
+        super(typeToken("BackupBucket"), name, args, opts);
+        const plan = planBucket(a);
         this.awsProvider = new aws.Provider(
             `${name}-provider`,
             {
@@ -73,7 +75,7 @@ export class BackupBucket extends pulumi.ComponentResource {
         this.bucketName = this.bucket.bucket;
 
         const dependsOn: pulumi.Resource[] = [];
-        if (needsVersioning(a.provider)) {
+        if (plan.versioning) {
             dependsOn.push(
                 new aws.s3.BucketVersioning(
                     `${name}-versioning`,
@@ -85,12 +87,7 @@ export class BackupBucket extends pulumi.ComponentResource {
                 ),
             );
         }
-        const rules = renderLifecycleRules({
-            provider: a.provider,
-            backupPrefixes: a.backupPrefixes,
-            safetyNetDays: a.safetyNetDays,
-            evidenceDays: a.evidenceDays,
-        });
+        const rules = plan.rules;
         this.lifecycle = new aws.s3.BucketLifecycleConfiguration(
             `${name}-lifecycle`,
             {
@@ -110,6 +107,11 @@ export class BackupBucket extends pulumi.ComponentResource {
             },
             { ...child, dependsOn },
         );
-        this.registerOutputs({ bucketName: this.bucketName });
+        this.registerOutputs({
+            bucket: this.bucket,
+            bucketName: this.bucketName,
+            lifecycle: this.lifecycle,
+            awsProvider: this.awsProvider,
+        });
     }
 }

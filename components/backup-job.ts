@@ -6,21 +6,18 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type BackupJobConfig, renderJobConfig, type RetentionPolicy } from "../render/job-config";
-import { CONTAINER_PATHS, POSTGRES_PORT, SCHEDULE_ENV, typeToken } from "../vocabulary";
+import { CONTAINER_JOB_RUNNER } from "../plan/placement";
+import { type BackupJobConfig, renderJobConfig } from "../render/job-config";
+import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 /** Where the image keeps the compiled job runner. */
-export const JOB_RUNNER = "/opt/db-tier/bin/jobs/scheduler.js";
+export const JOB_RUNNER = CONTAINER_JOB_RUNNER;
 
 export interface BackupJobArgs extends TierContainerArgs {
-    readonly environment: string;
-    /** 5-field cron, UTC. */
-    readonly schedule: string;
-    readonly retention: RetentionPolicy;
-    readonly pushTimeoutSeconds: number;
-    readonly rootUser: string;
+    /** The plan's backup job config (plan/jobs.ts): schedule, retention, push timeout, paths. */
+    readonly config: BackupJobConfig;
     readonly rootPassword: pulumi.Input<string>;
     readonly walgEnv: pulumi.Input<string>;
     readonly dataVolume: docker.Volume;
@@ -32,25 +29,15 @@ export class BackupJob extends pulumi.ComponentResource {
     public readonly config: BackupJobConfig;
 
     constructor(name: string, args: BackupJobArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("BackupJob"), name, {}, opts);
-        this.config = {
-            environment: args.environment,
-            cluster: args.cluster,
-            schedule: args.schedule,
-            walgBinary: CONTAINER_PATHS.walg,
-            walgEnvFile: CONTAINER_PATHS.walgEnv,
-            pgData: `${CONTAINER_PATHS.pgData}/pgdata`,
-            postgres: {
-                host: "postgres",
-                port: POSTGRES_PORT,
-                user: args.rootUser,
-                passfile: CONTAINER_PATHS.pgpass,
-                database: "postgres",
-            },
-            retention: args.retention,
-            pushTimeoutSeconds: 6 * 3600,
-        };
-        const pgpass = pulumi.secret(pulumi.output(args.rootPassword).apply((p) => `postgres:${POSTGRES_PORT}:*:${args.rootUser}:${p}\n`));
+        super(typeToken("BackupJob"), name, args, opts);
+        this.config = args.config;
+        const pg = args.config.postgres;
+        const pgpass = pulumi.secret(
+            pulumi.output(args.rootPassword).apply(
+                (p) => `${pg.host}:${pg.port}:*:${pg.user}:${p}
+`,
+            ),
+        );
         this.container = new docker.Container(
             `${name}-container`,
             {
@@ -58,11 +45,11 @@ export class BackupJob extends pulumi.ComponentResource {
                 image: args.image,
                 user: "postgres",
                 command: ["node", JOB_RUNNER, "backup", CONTAINER_PATHS.backupConfig],
-                envs: [`${SCHEDULE_ENV.backup}=${args.schedule}`],
+                envs: [`${SCHEDULE_ENV.backup}=${args.config.schedule}`],
                 uploads: [
                     { file: CONTAINER_PATHS.backupConfig, content: renderJobConfig(this.config) },
-                    secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
-                    secretUpload(CONTAINER_PATHS.pgpass, pgpass),
+                    secretUpload(args.config.walgEnvFile, args.walgEnv),
+                    secretUpload(pg.passfile, pgpass),
                 ],
                 // WAL-G reads the data directory; it never needs to write it.
                 volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
@@ -73,6 +60,6 @@ export class BackupJob extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ container: this.container, config: this.config });
     }
 }

@@ -8,8 +8,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { databaseTierArgsSchema } from "../config/component-args";
 import { parseOrThrow } from "../config/errors";
 import { assertDsnInvariants, buildDsn } from "../render/dsn";
-import { renderWalgEnv, walgPrefix } from "../render/walg-env";
-import { MIGRATE_ALIAS_SUFFIX, PGBOUNCER_PORT, POSTGRES_PORT, typeToken } from "../vocabulary";
+import { type ClusterPlan, planCluster } from "../plan/cluster-plan";
+import { containerPlacement } from "../plan/placement";
+import { MIGRATE_ALIAS_SUFFIX, typeToken } from "../vocabulary";
 import type { BackupArgs, ClusterArgs, DrillArgs, PgbouncerArgs, PostgresArgs, TierImageArgs, TierStorageArgs, TlsArgs } from "./args";
 import { BackupJob } from "./backup-job";
 import { PgBouncer } from "./pgbouncer";
@@ -19,7 +20,6 @@ import { RestoreDrill } from "./restore-drill";
 import { RoleSecrets } from "./role-secrets";
 import { TierNetworks } from "./tier-networks";
 import { WalReceiver } from "./wal-receiver";
-import { WAL_RECEIVER_ROLE } from "../render/wal-receive";
 
 export interface DatabaseTierArgs {
     /** Environment name (`dev`, `preview`, `production`): part of every name and the backup prefix. */
@@ -77,22 +77,19 @@ export class DatabaseTier extends pulumi.ComponentResource {
     public readonly backupEncryptionKey: pulumi.Output<string>;
     /** `s3://bucket/<environment>/<cluster>`. */
     public readonly backupPrefix: string;
+    /** Everything this cluster's containers run (plan/): the parity test compares it with the loopback tier's. */
+    public readonly plan: ClusterPlan;
 
     constructor(name: string, args: DatabaseTierArgs, opts?: pulumi.ComponentResourceOptions) {
         const { dockerProvider, ...rest } = args;
         // Validate everything before the first child exists.
         const a = parseOrThrow(databaseTierArgsSchema, rest, `DatabaseTier ${name}`);
-        super(
-            typeToken("DatabaseTier"),
-            name,
-            {},
-            {
-                ...opts,
-                providers: dockerProvider
-                    ? { ...(opts?.providers as Record<string, pulumi.ProviderResource>), docker: dockerProvider }
-                    : opts?.providers,
-            },
-        );
+        super(typeToken("DatabaseTier"), name, args, {
+            ...opts,
+            providers: dockerProvider
+                ? { ...(opts?.providers as Record<string, pulumi.ProviderResource>), docker: dockerProvider }
+                : opts?.providers,
+        });
         const child = { parent: this };
         const cluster = a.cluster.name;
         const prefix = `${a.environment}-${cluster}`;
@@ -105,40 +102,45 @@ export class DatabaseTier extends pulumi.ComponentResource {
             child,
         );
         this.backupEncryptionKey = this.secrets.walgLibsodiumKeyHex;
-        this.backupPrefix = walgPrefix(a.storage.bucketName, a.environment, cluster);
+        const placement = containerPlacement({ endpoint: a.storage.endpoint, region: a.storage.region });
+        const plan = planCluster(
+            {
+                environment: a.environment,
+                cluster: a.cluster,
+                storage: { provider: a.storage.provider, bucketName: a.storage.bucketName },
+                backup: a.backup,
+                drill: a.drill,
+                pgbouncer: a.pgbouncer,
+                postgres: a.postgres,
+                sslmode: a.sslmode,
+                tls: args.tls !== undefined,
+            },
+            placement,
+        );
+        this.plan = plan;
+        this.backupPrefix = plan.walg.prefix;
         const walgEnv = pulumi.secret(
             pulumi
                 .all([args.storage.accessKeyId, args.storage.secretAccessKey, this.secrets.walgLibsodiumKeyHex])
-                .apply(([accessKeyId, secretAccessKey, key]) =>
-                    renderWalgEnv({
-                        s3Prefix: this.backupPrefix,
-                        endpoint: a.storage.endpoint,
-                        region: a.storage.region,
-                        accessKeyId,
-                        secretAccessKey,
-                        compression: a.backup.compression,
-                        libsodiumKeyHex: key,
-                        uploadConcurrency: a.backup.uploadConcurrency,
-                        downloadConcurrency: a.backup.downloadConcurrency,
-                    }),
+                .apply(([accessKeyId, secretAccessKey, libsodiumKeyHex]) =>
+                    plan.walg.env({ accessKeyId, secretAccessKey, libsodiumKeyHex }),
                 ),
         );
+        const image = args.images.postgres;
+        const networks = this.networks;
 
         this.postgres = new PostgresServer(
             `${name}-postgres`,
             {
                 containerName: `${prefix}-postgres`,
                 cluster,
-                image: args.images.postgres,
-                networks: this.networks,
+                image,
+                networks,
                 rootUser: a.cluster.rootUser,
                 rootPassword: this.secrets.root.password,
                 walgEnv,
-                rpoSeconds: a.backup.rpoSeconds,
-                archivePushTimeoutSeconds: a.backup.archivePushTimeoutSeconds,
-                maxConnections: a.postgres.maxConnections,
-                sharedBuffers: a.postgres.sharedBuffers,
-                ...(a.backup.walStreaming ? { replicationRole: WAL_RECEIVER_ROLE } : {}),
+                plan: plan.postgres,
+                placement: placement.postgres,
                 tls: args.tls,
             },
             child,
@@ -149,14 +151,16 @@ export class DatabaseTier extends pulumi.ComponentResource {
             {
                 containerName: `${prefix}-provisioner`,
                 cluster,
-                image: args.images.postgres,
-                networks: this.networks,
-                rootUser: a.cluster.rootUser,
-                rootVerifier: this.secrets.root.verifier,
-                appUserVerifier: this.secrets.appUser.verifier,
-                appServiceVerifier: this.secrets.appService.verifier,
-                walReceiverVerifier: this.secrets.walReceiver?.verifier,
-                databases: db,
+                image,
+                networks,
+                plan: plan.provision,
+                placement: placement.postgres,
+                verifiers: {
+                    root: this.secrets.root.verifier,
+                    appUser: this.secrets.appUser.verifier,
+                    appService: this.secrets.appService.verifier,
+                    walReceiver: this.secrets.walReceiver?.verifier,
+                },
                 postgres: this.postgres.container,
                 socketVolume: this.postgres.socketVolume,
                 convergeEveryUp: a.convergeEveryUp,
@@ -170,15 +174,12 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 containerName: `${prefix}-pgbouncer`,
                 cluster,
                 image: args.images.pgbouncer,
-                networks: this.networks,
-                databases: db,
-                users: [this.secrets.appUser, this.secrets.appService],
-                defaultPoolSize: a.pgbouncer.defaultPoolSize,
-                maxClientConn: a.pgbouncer.maxClientConn,
-                resetSessionState: a.pgbouncer.resetSessionState,
-                postgresMaxConnections: a.postgres.maxConnections,
+                networks,
+                plan: plan.pgbouncer,
+                placement: placement.pgbouncer,
+                verifiers: { appUser: this.secrets.appUser.verifier, appService: this.secrets.appService.verifier },
                 publish: a.pgbouncer.publishPort !== undefined ? { ip: a.hostBindAddress, port: a.pgbouncer.publishPort } : undefined,
-                tls: args.tls ? { sslmode: a.sslmode, certPem: args.tls.certPem, keyPem: args.tls.keyPem } : undefined,
+                tls: args.tls ? { certPem: args.tls.certPem, keyPem: args.tls.keyPem } : undefined,
                 postgres: this.provisioner,
             },
             child,
@@ -188,14 +189,10 @@ export class DatabaseTier extends pulumi.ComponentResource {
             `${name}-backup`,
             {
                 containerName: `${prefix}-backup`,
-                environment: a.environment,
                 cluster,
-                image: args.images.postgres,
-                networks: this.networks,
-                schedule: a.backup.schedule,
-                retention: a.backup.retention,
-                pushTimeoutSeconds: 6 * 3600,
-                rootUser: a.cluster.rootUser,
+                image,
+                networks,
+                config: plan.jobs.backup,
                 rootPassword: this.secrets.root.password,
                 walgEnv,
                 dataVolume: this.postgres.dataVolume,
@@ -204,17 +201,18 @@ export class DatabaseTier extends pulumi.ComponentResource {
             child,
         );
 
-        if (a.backup.walStreaming && this.secrets.walReceiver) {
+        if (plan.walReceiver.enabled && this.secrets.walReceiver) {
             this.walReceiver = new WalReceiver(
                 `${name}-wal-receiver`,
                 {
                     containerName: `${prefix}-wal-receiver`,
                     cluster,
-                    image: args.images.postgres,
-                    networks: this.networks,
+                    image,
+                    networks,
                     password: this.secrets.walReceiver.password,
                     walgEnv,
-                    postgresHost: this.postgres.host,
+                    plan: plan.walReceiver,
+                    placement: placement.postgres,
                     dependsOn: [this.provisioner],
                 },
                 child,
@@ -225,34 +223,35 @@ export class DatabaseTier extends pulumi.ComponentResource {
             `${name}-restore-drill`,
             {
                 containerName: `${prefix}-restore-drill`,
-                environment: a.environment,
                 cluster,
-                image: args.images.postgres,
-                networks: this.networks,
-                schedule: a.drill.schedule,
-                rtoSeconds: a.drill.rtoSeconds,
-                database: a.drill.database ?? db[0],
-                schemaQuery: a.drill.schemaQuery,
-                tables: a.drill.tables,
-                minRows: a.drill.minRows,
-                amcheck: a.drill.amcheck,
-                oldestSchedule: a.drill.oldestPointSchedule,
-                windowSeconds: a.backup.retention.walDays * 86_400,
-                bucketName: a.storage.bucketName,
-                superuser: a.cluster.rootUser,
+                image,
+                networks,
+                config: plan.jobs.drill,
                 walgEnv,
             },
             child,
         );
 
         this.dsns = this.buildDsns(a.cluster.rootUser, db[0], a.sslmode);
-        this.registerOutputs({ dsns: this.dsns, backupPrefix: this.backupPrefix });
+        this.registerOutputs({
+            networks: this.networks,
+            secrets: this.secrets,
+            postgres: this.postgres,
+            pgbouncer: this.pgbouncer,
+            provisioner: this.provisioner,
+            backupJob: this.backupJob,
+            restoreDrill: this.restoreDrill,
+            walReceiver: this.walReceiver,
+            dsns: this.dsns,
+            backupEncryptionKey: this.backupEncryptionKey,
+            backupPrefix: this.backupPrefix,
+        });
     }
 
     private buildDsns(rootUser: string, database: string, sslmode: string): TierDsnOutputs {
         const s = this.secrets;
         const all = pulumi.all([s.appUser.password, s.appService.password, s.root.password]).apply(([appUser, appService, root]) => {
-            const pooled = { host: this.pgbouncer.host, port: PGBOUNCER_PORT, sslmode };
+            const pooled = { host: this.pgbouncer.host, port: this.pgbouncer.port, sslmode };
             const dsns = {
                 DATABASE_URL: buildDsn({ ...pooled, user: s.appUser.user, password: appUser, database }),
                 DATABASE_SERVICE_URL: buildDsn({ ...pooled, user: s.appService.user, password: appService, database }),
@@ -264,14 +263,14 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 }),
                 DATABASE_ROOT_URL: buildDsn({
                     host: this.postgres.host,
-                    port: POSTGRES_PORT,
+                    port: this.postgres.port,
                     sslmode,
                     user: rootUser,
                     password: root,
                     database,
                 }),
             };
-            assertDsnInvariants(dsns, { rootUser, poolerHost: this.pgbouncer.host, poolerPort: PGBOUNCER_PORT, sslmode });
+            assertDsnInvariants(dsns, { rootUser, poolerHost: this.pgbouncer.host, poolerPort: this.pgbouncer.port, sslmode });
             return dsns;
         });
         return {

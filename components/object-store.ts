@@ -59,7 +59,7 @@ export class ObjectStore extends pulumi.ComponentResource {
     public readonly apiEndpoint: string;
 
     constructor(name: string, args: ObjectStoreArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("ObjectStore"), name, {}, opts);
+        super(typeToken("ObjectStore"), name, args, opts);
         const user = new random.RandomPassword(`${name}-access-key`, { length: 32, special: false, upper: false }, { parent: this });
         const password = new random.RandomPassword(`${name}-secret-key`, { length: 40, special: false }, { parent: this });
         this.accessKeyId = pulumi.secret(user.result);
@@ -93,6 +93,12 @@ export class ObjectStore extends pulumi.ComponentResource {
             },
             { parent: this, deleteBeforeReplace: true },
         );
-        this.registerOutputs({});
+        this.registerOutputs({
+            container: this.container,
+            accessKeyId: this.accessKeyId,
+            secretAccessKey: this.secretAccessKey,
+            endpoint: this.endpoint,
+            apiEndpoint: this.apiEndpoint,
+        });
     }
 }

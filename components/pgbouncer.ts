@@ -5,27 +5,24 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type AuthFileEntry, renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
-import { CONTAINER_PATHS, PGBOUNCER_PORT, POSTGRES_PORT, typeToken } from "../vocabulary";
+import type { PgbouncerPlan } from "../plan/pgbouncer";
+import type { PgbouncerPlacement } from "../plan/placement";
+import { APP_SERVICE, APP_USER, CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface PgBouncerTlsArgs {
-    readonly sslmode: string;
     readonly certPem: pulumi.Input<string>;
     readonly keyPem: pulumi.Input<string>;
 }
 
 export interface PgBouncerArgs extends TierContainerArgs {
-    readonly databases: readonly string[];
-    /** app_user and app_service with their verifiers (secrets). Root is never listed. */
-    readonly users: readonly { user: string; verifier: pulumi.Input<string> }[];
-    readonly defaultPoolSize: number;
-    readonly maxClientConn: number;
-    /** DISCARD ALL after every transaction (default true): see render/pgbouncer.ts. */
-    readonly resetSessionState?: boolean;
-    /** Postgres' max_connections; pgBouncer stays below it. */
-    readonly postgresMaxConnections: number;
+    /** The plan's pgbouncer.ini, auth file and open-file limit (plan/pgbouncer.ts). */
+    readonly plan: PgbouncerPlan;
+    /** Where the plan puts pgBouncer's files in the container (plan/placement.ts containerPlacement). */
+    readonly placement: PgbouncerPlacement;
+    /** SCRAM verifiers (secrets) of app_user and app_service. Root is never listed. */
+    readonly verifiers: { readonly appUser: pulumi.Input<string>; readonly appService: pulumi.Input<string> };
     /** Publish 6432 on this host address and port (optional). */
     readonly publish?: { readonly ip: string; readonly port: number };
     readonly tls?: PgBouncerTlsArgs;
@@ -33,45 +30,31 @@ export interface PgBouncerArgs extends TierContainerArgs {
     readonly postgres: pulumi.Resource;
 }
 
-const TLS_CERT = "/etc/pgbouncer/tls.crt";
-const TLS_KEY = "/etc/pgbouncer/tls.key";
-
 export class PgBouncer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly host = "pgbouncer";
-    public readonly port = PGBOUNCER_PORT;
+    public readonly port: number;
     public readonly ini: string;
 
     constructor(name: string, args: PgBouncerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("PgBouncer"), name, {}, opts);
-        this.ini = renderPgbouncerIni({
-            listenAddr: "*",
-            listenPort: PGBOUNCER_PORT,
-            postgresHost: "postgres",
-            postgresPort: POSTGRES_PORT,
-            databases: args.databases,
-            authFile: CONTAINER_PATHS.pgbouncerAuthFile,
-            defaultPoolSize: args.defaultPoolSize,
-            maxClientConn: args.maxClientConn,
-            resetSessionState: args.resetSessionState ?? true,
-            // Leave headroom for the provisioner, backups and an operator's psql.
-            maxDbConnections: Math.max(1, args.postgresMaxConnections - 10),
-            clientTls: args.tls ? { sslmode: args.tls.sslmode, certFile: TLS_CERT, keyFile: TLS_KEY } : undefined,
-        });
+        super(typeToken("PgBouncer"), name, args, opts);
+        const at = args.placement;
+        this.port = at.port;
+        this.ini = args.plan.ini;
         const authFile = pulumi.secret(
             pulumi
-                .all(args.users.map((u) => pulumi.all([u.user, u.verifier])))
-                .apply((pairs) => renderPgbouncerAuthFile(pairs.map(([user, verifier]): AuthFileEntry => ({ user, verifier })))),
+                .all([args.verifiers.appUser, args.verifiers.appService])
+                .apply(([appUser, appService]) => args.plan.authFile({ [APP_USER]: appUser, [APP_SERVICE]: appService })),
         );
         const uploads: docker.types.input.ContainerUpload[] = [
             { file: CONTAINER_PATHS.pgbouncerIni, content: this.ini },
-            secretUpload(CONTAINER_PATHS.pgbouncerAuthFile, authFile),
+            secretUpload(at.authFile, authFile),
         ];
         if (args.tls) {
             // A certificate is public (it may come from secret config): readable in the diff.
             uploads.push(
-                { file: TLS_CERT, content: pulumi.unsecret(pulumi.output(args.tls.certPem)) },
-                secretUpload(TLS_KEY, args.tls.keyPem),
+                { file: at.tlsCertFile, content: pulumi.unsecret(pulumi.output(args.tls.certPem)) },
+                secretUpload(at.tlsKeyFile, args.tls.keyPem),
             );
         }
         this.container = new docker.Container(
@@ -86,15 +69,14 @@ export class PgBouncer extends pulumi.ComponentResource {
                     { name: args.networks.app.name, aliases: [this.host] },
                     { name: args.networks.dbOnly.name, aliases: [this.host] },
                 ],
-                ports: args.publish ? [{ internal: PGBOUNCER_PORT, external: args.publish.port, ip: args.publish.ip }] : [],
+                ports: args.publish ? [{ internal: at.port, external: args.publish.port, ip: args.publish.ip }] : [],
                 healthcheck: {
-                    tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${PGBOUNCER_PORT}`],
+                    tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${at.port}`],
                     interval: "10s",
                     timeout: "5s",
                     retries: 6,
                 },
-                // A descriptor per client and per server connection, plus slack.
-                ulimits: [{ name: "nofile", soft: 2 * args.maxClientConn + 1024, hard: 2 * args.maxClientConn + 1024 }],
+                ulimits: [{ name: "nofile", soft: args.plan.nofile, hard: args.plan.nofile }],
                 restart: "unless-stopped",
                 labels: roleLabels("pgbouncer", args.cluster),
                 // Fixed container name (and published port): the Docker provider creates a replacement
@@ -102,6 +84,6 @@ export class PgBouncer extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ container: this.container, host: this.host, port: this.port, ini: this.ini });
     }
 }

@@ -6,9 +6,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { renderPgHba, renderPgIdent } from "../render/pg-hba";
-import { renderPostgresqlConf } from "../render/postgresql-conf";
-import { CONTAINER_PATHS, PEER_MAP, POSTGRES_PORT, typeToken } from "../vocabulary";
+import type { PostgresPlan } from "../plan/postgres";
+import type { PostgresPlacement } from "../plan/placement";
+import { CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { POSTGRES_UID, secretUpload, type TierContainerArgs } from "./tier-container";
 
@@ -18,18 +18,13 @@ export interface PostgresServerArgs extends TierContainerArgs {
     readonly rootPassword: pulumi.Input<string>;
     /** Rendered WAL-G env file (secret). */
     readonly walgEnv: pulumi.Input<string>;
-    readonly rpoSeconds: number;
-    readonly archivePushTimeoutSeconds: number;
-    readonly maxConnections: number;
-    readonly sharedBuffers: string;
-    /** Streaming WAL archiving: pg_hba admits this role (alone) to replication connections. */
-    readonly replicationRole?: string;
+    /** The plan's postgresql.conf, pg_hba.conf and pg_ident.conf (plan/postgres.ts). */
+    readonly plan: PostgresPlan;
+    /** Where the plan puts Postgres' files in the container (plan/placement.ts containerPlacement). */
+    readonly placement: PostgresPlacement;
     /** Server certificate and key: when set, Postgres offers TLS (ssl = on) to clients that ask for it. */
     readonly tls?: { readonly certPem: pulumi.Input<string>; readonly keyPem: pulumi.Input<string> };
 }
-
-const TLS_CERT = "/etc/postgresql/tls.crt";
-const TLS_KEY = "/etc/postgresql/tls.key";
 
 export class PostgresServer extends pulumi.ComponentResource {
     public readonly container: docker.Container;
@@ -37,30 +32,22 @@ export class PostgresServer extends pulumi.ComponentResource {
     /** Postgres' Unix socket directory, shared with the provisioner (peer auth, no password). */
     public readonly socketVolume: docker.Volume;
     /** Host name of the server on the `db-only` network. */
-    public readonly host = "postgres";
-    public readonly port = POSTGRES_PORT;
+    public readonly host: string;
+    public readonly port: number;
     /** The rendered postgresql.conf, exactly as uploaded. */
     public readonly postgresqlConf: string;
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("PostgresServer"), name, {}, opts);
-        this.postgresqlConf = renderPostgresqlConf({
-            listenAddresses: "*",
-            port: POSTGRES_PORT,
-            maxConnections: args.maxConnections,
-            sharedBuffers: args.sharedBuffers,
-            hbaFile: CONTAINER_PATHS.pgHba,
-            identFile: CONTAINER_PATHS.pgIdent,
-            unixSocketDirectories: CONTAINER_PATHS.socketDir,
-            archive: {
-                walgBinary: CONTAINER_PATHS.walg,
-                walgEnvFile: CONTAINER_PATHS.walgEnv,
-                rpoSeconds: args.rpoSeconds,
-                pushTimeoutSeconds: args.archivePushTimeoutSeconds,
-                fetchTimeoutSeconds: args.archivePushTimeoutSeconds,
-            },
-            extra: args.tls ? { ssl: "on", ssl_cert_file: TLS_CERT, ssl_key_file: TLS_KEY } : undefined,
-        });
+        super(typeToken("PostgresServer"), name, args, opts);
+        const at = args.placement;
+        if (args.plan.tls !== (args.tls !== undefined)) {
+            throw new Error(
+                `PostgresServer ${name}: the plan says TLS ${args.plan.tls ? "on" : "off"} but a certificate is ${args.tls ? "" : "not "}given`,
+            );
+        }
+        this.host = at.host;
+        this.port = at.port;
+        this.postgresqlConf = args.plan.postgresqlConf;
         // Kept on `pulumi destroy` and on replacement of the container: it is the data.
         this.dataVolume = new docker.Volume(
             `${name}-data`,
@@ -82,13 +69,13 @@ export class PostgresServer extends pulumi.ComponentResource {
             ? [
                   // A certificate is public (it may come from secret config): readable in the diff.
                   {
-                      file: TLS_CERT,
+                      file: at.tlsCertFile,
                       content: pulumi.unsecret(pulumi.output(args.tls.certPem)),
                       owner: POSTGRES_UID,
                       group: POSTGRES_UID,
                       permissions: "0444",
                   },
-                  secretUpload(TLS_KEY, args.tls.keyPem),
+                  secretUpload(at.tlsKeyFile, args.tls.keyPem),
               ]
             : [];
         this.container = new docker.Container(
@@ -100,34 +87,24 @@ export class PostgresServer extends pulumi.ComponentResource {
                 envs: [
                     `POSTGRES_USER=${args.rootUser}`,
                     `POSTGRES_PASSWORD_FILE=${CONTAINER_PATHS.rootPasswordFile}`,
-                    `PGDATA=${CONTAINER_PATHS.pgData}/pgdata`,
+                    `PGDATA=${at.dataDir}`,
                     "POSTGRES_INITDB_ARGS=--auth-host=scram-sha-256 --auth-local=peer --data-checksums",
                 ],
                 uploads: [
                     { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
-                    {
-                        file: CONTAINER_PATHS.pgHba,
-                        content: renderPgHba({
-                            localPeer: true,
-                            peerMap: PEER_MAP,
-                            ...(args.replicationRole ? { replicationRole: args.replicationRole } : {}),
-                        }),
-                    },
-                    {
-                        file: CONTAINER_PATHS.pgIdent,
-                        content: renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: args.rootUser }]),
-                    },
-                    secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                    { file: at.hbaFile, content: args.plan.pgHba },
+                    { file: at.identFile, content: args.plan.pgIdent },
+                    secretUpload(at.walgEnvFile, args.walgEnv),
                     secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword),
                     ...tlsUploads,
                 ],
                 volumes: [
                     { volumeName: this.dataVolume.name, containerPath: CONTAINER_PATHS.pgData },
-                    { volumeName: this.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir },
+                    { volumeName: this.socketVolume.name, containerPath: at.socketDir },
                 ],
                 networksAdvanced: [{ name: args.networks.dbOnly.name, aliases: [this.host] }, { name: args.networks.backupEgress.name }],
                 healthcheck: {
-                    tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${POSTGRES_PORT} -U ${args.rootUser} -d postgres`],
+                    tests: ["CMD-SHELL", `pg_isready -h 127.0.0.1 -p ${at.port} -U ${args.rootUser} -d postgres`],
                     interval: "10s",
                     timeout: "5s",
                     retries: 6,
@@ -143,6 +120,13 @@ export class PostgresServer extends pulumi.ComponentResource {
             },
             { parent: this, deleteBeforeReplace: true },
         );
-        this.registerOutputs({});
+        this.registerOutputs({
+            container: this.container,
+            dataVolume: this.dataVolume,
+            socketVolume: this.socketVolume,
+            host: this.host,
+            port: this.port,
+            postgresqlConf: this.postgresqlConf,
+        });
     }
 }

@@ -10,19 +10,24 @@
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
-import { renderProvisionSql } from "../render/provision-sql";
-import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
+import type { PostgresPlacement } from "../plan/placement";
+import type { ProvisionPlan } from "../plan/provision";
+import { CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface ProvisionerArgs extends TierContainerArgs {
-    readonly rootUser: string;
-    readonly rootVerifier: pulumi.Input<string>;
-    readonly appUserVerifier: pulumi.Input<string>;
-    readonly appServiceVerifier: pulumi.Input<string>;
-    /** The streaming WAL receiver's verifier, when backup.walStreaming is on. */
-    readonly walReceiverVerifier?: pulumi.Input<string>;
-    readonly databases: readonly string[];
+    /** The plan's provisioning SQL (plan/provision.ts), a function of the verifiers. */
+    readonly plan: ProvisionPlan;
+    /** Postgres' socket directory and port in the container. */
+    readonly placement: PostgresPlacement;
+    /** SCRAM verifiers (secrets); walReceiver only with backup.walStreaming. */
+    readonly verifiers: {
+        readonly root: pulumi.Input<string>;
+        readonly appUser: pulumi.Input<string>;
+        readonly appService: pulumi.Input<string>;
+        readonly walReceiver?: pulumi.Input<string>;
+    };
     /** The Postgres container; its id is part of the run's identity. */
     readonly postgres: docker.Container;
     /** Postgres' socket directory volume. */
@@ -37,25 +42,17 @@ export class Provisioner extends pulumi.ComponentResource {
     public readonly sql: pulumi.Output<string>;
 
     constructor(name: string, args: ProvisionerArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("Provisioner"), name, {}, opts);
+        super(typeToken("Provisioner"), name, args, opts);
+        const v = args.verifiers;
         this.sql = pulumi.secret(
             pulumi
-                .all([args.rootVerifier, args.appUserVerifier, args.appServiceVerifier, args.walReceiverVerifier])
-                .apply(([rootVerifier, appUserVerifier, appServiceVerifier, walReceiverVerifier]) =>
-                    renderProvisionSql({
-                        rootUser: args.rootUser,
-                        rootVerifier,
-                        appUserVerifier,
-                        appServiceVerifier,
-                        databases: args.databases,
-                        ...(walReceiverVerifier ? { walReceiverVerifier } : {}),
-                    }),
-                ),
+                .all([v.root, v.appUser, v.appService, v.walReceiver])
+                .apply(([root, appUser, appService, walReceiver]) => args.plan.sql({ root, appUser, appService, walReceiver })),
         );
         const envs: pulumi.Input<string>[] = [
-            `PGHOST=${CONTAINER_PATHS.socketDir}`,
-            `PGPORT=${POSTGRES_PORT}`,
-            `PGUSER=${args.rootUser}`,
+            `PGHOST=${args.placement.socketDir}`,
+            `PGPORT=${args.placement.port}`,
+            `PGUSER=${args.plan.rootUser}`,
             "PGDATABASE=postgres",
             "PGCONNECT_TIMEOUT=10",
             // A hash, not the SQL: a changed verifier or database list changes it. The hash
@@ -77,7 +74,7 @@ export class Provisioner extends pulumi.ComponentResource {
                 ],
                 envs,
                 uploads: [secretUpload(CONTAINER_PATHS.provisionSql, this.sql)],
-                volumes: [{ volumeName: args.socketVolume.name, containerPath: CONTAINER_PATHS.socketDir }],
+                volumes: [{ volumeName: args.socketVolume.name, containerPath: args.placement.socketDir }],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }],
                 restart: "no",
                 mustRun: false,
@@ -87,6 +84,6 @@ export class Provisioner extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [args.postgres], deleteBeforeReplace: true },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ container: this.container, sql: this.sql });
     }
 }

@@ -7,40 +7,26 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { type AmcheckMode, type DrillJobConfig, renderJobConfig } from "../render/job-config";
+import { type DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
 import { roleLabels } from "./labels";
 import { secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface RestoreDrillArgs extends TierContainerArgs {
-    readonly environment: string;
-    /** 5-field cron, UTC; at least monthly. */
-    readonly schedule: string;
-    readonly rtoSeconds: number;
-    readonly database: string;
-    readonly schemaQuery?: string;
-    readonly tables: readonly string[];
-    readonly minRows: Readonly<Record<string, number>>;
-    readonly amcheck: AmcheckMode;
-    /** 5-field cron, UTC: the oldest-point drill (see jobs/restore-drill.ts). */
-    readonly oldestSchedule: string;
-    /** The promised point-in-time window (backup.retention.walDays) in seconds. */
-    readonly windowSeconds: number;
-    readonly bucketName: pulumi.Input<string>;
-    /** Root role of the cluster: the restored copy has the primary's roles; it only prepares the copy. */
-    readonly superuser: string;
+    /** The plan's drill config (plan/jobs.ts): schedules, RTO, checks, the window, paths. */
+    readonly config: DrillJobConfig;
     readonly walgEnv: pulumi.Input<string>;
 }
-
-const SCRATCH = "/var/lib/db-tier-drill";
 
 export class RestoreDrill extends pulumi.ComponentResource {
     public readonly container: docker.Container;
     public readonly scratchVolume: docker.Volume;
+    public readonly config: DrillJobConfig;
 
     constructor(name: string, args: RestoreDrillArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("RestoreDrill"), name, {}, opts);
+        super(typeToken("RestoreDrill"), name, args, opts);
+        this.config = args.config;
         this.scratchVolume = new docker.Volume(
             `${name}-scratch`,
             {
@@ -49,27 +35,6 @@ export class RestoreDrill extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const config = pulumi.output(args.bucketName).apply(
-            (bucket): DrillJobConfig => ({
-                environment: args.environment,
-                cluster: args.cluster,
-                schedule: args.schedule,
-                oldestSchedule: args.oldestSchedule,
-                windowSeconds: args.windowSeconds,
-                walgBinary: CONTAINER_PATHS.walg,
-                walgEnvFile: CONTAINER_PATHS.walgEnv,
-                pgBinDir: "/usr/lib/postgresql/15/bin",
-                scratchDir: SCRATCH,
-                rtoSeconds: args.rtoSeconds,
-                database: args.database,
-                schemaQuery: args.schemaQuery,
-                tables: args.tables,
-                minRows: args.minRows,
-                amcheck: args.amcheck,
-                evidenceBucket: bucket,
-                superuser: args.superuser,
-            }),
-        );
         this.container = new docker.Container(
             `${name}-container`,
             {
@@ -77,12 +42,12 @@ export class RestoreDrill extends pulumi.ComponentResource {
                 image: args.image,
                 user: "postgres",
                 command: ["node", JOB_RUNNER, "drill", CONTAINER_PATHS.drillConfig],
-                envs: [`${SCHEDULE_ENV.drill}=${args.schedule}`],
+                envs: [`${SCHEDULE_ENV.drill}=${args.config.schedule}`],
                 uploads: [
-                    { file: CONTAINER_PATHS.drillConfig, content: config.apply(renderJobConfig) },
-                    secretUpload(CONTAINER_PATHS.walgEnv, args.walgEnv),
+                    { file: CONTAINER_PATHS.drillConfig, content: renderJobConfig(args.config) },
+                    secretUpload(args.config.walgEnvFile, args.walgEnv),
                 ],
-                volumes: [{ volumeName: this.scratchVolume.name, containerPath: SCRATCH }],
+                volumes: [{ volumeName: this.scratchVolume.name, containerPath: args.config.scratchDir }],
                 networksAdvanced: [{ name: args.networks.backupEgress.name }],
                 restart: "unless-stopped",
                 labels: roleLabels("restore-drill", args.cluster),
@@ -90,6 +55,6 @@ export class RestoreDrill extends pulumi.ComponentResource {
             },
             { parent: this, deleteBeforeReplace: true },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ container: this.container, scratchVolume: this.scratchVolume, config: this.config });
     }
 }

@@ -36,7 +36,7 @@ export class RoleSecrets extends pulumi.ComponentResource {
     public readonly walgLibsodiumKeyHex: pulumi.Output<string>;
 
     constructor(name: string, args: RoleSecretsArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("RoleSecrets"), name, {}, opts);
+        super(typeToken("RoleSecrets"), name, args, opts);
         if (args.passwordLength < MIN_SECRET_LENGTH) {
             throw new Error(`RoleSecrets ${name}: passwordLength must be at least ${MIN_SECRET_LENGTH} (got ${args.passwordLength})`);
         }
@@ -46,7 +46,14 @@ export class RoleSecrets extends pulumi.ComponentResource {
         if (args.walReceiver) this.walReceiver = this.role(name, "wal-receiver", WAL_RECEIVER_ROLE, args.passwordLength);
         const key = new random.RandomBytes(`${name}-walg-key`, { length: 32 }, { parent: this });
         this.walgLibsodiumKeyHex = pulumi.secret(key.hex);
-        this.registerOutputs({});
+        // Secret outputs stay secret in the registered outputs (pulumi.secret above).
+        this.registerOutputs({
+            root: this.root,
+            appUser: this.appUser,
+            appService: this.appService,
+            walReceiver: this.walReceiver,
+            walgLibsodiumKeyHex: this.walgLibsodiumKeyHex,
+        });
     }
 
     private role(name: string, suffix: string, user: string, length: number): RoleSecret {

@@ -70,7 +70,7 @@ export class TierImages extends pulumi.ComponentResource {
     public readonly pgbouncer: pulumi.Output<string>;
 
     constructor(name: string, args: TierImagesArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("TierImages"), name, {}, opts);
+        super(typeToken("TierImages"), name, args, opts);
         this.postgres = args.postgresImage ? pulumi.output(args.postgresImage) : localImage(name, "postgres", this);
         this.pgbouncer = args.pgbouncerImage ? pulumi.output(args.pgbouncerImage) : localImage(name, "pgbouncer", this);
         this.registerOutputs({ postgres: this.postgres, pgbouncer: this.pgbouncer });

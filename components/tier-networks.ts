@@ -22,7 +22,7 @@ export class TierNetworks extends pulumi.ComponentResource {
     public readonly backupEgress: docker.Network;
 
     constructor(name: string, args: TierNetworksArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("TierNetworks"), name, {}, opts);
+        super(typeToken("TierNetworks"), name, args, opts);
         this.dbOnly = new docker.Network(
             `${name}-db-only`,
             {
@@ -55,6 +55,6 @@ export class TierNetworks extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ dbOnly: this.dbOnly, app: this.app, backupEgress: this.backupEgress });
     }
 }

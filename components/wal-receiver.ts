@@ -9,8 +9,9 @@
  */
 import * as docker from "@pulumi/docker";
 import * as pulumi from "@pulumi/pulumi";
-import { WAL_RECEIVER_ROLE, walReceiverPgpass, walReceiveScript } from "../render/wal-receive";
-import { CONTAINER_PATHS, POSTGRES_PORT, typeToken } from "../vocabulary";
+import { CONTAINER_WAL_RECEIVER_PGPASS, type PostgresPlacement } from "../plan/placement";
+import type { WalReceiverPlan } from "../plan/wal-receiver";
+import { typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { SECRET_FILE, type TierContainerArgs } from "./tier-container";
 
@@ -19,34 +20,30 @@ export const JOB_LABEL = "db-tier.job";
 export const WAL_RECEIVE_JOB = "wal-receive";
 
 /** Where the receiver's libpq password file is uploaded. */
-export const WAL_RECEIVER_PGPASS = "/run/db-tier/wal-receiver.pgpass";
+export const WAL_RECEIVER_PGPASS = CONTAINER_WAL_RECEIVER_PGPASS;
 
 export interface WalReceiverArgs extends TierContainerArgs {
     /** The receiver role's password (secret), from RoleSecrets. */
     readonly password: pulumi.Input<string>;
     /** Rendered WAL-G env file (secret): the same storage, prefix and key as archive_command. */
     readonly walgEnv: pulumi.Input<string>;
-    /** Postgres host on `db-only`. */
-    readonly postgresHost: string;
+    /** The plan's receiver loop and password file (plan/wal-receiver.ts). */
+    readonly plan: WalReceiverPlan;
+    /** Where the WAL-G env file is placed in the container. */
+    readonly placement: PostgresPlacement;
     /** Starts after provisioning made the role. */
     readonly dependsOn: pulumi.Resource[];
 }
 
 export class WalReceiver extends pulumi.ComponentResource {
     public readonly container: docker.Container;
-    public readonly role = WAL_RECEIVER_ROLE;
+    public readonly role: string;
 
     constructor(name: string, args: WalReceiverArgs, opts?: pulumi.ComponentResourceOptions) {
-        super(typeToken("WalReceiver"), name, {}, opts);
-        const pgpass = pulumi.secret(pulumi.output(args.password).apply((p) => walReceiverPgpass(args.postgresHost, POSTGRES_PORT, p)));
-        const script = walReceiveScript({
-            walgBinary: CONTAINER_PATHS.walg,
-            walgEnvFile: CONTAINER_PATHS.walgEnv,
-            psqlBinary: "psql",
-            host: args.postgresHost,
-            port: POSTGRES_PORT,
-            passfile: WAL_RECEIVER_PGPASS,
-        });
+        super(typeToken("WalReceiver"), name, args, opts);
+        this.role = args.plan.role;
+        const pgpass = pulumi.secret(pulumi.output(args.password).apply((p) => args.plan.pgpass(p)));
+        const script = args.plan.script;
         this.container = new docker.Container(
             `${name}-container`,
             {
@@ -55,8 +52,8 @@ export class WalReceiver extends pulumi.ComponentResource {
                 user: "postgres",
                 command: ["sh", "-c", script],
                 uploads: [
-                    { file: CONTAINER_PATHS.walgEnv, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
-                    { file: WAL_RECEIVER_PGPASS, content: pgpass, ...SECRET_FILE },
+                    { file: args.placement.walgEnvFile, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
+                    { file: args.plan.passfile, content: pgpass, ...SECRET_FILE },
                 ],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
                 restart: "unless-stopped",
@@ -67,6 +64,6 @@ export class WalReceiver extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: args.dependsOn },
         );
-        this.registerOutputs({});
+        this.registerOutputs({ container: this.container, role: this.role });
     }
 }
