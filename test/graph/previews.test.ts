@@ -18,6 +18,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { deployStack, type DeployedStack } from "../../components";
 import { SECRET_FILES_DIR, uploadText } from "../../components/tier-container";
 import { readStackConfig } from "../../config/stack-config";
+import { run as runChild } from "../../jobs/proc";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
 import {
     installMocks,
@@ -212,19 +213,14 @@ describe("secret files on the deploying machine", () => {
     const run = async (preview: boolean) => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "previews-child-"));
         const child = path.join(__dirname, "support", "secret-files-child.ts");
-        const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-            const p = spawn(
-                process.execPath,
-                [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), child, preview ? "preview" : "up"],
-                { cwd: dir },
-            );
-            let stdout = "";
-            let stderr = "";
-            p.stdout.on("data", (d) => (stdout += d));
-            p.stderr.on("data", (d) => (stderr += d));
-            p.on("error", reject);
-            p.on("close", (code) => resolve({ code, stdout, stderr }));
-        });
+        const r = await runChild(
+            process.execPath,
+            [path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs"), child, preview ? "preview" : "up"],
+            {
+                cwd: dir,
+                env: process.env,
+            },
+        );
         expect(r.code, r.stderr).toBe(0);
         return { dir, report: JSON.parse(r.stdout.trim().split("\n").pop()!) as { sources: string[]; existing: string[] } };
     };

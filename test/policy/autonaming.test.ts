@@ -4,11 +4,11 @@
  * container attached to an auto-named db-only network is caught, in up and in preview. And a
  * container whose attachment cannot be resolved fails closed, with a message that says so.
  */
-import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ResourceRecord } from "../../policy/lib/evaluate";
 import { evaluatePolicies } from "../../policy/lib/evaluate";
+import { run } from "../../jobs/proc";
 import { AUTONAMED, withAutoName } from "../../policy/offline/autonaming";
 import { recordProgram } from "../../policy/offline/record";
 import { policies } from "../../policy/policies";
@@ -76,28 +76,20 @@ describe("auto-naming in the recorder", () => {
     });
 
     it("names them in a preview too (the provider's Check runs before any create): the CLI exits 1 with both violations", async () => {
-        const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-            const p = spawn(
-                process.execPath,
-                [
-                    path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
-                    "scripts/policy-check.ts",
-                    "--stack",
-                    "dev",
-                    "--preview",
-                    "--program",
-                    PROGRAM,
-                ],
-                { cwd: ROOT },
-            );
-            let stdout = "";
-            let stderr = "";
-            p.stdout.on("data", (d) => (stdout += d));
-            p.stderr.on("data", (d) => (stderr += d));
-            p.on("error", reject);
-            p.on("close", (status) => resolve({ status, stdout, stderr }));
-        });
-        expect(r.status, r.stderr).toBe(1);
+        const r = await run(
+            process.execPath,
+            [
+                path.join(ROOT, "node_modules", "tsx", "dist", "cli.mjs"),
+                "scripts/policy-check.ts",
+                "--stack",
+                "dev",
+                "--preview",
+                "--program",
+                PROGRAM,
+            ],
+            { cwd: ROOT, env: process.env },
+        );
+        expect(r.code, r.stderr).toBe(1);
         const lines = r.stdout
             .split("\n")
             .filter((l) => l.trim() !== "")

@@ -12,6 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { run, type RunResult } from "../../jobs/proc";
 import { POLICY_NAMES } from "../../vocabulary";
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -29,22 +30,14 @@ let pack: string;
 let server: ChildProcess | undefined;
 let client: any;
 
-/** Runs a command asynchronously (the test worker must keep answering vitest meanwhile). */
-function run(cmd: string, args: string[], cwd: string): Promise<{ status: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const p = spawn(cmd, args, { cwd, env: { ...process.env, NODE_PATH: "" } });
-        let stdout = "";
-        let stderr = "";
-        p.stdout.on("data", (d) => (stdout += d));
-        p.stderr.on("data", (d) => (stderr += d));
-        p.on("error", reject);
-        p.on("close", (status) => resolve({ status, stdout, stderr }));
-    });
+/** Runs a command asynchronously (the test worker must keep answering vitest meanwhile), NODE_PATH emptied. */
+function runIn(cmd: string, args: string[], cwd: string): Promise<RunResult> {
+    return run(cmd, args, { cwd, env: { ...process.env, NODE_PATH: "" } });
 }
 
 async function sh(cmd: string, args: string[], cwd: string): Promise<string> {
-    const r = await run(cmd, args, cwd);
-    if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
+    const r = await runIn(cmd, args, cwd);
+    if (r.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.code}): ${r.stderr}`);
     return r.stdout;
 }
 
@@ -125,8 +118,8 @@ describe("the policy pack, packed and installed outside the repository", () => {
             const resolved = (await sh(process.execPath, ["-p", `require.resolve(${JSON.stringify(m)})`], pack)).trim();
             expect(resolved.startsWith(pack + path.sep), `${m} -> ${resolved}`).toBe(true);
         }
-        const root = await run(process.execPath, ["-p", 'require.resolve("vitest")'], pack);
-        expect(root.status, "a root-only package must not be reachable from the pack").not.toBe(0);
+        const root = await runIn(process.execPath, ["-p", 'require.resolve("vitest")'], pack);
+        expect(root.code, "a root-only package must not be reachable from the pack").not.toBe(0);
     });
 
     it("starts as the Pulumi CLI starts it, type-checks, and serves every contract policy", async () => {

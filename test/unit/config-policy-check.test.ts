@@ -4,12 +4,12 @@
  * stack program (index.ts) refuses the same config before it registers a single resource.
  * Weak-message regressions (.inf, null) are checked on the offline reader here too.
  */
-import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { run, type RunResult } from "../../jobs/proc";
 import { readStackConfig as readOfflineStackConfig, UsageError } from "../../policy/offline/stack-config";
 import { installMocks, loadStackConfig } from "../support/mock-runtime";
 
@@ -31,18 +31,11 @@ const PROBLEMS = [
     'db-tier:storage.bucket: "My_Backups" contains \'_\' (minio bucket names: 3-63 characters of a-z, 0-9, \'.\' and \'-\', starting and ending with a letter or digit; no "..", ".-" or "-."; not an IP address; not starting with xn--, sthree-, amzn-s3-demo-; not ending with -s3alias, --ol-s3, .mrap, --x-s3, --table-s3; e.g. db-tier-dev-backups)',
 ];
 
-function policyCheck(stack: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("npm", ["run", "--silent", "policy:check", "--", "--stack", stack], {
-            cwd: ROOT,
-            env: { ...process.env, FORCE_COLOR: "0" },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (d) => (stdout += d));
-        child.stderr.on("data", (d) => (stderr += d));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
+/** Asynchronous, so the test worker keeps answering vitest while the child runs. */
+function policyCheck(stack: string): Promise<RunResult> {
+    return run("npm", ["run", "--silent", "policy:check", "--", "--stack", stack], {
+        cwd: ROOT,
+        env: { ...process.env, FORCE_COLOR: "0" },
     });
 }
 
