@@ -107,69 +107,89 @@ export function checkRegion(
 
 export const retentionSchema = z
     .object({
-        /** Newest daily base backups kept. */
-        daily: z.number().int().min(1, "must keep at least 1 daily backup").max(90).default(7),
-        /** Newest weekly base backups kept (the oldest backup of each ISO week). */
-        weekly: z.number().int().min(0).max(52).default(4),
-        /** Days of point-in-time recovery: WAL and a base backup at or before this age are kept. */
-        walDays: z.number().int().min(1, "must be at least 1 day").max(3650).default(30),
+        daily: z.number().int().min(1, "must keep at least 1 daily backup").max(90).default(7).describe("newest daily base backups kept"),
+        weekly: z.number().int().min(0).max(52).default(4).describe("newest weekly base backups kept (the oldest backup of each ISO week)"),
+        walDays: z
+            .number()
+            .int()
+            .min(1, "must be at least 1 day")
+            .max(3650)
+            .default(30)
+            .describe("days of point-in-time recovery: a base backup at or before this age and all WAL after it are kept"),
     })
     .strict()
     .default({});
 
 export const backupSchema = z
     .object({
-        /** When base backups run (5-field cron, UTC). */
-        schedule: cron.default("0 2 * * *"),
-        /** Recovery point objective in seconds: becomes archive_timeout. */
+        schedule: cron.default("0 2 * * *").describe("when base backups run; at least daily"),
         rpoSeconds: z
             .number({ invalid_type_error: "must be a number of seconds" })
             .int("must be an integer")
             .min(1, `must be between 1 and ${MAX_RPO_SECONDS} seconds`)
             .max(MAX_RPO_SECONDS, `must be between 1 and ${MAX_RPO_SECONDS} seconds`)
-            .default(60),
-        /** Bound on one wal-push; a hung push (wal-g issue 2550) is killed and retried by Postgres. */
-        archivePushTimeoutSeconds: z.number().int().min(5).max(3600).default(120),
+            .default(60)
+            .describe("recovery point objective, seconds: becomes archive_timeout, the most a quiet server can lose"),
+        // A hung push (wal-g issue 2550) is killed and retried by Postgres.
+        archivePushTimeoutSeconds: z
+            .number()
+            .int()
+            .min(5)
+            .max(3600)
+            .default(120)
+            .describe("seconds after which one wal-push is killed (Postgres retries it)"),
         /**
          * zstd: 2.4x smaller than lz4 on the same backup and as fast to fetch, for a backup-push
          * of about 1.6x lz4's time and CPU (docs/benchmarks.md, codecs).
          */
-        compression: z.enum(COMPRESSION_METHODS).default("zstd"),
+        compression: z
+            .enum(COMPRESSION_METHODS)
+            .default("zstd")
+            .describe("WAL-G's codec; zstd stores 2.4x less than lz4 and restores as fast, but backs up slower (docs/benchmarks.md)"),
         /**
          * Stream WAL to storage as it is written (`wal-g wal-receive` in its own container, a
          * replication role and slot), on top of archive_command: RPO of seconds instead of
          * archive_timeout. Off by default. See docs/benchmarks.md (RPO options).
          */
-        walStreaming: z.boolean({ invalid_type_error: "must be true or false" }).default(false),
-        uploadConcurrency: z.number().int().min(1).max(64).default(4),
-        downloadConcurrency: z.number().int().min(1).max(64).default(4),
+        walStreaming: z
+            .boolean({ invalid_type_error: "must be true or false" })
+            .default(false)
+            .describe("also stream WAL with wal-g wal-receive (own container, replication role and slot): RPO of seconds"),
+        uploadConcurrency: z.number().int().min(1).max(64).default(4).describe("WAL-G upload concurrency"),
+        downloadConcurrency: z.number().int().min(1).max(64).default(4).describe("WAL-G download concurrency"),
         retention: retentionSchema,
         /**
          * Days after which the bucket's lifecycle rule removes backup objects that WAL-G's own
          * retention failed to delete. Must lie well beyond what retention needs.
          */
-        safetyNetDays: z.number().int().min(1).max(3650).default(90),
-        /** Days restore-drill evidence is kept. */
-        evidenceDays: z.number().int().min(1).max(3650).default(400),
+        safetyNetDays: z
+            .number()
+            .int()
+            .min(1)
+            .max(3650)
+            .default(90)
+            .describe("bucket lifecycle expiry of backup objects, days; must exceed what retention needs"),
+        evidenceDays: z
+            .number()
+            .int()
+            .min(1)
+            .max(3650)
+            .default(400)
+            .describe("days restore-drill evidence is kept; at least the drill period and retention.walDays"),
     })
     .strict()
     .default({});
 
 export const drillSchema = z
     .object({
-        /** When the restore drill runs (5-field cron, UTC); at least monthly. */
-        schedule: cron.default("0 4 1 * *"),
-        /** RTO budget: a restore that takes longer fails the drill. */
-        rtoSeconds: z.number().int().min(60).max(86_400).default(3600),
-        /** Database the checks run in (default: the cluster's first database). */
-        database: sqlName.optional(),
-        /** Schema-version query; by default Drizzle's migrations table when it exists. */
-        schemaQuery: z.string().min(1).optional(),
-        /** Tables whose row counts the evidence records (schema.table or table). */
+        schedule: cron.default("0 4 1 * *").describe("when the restore drill runs; at least monthly"),
+        rtoSeconds: z.number().int().min(60).max(86_400).default(3600).describe("RTO budget, seconds: a slower restore fails the drill"),
+        database: sqlName.optional().describe("database the drill's checks run in (default: the cluster's first database)"),
+        schemaQuery: z.string().min(1).optional().describe("schema-version query (default: Drizzle's __drizzle_migrations when present)"),
         tables: z
             .array(z.string({ invalid_type_error: "must be a table name such as public.orders" }).superRefine(refineWith(tableNameProblem)))
-            .default([]),
-        /** Optional lower bounds on row counts, table name to minimum. */
+            .default([])
+            .describe("tables (table or schema.table) whose row counts the evidence records"),
         minRows: z
             .record(
                 z
@@ -177,11 +197,15 @@ export const drillSchema = z
                     .int("must be a whole number of rows")
                     .min(0, "must be at least 0 rows"),
             )
-            .default({}),
-        /** pg_amcheck over the restored copy: off, heap-and-btree, or heapallindexed (also proves every row is in its indexes). */
-        amcheck: z.enum(["off", "heap-and-btree", "heapallindexed"]).default("heapallindexed"),
-        /** When the oldest-point drill runs (restores the oldest point backup.retention.walDays promises); 5-field cron, UTC. */
-        oldestPointSchedule: cron.default("0 5 15 * *"),
+            .default({})
+            .describe("lower bounds on row counts (table to minimum rows) that fail the drill"),
+        amcheck: z
+            .enum(["off", "heap-and-btree", "heapallindexed"])
+            .default("heapallindexed")
+            .describe("pg_amcheck over the restored copy; heapallindexed also proves every row is in its indexes"),
+        oldestPointSchedule: cron
+            .default("0 5 15 * *")
+            .describe("when the drill that restores the oldest point backup.retention.walDays promises runs"),
     })
     .strict()
     .superRefine((d, ctx) => {
@@ -212,78 +236,86 @@ export const drillSchema = z
 
 export const pgbouncerSchema = z
     .object({
-        /** Server connections per (database, user) pair. */
-        defaultPoolSize: z.number().int().min(1).max(1000).default(20),
-        /** Client connections pgBouncer accepts. */
-        maxClientConn: z.number().int().min(1).max(100_000).default(1000),
+        defaultPoolSize: z.number().int().min(1).max(1000).default(20).describe("server connections per (database, user) pair"),
+        maxClientConn: z.number().int().min(1).max(100_000).default(1000).describe("client connections pgBouncer accepts"),
         /**
          * Reset every server connection after each transaction (DISCARD ALL), so no client
          * inherits another's session state (SET, temp tables, advisory locks). Turning it off
          * saves one round trip per transaction and lets a session-level SET leak between
          * tenants: see docs/SECURITY.md.
          */
-        resetSessionState: z.boolean({ invalid_type_error: "must be true or false" }).default(true),
-        /** Publish 6432 on the host at hostBindAddress (for apps outside Docker); off by default. */
-        publishPort: port.optional(),
-        /** Image reference; by default the Debian-built image of images/pgbouncer. */
-        image: z.string().min(1).optional(),
+        resetSessionState: z
+            .boolean({ invalid_type_error: "must be true or false" })
+            .default(true)
+            .describe("DISCARD ALL after each transaction, so no client inherits another's SET, temp tables or advisory locks"),
+        publishPort: port
+            .optional()
+            .describe("publish 6432 on the host at hostBindAddress, for apps outside Docker (default: not published)"),
+        image: z.string().min(1).optional().describe("pgBouncer image reference (default: built from images/pgbouncer)"),
     })
     .strict()
     .default({});
 
 export const postgresSchema = z
     .object({
-        /** Image reference; by default the image built from images/postgres. */
         image: z
             .string({ invalid_type_error: "must be an image reference string" })
             .superRefine(refineWith(postgresImageProblem))
-            .optional(),
+            .optional()
+            .describe("Postgres 15 image reference (default: built from images/postgres)"),
         /**
          * 200 by default: two pooled users x (<db> + <db>_migrate) x default_pool_size 20 for
          * two databases is 160 server connections, plus the tier's headroom (rules/pool-budget.ts).
          */
-        maxConnections: z.number().int().min(10).max(10_000).default(200),
-        /** PostgreSQL memory syntax (rules/memory.ts): 128MB, 2GB; at least 128kB. */
+        maxConnections: z
+            .number()
+            .int()
+            .min(10)
+            .max(10_000)
+            .default(200)
+            .describe("max_connections; must hold every pgBouncer pool plus 10"),
         sharedBuffers: z
             .string({ invalid_type_error: "must be a memory size string such as 128MB" })
             .superRefine(refineWith(sharedBuffersProblem))
-            .default("128MB"),
+            .default("128MB")
+            .describe("shared_buffers, PostgreSQL memory syntax (128MB, 2GB; at least 128kB)"),
     })
     .strict()
     .default({});
 
 export const clusterSchema = z
     .object({
-        /** Cluster name; part of every container, volume, network name and backup prefix. */
-        name: dnsLabel,
-        /** Databases to create; the first is the application database. */
+        name: dnsLabel.describe(
+            "cluster name (e.g. app, temporal): part of every container, volume and network name and of the backup prefix",
+        ),
         databases: z
             .array(databaseName, { invalid_type_error: "must be a list of database names, e.g. [app]" })
             .min(1, "must name at least one database")
-            .default(["app"]),
-        /** Root (superuser) role name; provisioning only, never in an application DSN. */
-        rootUser: roleName.default("postgres"),
+            .default(["app"])
+            .describe("databases to create; the first is the application database"),
+        rootUser: roleName.default("postgres").describe("root (superuser) role: provisioning only, never in an application DSN"),
     })
     .strict();
 
 export const storageSchema = z
     .object({
-        provider: z.enum(STORAGE_PROVIDERS, {
-            errorMap: () => ({ message: `must be one of ${STORAGE_PROVIDERS.join(", ")}` }),
-        }),
-        bucket: bucketName,
-        /** S3 endpoint WAL-G uses (for the embedded MinIO: its in-network address). */
-        endpoint: httpUrl.optional(),
-        /** S3 endpoint Pulumi uses to manage the bucket, when it differs from `endpoint`. */
-        apiEndpoint: httpUrl.optional(),
+        provider: z
+            .enum(STORAGE_PROVIDERS, {
+                errorMap: () => ({ message: `must be one of ${STORAGE_PROVIDERS.join(", ")}` }),
+            })
+            .describe("where backups go"),
+        bucket: bucketName.describe("the bucket (one per environment is typical; clusters use their own prefixes)"),
+        endpoint: httpUrl
+            .optional()
+            .describe("S3 endpoint WAL-G uses; required unless embedded (the tier sets the embedded MinIO's in-network address)"),
+        apiEndpoint: httpUrl.optional().describe("S3 endpoint Pulumi manages the bucket through, when it differs (default: endpoint)"),
         region: z
             .string()
             .regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004")
-            .optional(),
-        /** minio only: run MinIO as the tier's object-store container. */
-        embedded: z.boolean().default(false),
-        /** Host port of the embedded MinIO's S3 API, bound to hostBindAddress. */
-        embeddedPort: port.default(19000),
+            .optional()
+            .describe("region (default: auto on R2, the endpoint's on B2, us-east-1 on MinIO)"),
+        embedded: z.boolean().default(false).describe("minio only: run MinIO as the tier's object-store container (local development)"),
+        embeddedPort: port.default(19000).describe("host port of the embedded MinIO's S3 API, bound to hostBindAddress"),
     })
     .strict()
     .superRefine((s, ctx) => {
@@ -326,13 +358,16 @@ export const storageSchema = z
 
 export const tierConfigSchema = z
     .object({
-        /** Environment name: part of names and of the backup prefix. */
-        environment: dnsLabel,
-        /** Docker host: unix:///var/run/docker.sock locally, ssh://user@host for remote stacks. */
-        dockerHost: z.string({ invalid_type_error: "must be a URL string such as ssh://deploy@db-1.internal" }).optional(),
-        /** Directory with ca.pem, cert.pem, key.pem: required for a tcp:// dockerHost (rules/docker-host.ts). */
-        dockerCertPath: z.string({ invalid_type_error: "must be a directory path" }).min(1, "must be a directory path").optional(),
-        /** The only host address a published port may bind to (IPv4 or IPv6; `[::1]` is read as `::1`). */
+        environment: dnsLabel.describe("the stack's name: part of every container, network and volume name, and of the backup prefix"),
+        dockerHost: z
+            .string({ invalid_type_error: "must be a URL string such as ssh://deploy@db-1.internal" })
+            .optional()
+            .describe("Docker host the tier deploys to: unix:///…, ssh://user@host[:port], tcp://host:port (default: the local engine)"),
+        dockerCertPath: z
+            .string({ invalid_type_error: "must be a directory path" })
+            .min(1, "must be a directory path")
+            .optional()
+            .describe("directory with ca.pem, cert.pem and key.pem for a tcp:// dockerHost"),
         hostBindAddress: z
             .preprocess(
                 normaliseBindAddress,
@@ -340,8 +375,12 @@ export const tierConfigSchema = z
                     .string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" })
                     .superRefine(refineWith(bindAddressProblem)),
             )
-            .default("127.0.0.1"),
-        sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
+            .default("127.0.0.1")
+            .describe("the only host address a published port binds to (IPv4 or IPv6; [::1] is read as ::1)"),
+        sslmode: z
+            .enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) })
+            .default("disable")
+            .describe("sslmode of every DSN; anything but disable needs the TLS secrets and turns TLS on in pgBouncer and Postgres"),
         storage: storageSchema,
         clusters: z
             .array(clusterSchema)
@@ -351,8 +390,13 @@ export const tierConfigSchema = z
         drill: drillSchema,
         pgbouncer: pgbouncerSchema,
         postgres: postgresSchema,
-        /** Length of generated role passwords. */
-        passwordLength: z.number().int().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`).max(128).default(40),
+        passwordLength: z
+            .number()
+            .int()
+            .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`)
+            .max(128)
+            .default(40)
+            .describe("length of generated role passwords"),
     })
     .strict()
     .superRefine((c, ctx) => {
