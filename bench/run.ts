@@ -24,8 +24,9 @@
  *                           pool-reset: seconds per pgbench run (default 20; quick 5)
  *   --report-only           only regenerate the Markdown and charts from the JSON results
  *
- * Each part starts its own tier in .bench/<part> on free ports and stops it (down --purge),
- * also when it fails or on Ctrl-C.
+ * Each part starts its own tier in .bench/<part> (DBTIER_BENCH_DIR=DIR: DIR/<part>) on free
+ * ports (DBTIER_TEST_PORTS=LOW-HIGH: from that range) and stops it (down --purge), also when it
+ * fails or on Ctrl-C.
  */
 import { mkdirSync, readFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";

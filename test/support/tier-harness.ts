@@ -11,7 +11,7 @@
  * Ports: free loopback ports; with DBTIER_TEST_PORTS=LOW-HIGH, free ports from that range only
  * (for machines where several people start tiers at once).
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -183,7 +183,7 @@ export class Tier {
         const log = opts.log ?? ((l: string) => process.stderr.write(`[${name}] ${l}\n`));
         const tier = new Tier(name, dir, { postgres, pgbouncer, minio }, env, log, opts);
         // A previous run that died may have left processes behind in this dir: stop them first.
-        if (existsSync(tier.l.tierJson)) await tier.cli(["down", "--purge"]).catch(() => undefined);
+        if (existsSync(dir) && readdirSync(dir).length > 0) await tier.cli(["down", "--purge"]).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true, mode: 0o755 });
         try {
