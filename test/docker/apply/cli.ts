@@ -119,7 +119,8 @@ async function main(): Promise<void> {
         );
     } catch (e) {
         // What was created before the failure is in the state, as the engine would keep it.
-        process.stderr.write(`apply failed: ${(e as Error).message}\n`);
+        // The stack too: an SDK rejection can carry an empty message.
+        process.stderr.write(`apply failed: ${(e as Error).stack ?? String(e)}\n`);
         if (!args.checkOnly) write(applier.partialState());
         process.stdout.write(`${JSON.stringify({ error: (e as Error).message, steps: applier.steps, notes: applier.notes })}\n`);
         process.exit(1);

@@ -109,6 +109,10 @@ export async function runProgram(programPath: string, opts: RunOptions, applier:
                 state = r.outputs;
                 process.stderr.write(`apply: ${urn} done in ${Date.now() - t0} ms\n`);
             }
+            // Components pass their args (resources among them) to super: the SDK sends those as
+            // resource references and rehydrates them with a getResource invoke, which the mock
+            // monitor answers from this map (as its own registerResource fills it).
+            monitor.resources?.set(urn, { urn, id: id || null, state: JSON.parse(JSON.stringify(state)) });
             const response = new resproto.RegisterResourceResponse();
             response.setUrn(urn);
             response.setId(id);
