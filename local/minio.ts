@@ -5,19 +5,18 @@ import { join } from "node:path";
 import {
     BucketAlreadyOwnedByYou,
     CreateBucketCommand,
+    PutBucketVersioningCommand,
     GetBucketLifecycleConfigurationCommand,
     PutBucketLifecycleConfigurationCommand,
     S3Client,
 } from "@aws-sdk/client-s3";
-import { renderLifecycleRules } from "../render/lifecycle";
+import type { BucketPlan } from "../plan/bucket";
 import { minimalEnv } from "../jobs/proc";
 import { ensureDir, pidAlive, readPid, stopPid, waitFor, writePrivate } from "./fsutil";
 import type { Secrets } from "./secrets";
-import { LOCAL_BUCKET, LOCAL_CLUSTER, LOCAL_ENVIRONMENT, type Layout, type Tools } from "./settings";
+import type { Layout, Tools } from "./settings";
 
 export const MINIO_REGION = "us-east-1";
-export const SAFETY_NET_DAYS = 90;
-export const EVIDENCE_DAYS = 400;
 
 export function endpoint(port: number): string {
     return `http://127.0.0.1:${port}`;
@@ -94,23 +93,24 @@ export function s3Client(s: Secrets, port: number): S3Client {
     });
 }
 
-/** The bucket and the lifecycle rules renderLifecycleRules() gives for MinIO. Idempotent. */
-export async function ensureBucket(s: Secrets, port: number): Promise<void> {
+/**
+ * The stack's bucket, by its name, with the plan's lifecycle rules (every prefix of the
+ * stack's clusters) on the embedded MinIO standing in for its R2/B2/MinIO. Idempotent.
+ */
+export async function ensureBucket(s: Secrets, port: number, bucket: BucketPlan): Promise<void> {
+    const name = bucket.bucketName;
     const s3 = s3Client(s, port);
     try {
-        await s3.send(new CreateBucketCommand({ Bucket: LOCAL_BUCKET }));
+        await s3.send(new CreateBucketCommand({ Bucket: name }));
     } catch (e) {
         if (!(e instanceof BucketAlreadyOwnedByYou)) throw e;
     }
-    const rules = renderLifecycleRules({
-        provider: "minio",
-        backupPrefixes: [`${LOCAL_ENVIRONMENT}/${LOCAL_CLUSTER}/`],
-        safetyNetDays: SAFETY_NET_DAYS,
-        evidenceDays: EVIDENCE_DAYS,
-    });
+    // B2 applies lifecycle rules to versioned buckets only; the stand-in is versioned like it.
+    if (bucket.versioning) await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: "Enabled" } }));
+    const rules = bucket.rules;
     await s3.send(
         new PutBucketLifecycleConfigurationCommand({
-            Bucket: LOCAL_BUCKET,
+            Bucket: name,
             LifecycleConfiguration: {
                 Rules: rules.map((r) => ({
                     ID: r.id,
@@ -127,8 +127,8 @@ export async function ensureBucket(s: Secrets, port: number): Promise<void> {
             },
         }),
     );
-    const back = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: LOCAL_BUCKET }));
+    const back = await s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket: name }));
     if ((back.Rules ?? []).length !== rules.length)
-        throw new Error(`bucket ${LOCAL_BUCKET}: lifecycle has ${(back.Rules ?? []).length} rules, expected ${rules.length}`);
+        throw new Error(`bucket ${name}: lifecycle has ${(back.Rules ?? []).length} rules, expected ${rules.length}`);
     s3.destroy();
 }

@@ -1,63 +1,63 @@
-/** The local pgBouncer: rendered ini and auth file, started as a daemon, reloaded with SIGHUP. */
-import { renderPgbouncerAuthFile, renderPgbouncerIni } from "../render/pgbouncer";
-import { APP_SERVICE, APP_USER } from "../vocabulary";
+/** The local pgBouncer: the plan's ini and auth file, started as a daemon, reloaded with SIGHUP. */
 import { describeFailure, minimalEnv, run } from "../jobs/proc";
+import type { ClusterPlan } from "../plan/cluster-plan";
+import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { asServer, isRoot, pidAlive, portOpen, readPid, stopPid, waitFor, writePrivate } from "./fsutil";
+import { localTier } from "./plan";
 import { type Secrets, verifier } from "./secrets";
-import { LOCAL_DATABASE, type Layout, type Ports, type Tools } from "./settings";
+import { type Layout, type Ports, repoRoot, type Tools, tools } from "./settings";
+import { DEFAULT_STACK, localConfig } from "./stack";
+import type { TlsPair } from "./tls";
 
-export const POOL_SIZE = 20;
-export const MAX_CLIENT_CONN = 1000;
+/** The default (dev) stack's pool settings, for reports that describe a default loopback tier. */
+const DEV_POOL = localConfig(DEFAULT_STACK, repoRoot()).pgbouncer;
+export const POOL_SIZE = DEV_POOL.defaultPoolSize;
+export const MAX_CLIENT_CONN = DEV_POOL.maxClientConn;
 
-/** Open files pgBouncer may hold: clients + server connections + slack. */
-export const PGBOUNCER_NOFILE = 4096;
-
-/**
- * DBTIER_LOCAL_PGBOUNCER_RESET=0 turns the per-transaction reset off (the config's
- * `pgbouncer.resetSessionState: false`); the pooling benchmark uses it to measure the cost.
- */
-export function resetSessionState(env: NodeJS.ProcessEnv = process.env): boolean {
-    const v = env.DBTIER_LOCAL_PGBOUNCER_RESET;
-    if (v === undefined || v === "" || v === "1") return true;
-    if (v === "0") return false;
-    throw new Error(`DBTIER_LOCAL_PGBOUNCER_RESET="${v}": use 1 (reset, the default) or 0`);
+/** The plan of the tier in `l` (its recorded stack and cluster), with resetSessionState forced when given. */
+function planOf(l: Layout, p: Ports, reset?: boolean): ClusterPlan {
+    const env = reset === undefined ? process.env : { ...process.env, DBTIER_LOCAL_PGBOUNCER_RESET: reset ? "1" : "0" };
+    return localTier(l, p, tools(), {}, env).plan;
 }
 
-/** Writes pgbouncer.ini and userlist.txt; true if either changed. */
-export function writePgbouncerConfig(l: Layout, s: Secrets, p: Ports, reset: boolean = resetSessionState()): boolean {
-    const ini = renderPgbouncerIni({
-        listenAddr: "127.0.0.1",
-        listenPort: p.pgbouncer,
-        postgresHost: "127.0.0.1",
-        postgresPort: p.postgres,
-        databases: [LOCAL_DATABASE],
-        authFile: l.pgbAuth,
-        defaultPoolSize: POOL_SIZE,
-        maxClientConn: MAX_CLIENT_CONN,
-        maxDbConnections: POOL_SIZE,
-        resetSessionState: reset,
-        logFile: l.pgbLog,
-        pidFile: l.pgbPid,
-    });
-    const auth = renderPgbouncerAuthFile([
-        { user: APP_USER, verifier: verifier(s, APP_USER) },
-        { user: APP_SERVICE, verifier: verifier(s, APP_SERVICE) },
-    ]);
-    const a = writePrivate(l.pgbIni, ini, { server: true });
-    const b = writePrivate(l.pgbAuth, auth, { server: true });
-    return a || b;
+/**
+ * Writes the plan's pgbouncer.ini and auth file (and, with TLS, the stand-in pair); true if
+ * any changed. `reset` overrides pgbouncer.resetSessionState (the pool-reset benchmark).
+ */
+export function writePgbouncerConfig(
+    l: Layout,
+    s: Secrets,
+    p: Ports,
+    reset?: boolean,
+    plan: ClusterPlan = planOf(l, p, reset),
+    tls?: TlsPair,
+): boolean {
+    const at = plan.placement.pgbouncer;
+    const changed = [
+        writePrivate(l.pgbIni, plan.pgbouncer.ini, { server: true }),
+        writePrivate(at.authFile, plan.pgbouncer.authFile({ [APP_USER]: verifier(s, APP_USER), [APP_SERVICE]: verifier(s, APP_SERVICE) }), {
+            server: true,
+        }),
+        ...(plan.postgres.tls && tls
+            ? [
+                  writePrivate(at.tlsCertFile, tls.certPem, { mode: 0o644, server: true }),
+                  writePrivate(at.tlsKeyFile, tls.keyPem, { server: true }),
+              ]
+            : []),
+    ];
+    return changed.some(Boolean);
 }
 
 export function pgbouncerRunning(l: Layout): boolean {
     return pidAlive(readPid(l.pgbPid));
 }
 
-export async function startPgbouncer(l: Layout, t: Tools, p: Ports): Promise<boolean> {
+export async function startPgbouncer(l: Layout, t: Tools, p: Ports, nofile: number = planOf(l, p).pgbouncer.nofile): Promise<boolean> {
     if (pgbouncerRunning(l)) return false;
-    // runuser resets the open-files limit to 1024, below what max_client_conn 1000 needs
-    // (a descriptor per client and per server connection): raise it for pgBouncer alone.
+    // runuser resets the open-files limit to 1024, below what max_client_conn needs (a
+    // descriptor per client and per server connection): raise it to the plan's, for pgBouncer alone.
     const argv = [t.pgbouncer, "-d", l.pgbIni];
-    const [cmd, args] = asServer(isRoot() ? ["prlimit", `--nofile=${PGBOUNCER_NOFILE}:${PGBOUNCER_NOFILE}`, "--", ...argv] : argv);
+    const [cmd, args] = asServer(isRoot() ? ["prlimit", `--nofile=${nofile}:${nofile}`, "--", ...argv] : argv);
     // The daemon keeps this environment for its life: nothing of the caller's.
     const r = await run(cmd, args, { timeoutMs: 30_000, env: minimalEnv() });
     if (r.code !== 0) throw new Error(`${describeFailure("pgbouncer -d", r)} (see ${l.pgbLog})`);
@@ -68,8 +68,8 @@ export async function startPgbouncer(l: Layout, t: Tools, p: Ports): Promise<boo
 /** SIGHUP: pgBouncer re-reads its ini and auth file. */
 export function reloadPgbouncer(l: Layout): void {
     const pid = readPid(l.pgbPid);
-    if (!pidAlive(pid)) throw new Error("pgBouncer is not running");
-    process.kill(pid!, "SIGHUP");
+    if (pid === undefined || !pidAlive(pid)) throw new Error("pgBouncer is not running");
+    process.kill(pid, "SIGHUP");
 }
 
 export async function stopPgbouncer(l: Layout): Promise<void> {

@@ -2,87 +2,60 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describeFailure, minimalEnv, run } from "../jobs/proc";
-import { renderPgHba } from "../render/pg-hba";
-import { renderPostgresqlConf } from "../render/postgresql-conf";
-import { renderProvisionSql } from "../render/provision-sql";
-import { renderWalgEnv, walgPrefix } from "../render/walg-env";
-import { WAL_RECEIVER_ROLE } from "../render/wal-receive";
-import { backupSchema } from "../config/schema";
-import { receiverVerifier, streamingEnabled } from "./wal-receiver";
+import type { ClusterPlan } from "../plan/cluster-plan";
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { asServer, ensureDir, writePrivate } from "./fsutil";
-import { endpoint, MINIO_REGION } from "./minio";
 import { type Secrets, verifier } from "./secrets";
-import {
-    LOCAL_BUCKET,
-    LOCAL_CLUSTER,
-    LOCAL_DATABASE,
-    LOCAL_ENVIRONMENT,
-    LOCAL_ROOT_USER,
-    type Layout,
-    type Ports,
-    type Tools,
-} from "./settings";
-
-export const RPO_SECONDS = 60;
+import { type Layout, LOCAL_ROOT_USER, type Ports, repoRoot, type Tools } from "./settings";
+import { DEFAULT_STACK, envOverrides, localConfig } from "./stack";
+import type { TlsPair } from "./tls";
+import { receiverVerifier } from "./wal-receiver";
 
 /**
- * archive_timeout of the local tier: RPO_SECONDS, or DBTIER_LOCAL_RPO_SECONDS at `up` (the
- * RPO benchmark compares settings). Validated like backup.rpoSeconds.
+ * WALG_COMPRESSION_METHOD of a loopback tier of the default stack: DBTIER_LOCAL_COMPRESSION,
+ * else the dev stack's backup.compression (validated like `pulumi up` validates it).
  */
-export function rpoSeconds(env: NodeJS.ProcessEnv = process.env): number {
-    const raw = env.DBTIER_LOCAL_RPO_SECONDS;
-    if (raw === undefined || raw === "") return RPO_SECONDS;
-    return backupSchema.parse({ rpoSeconds: Number(raw) }).rpoSeconds;
-}
-
-/** WALG_COMPRESSION_METHOD of the local tier: the config's default, or DBTIER_LOCAL_COMPRESSION. */
 export function compression(env: NodeJS.ProcessEnv = process.env): "lz4" | "zstd" | "lzma" {
-    const raw = env.DBTIER_LOCAL_COMPRESSION;
-    return backupSchema.parse(raw === undefined || raw === "" ? {} : { compression: raw }).compression;
+    return localConfig(DEFAULT_STACK, repoRoot(), envOverrides(env)).backup.compression;
 }
 
-export function walgEnvText(s: Secrets, p: Ports): string {
-    return renderWalgEnv({
-        s3Prefix: walgPrefix(LOCAL_BUCKET, LOCAL_ENVIRONMENT, LOCAL_CLUSTER),
-        endpoint: endpoint(p.minio),
-        region: MINIO_REGION,
-        accessKeyId: s.minio.user,
-        secretAccessKey: s.minio.password,
-        compression: compression(),
-        libsodiumKeyHex: s.libsodiumKeyHex,
-        uploadConcurrency: 4,
-        downloadConcurrency: 4,
-    });
+/** The WAL-G env file: the plan's, with MinIO's root credentials standing in for the stack's storage keys. */
+export function walgEnvText(plan: ClusterPlan, s: Secrets): string {
+    return plan.walg.env({ accessKeyId: s.minio.user, secretAccessKey: s.minio.password, libsodiumKeyHex: s.libsodiumKeyHex });
 }
 
-export function postgresqlConfText(l: Layout, t: Tools, p: Ports): string {
-    return renderPostgresqlConf({
-        listenAddresses: "127.0.0.1",
-        port: p.postgres,
-        maxConnections: 100,
-        sharedBuffers: "128MB",
-        hbaFile: l.pgHba,
-        unixSocketDirectories: "",
-        archive: { walgBinary: l.walg, walgEnvFile: l.walgEnv, rpoSeconds: rpoSeconds(), pushTimeoutSeconds: 60, fetchTimeoutSeconds: 60 },
-    });
-}
-
-/** Writes postgresql.conf, pg_hba.conf and walg.env (owned by the server user); true if any changed. */
-export function writeServerConfig(l: Layout, t: Tools, s: Secrets, p: Ports): boolean {
+/**
+ * Writes the plan's postgresql.conf, pg_hba.conf, pg_ident.conf, walg.env and (with TLS) the
+ * stand-in certificate and key, all owned by the server user; true if any changed.
+ */
+export function writeServerConfig(l: Layout, plan: ClusterPlan, s: Secrets, tls?: TlsPair): boolean {
+    if (plan.provision.rootUser !== LOCAL_ROOT_USER) {
+        throw new Error(
+            `cluster ${plan.settings.cluster.name}: rootUser "${plan.provision.rootUser}": the loopback tier runs rootUser ${LOCAL_ROOT_USER} only`,
+        );
+    }
+    if (plan.postgres.tls && !tls) throw new Error("the plan has TLS on (sslmode is not disable) but no certificate was given");
     ensureDir(l.pg, { mode: 0o700, server: true });
-    const a = writePrivate(l.pgConf, postgresqlConfText(l, t, p), { server: true });
-    const b = writePrivate(
-        l.pgHba,
-        renderPgHba({ localPeer: false, ...(streamingEnabled(l) ? { replicationRole: WAL_RECEIVER_ROLE } : {}) }),
-        { server: true },
-    );
-    const c = writePrivate(l.walgEnv, walgEnvText(s, p), { server: true });
-    return a || b || c;
+    const at = plan.placement.postgres;
+    const changed = [
+        writePrivate(l.pgConf, plan.postgres.postgresqlConf, { server: true }),
+        writePrivate(at.hbaFile, plan.postgres.pgHba, { server: true }),
+        writePrivate(at.identFile, plan.postgres.pgIdent, { server: true }),
+        writePrivate(at.walgEnvFile, walgEnvText(plan, s), { server: true }),
+        ...(plan.postgres.tls && tls
+            ? [
+                  writePrivate(at.tlsCertFile, tls.certPem, { mode: 0o644, server: true }),
+                  writePrivate(at.tlsKeyFile, tls.keyPem, { server: true }),
+              ]
+            : []),
+    ];
+    return changed.some(Boolean);
 }
 
-export function writePgpass(l: Layout, s: Secrets, p: Ports): void {
-    writePrivate(l.pgpass, `127.0.0.1:${p.postgres}:*:${LOCAL_ROOT_USER}:${s.roles[LOCAL_ROOT_USER].password}\n`);
+/** Root's pgpass line for the plan's backup job connection (host, port, role). */
+export function writePgpass(plan: ClusterPlan, s: Secrets): void {
+    const pg = plan.jobs.backup.postgres;
+    writePrivate(pg.passfile, `${pg.host}:${pg.port}:*:${pg.user}:${s.roles[LOCAL_ROOT_USER].password}\n`);
 }
 
 export async function initdb(l: Layout, t: Tools, s: Secrets): Promise<boolean> {
@@ -181,17 +154,15 @@ export async function psqlFileAsRoot(l: Layout, t: Tools, p: Ports, file: string
     return r.stdout;
 }
 
-/** Renders and runs the provisioning script (roles, databases, grants, WAL-G compat functions); returns its JSON lines. */
-export async function provision(l: Layout, t: Tools, s: Secrets, p: Ports): Promise<string[]> {
+/** Runs the plan's provisioning script (roles, databases, grants, WAL-G compat functions); returns its JSON lines. */
+export async function provision(l: Layout, t: Tools, plan: ClusterPlan, s: Secrets, p: Ports): Promise<string[]> {
     writePrivate(
         l.provisionSql,
-        renderProvisionSql({
-            rootUser: LOCAL_ROOT_USER,
-            rootVerifier: verifier(s, LOCAL_ROOT_USER),
-            appUserVerifier: verifier(s, APP_USER),
-            appServiceVerifier: verifier(s, APP_SERVICE),
-            databases: [LOCAL_DATABASE],
-            ...(streamingEnabled(l) ? { walReceiverVerifier: receiverVerifier(l) } : {}),
+        plan.provision.sql({
+            root: verifier(s, LOCAL_ROOT_USER),
+            appUser: verifier(s, APP_USER),
+            appService: verifier(s, APP_SERVICE),
+            ...(plan.provision.walReceiver ? { walReceiver: receiverVerifier(l) } : {}),
         }),
     );
     const out = await psqlFileAsRoot(l, t, p, l.provisionSql);

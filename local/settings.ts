@@ -8,11 +8,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 
-export const LOCAL_ENVIRONMENT = "local";
-export const LOCAL_CLUSTER = "app";
-export const LOCAL_DATABASE = "app";
+/**
+ * The root role the loopback tier's secrets are kept for. The environment, cluster, databases
+ * and bucket come from the stack (local/plan.ts); a stack with another rootUser is refused.
+ */
 export const LOCAL_ROOT_USER = "postgres";
-export const LOCAL_BUCKET = "db-tier-local";
 /** The Debian OS user that runs Postgres and pgBouncer when the CLI runs as root. */
 export const SERVER_OS_USER = "postgres";
 
@@ -54,6 +54,12 @@ export interface Layout {
     readonly pgData: string;
     readonly pgConf: string;
     readonly pgHba: string;
+    readonly pgIdent: string;
+    /** The stand-in TLS pair as Postgres and pgBouncer read it (sslmode other than disable). */
+    readonly pgTlsCert: string;
+    readonly pgTlsKey: string;
+    readonly pgbTlsCert: string;
+    readonly pgbTlsKey: string;
     readonly walgEnv: string;
     readonly pgLog: string;
     readonly pgbIni: string;
@@ -92,6 +98,11 @@ export function layout(state: string): Layout {
         pgData: join(pg, "data"),
         pgConf: join(pg, "postgresql.conf"),
         pgHba: join(pg, "pg_hba.conf"),
+        pgIdent: join(pg, "pg_ident.conf"),
+        pgTlsCert: join(pg, "server.crt"),
+        pgTlsKey: join(pg, "server.key"),
+        pgbTlsCert: join(pg, "pgbouncer.crt"),
+        pgbTlsKey: join(pg, "pgbouncer.key"),
         walgEnv: join(pg, "walg.env"),
         pgLog: join(pg, "postgres.log"),
         pgbIni: join(pg, "pgbouncer.ini"),

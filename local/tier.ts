@@ -16,46 +16,43 @@ import { runBackup } from "../jobs/backup-job";
 import { type DrillArgs, runDrill } from "../jobs/restore-drill";
 import { buildDsn } from "../render/dsn";
 import type { BackupJobConfig, DrillJobConfig } from "../render/job-config";
-import { DEFAULT_OLDEST_DRILL_SCHEDULE, renderJobConfig } from "../render/job-config";
+import { renderJobConfig } from "../render/job-config";
 import { shellQuote, sqlIdent, sqlLiteral } from "../render/quote";
 import { APP_SERVICE, APP_USER, MIGRATE_ALIAS_SUFFIX } from "../vocabulary";
-import { ensureDir, isRoot, writePrivate } from "./fsutil";
+import { ensureDir, writePrivate } from "./fsutil";
 import { endpoint, ensureBucket, startMinio, stopMinio } from "./minio";
-import { receiverRunning, startWalReceiver, stopWalReceiver, streamingEnabled } from "./wal-receiver";
+import { type LocalTier, localTier, type Selection } from "./plan";
+import { standInTls, type TlsPair } from "./tls";
+import { receiverRunning, startWalReceiver, stopWalReceiver } from "./wal-receiver";
 import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, writePgbouncerConfig } from "./pgbouncer";
 import { initdb, provision, psqlFileAsRoot, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
 import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets, verifier } from "./secrets";
-import {
-    LOCAL_BUCKET,
-    LOCAL_CLUSTER,
-    LOCAL_DATABASE,
-    LOCAL_ENVIRONMENT,
-    LOCAL_ROOT_USER,
-    SERVER_OS_USER,
-    type Layout,
-    layout,
-    missingTools,
-    type Ports,
-    ports,
-    stateDir,
-    type Tools,
-    tools,
-} from "./settings";
+import { LOCAL_ROOT_USER, type Layout, layout, missingTools, type Ports, ports, stateDir, type Tools, tools } from "./settings";
 
 export interface Ctx {
     readonly l: Layout;
     readonly p: Ports;
     readonly t: Tools;
+    /** The stack, cluster and plan this tier runs (local/plan.ts). */
+    readonly tier: LocalTier;
     readonly out: (line: string) => void;
     readonly info: (line: string) => void;
 }
 
-export function context(env: NodeJS.ProcessEnv = process.env): Ctx {
+export function context(env: NodeJS.ProcessEnv = process.env, ask: Selection = {}): Ctx {
     const l = layout(stateDir(env));
+    const p = ports(l, env);
+    const t = tools(env);
+    let tier: LocalTier | undefined;
     return {
         l,
-        p: ports(l, env),
-        t: tools(env),
+        p,
+        t,
+        // Computed on first use: `down` must work even when the stack file no longer validates.
+        get tier(): LocalTier {
+            tier ??= localTier(l, p, t, ask, env);
+            return tier;
+        },
         out: (line) => process.stdout.write(`${line}\n`),
         info: (line) => process.stderr.write(`local: ${line}\n`),
     };
@@ -68,38 +65,12 @@ function requireSecrets(c: Ctx): Secrets {
 }
 
 export function backupConfig(c: Ctx): BackupJobConfig {
-    return {
-        environment: LOCAL_ENVIRONMENT,
-        cluster: LOCAL_CLUSTER,
-        schedule: "0 2 * * *",
-        walgBinary: c.l.walg,
-        walgEnvFile: c.l.walgEnv,
-        pgData: c.l.pgData,
-        postgres: { host: "127.0.0.1", port: c.p.postgres, user: LOCAL_ROOT_USER, passfile: c.l.pgpass, database: "postgres" },
-        retention: { daily: 7, weekly: 4, walDays: 30 },
-        pushTimeoutSeconds: 600,
-    };
+    return c.tier.plan.jobs.backup;
 }
 
+/** The plan's drill config, with the checks of drill-checks.json (tests, an operator's rehearsal) on top. */
 export function drillConfig(c: Ctx): DrillJobConfig {
-    const base: DrillJobConfig = {
-        environment: LOCAL_ENVIRONMENT,
-        cluster: LOCAL_CLUSTER,
-        schedule: "0 4 1 * *",
-        oldestSchedule: DEFAULT_OLDEST_DRILL_SCHEDULE,
-        windowSeconds: 30 * 86_400,
-        walgBinary: c.l.walg,
-        walgEnvFile: c.l.walgEnv,
-        pgBinDir: c.t.pgBinDir,
-        scratchDir: c.l.drillScratch,
-        ...(isRoot() ? { runAsUser: SERVER_OS_USER } : {}),
-        superuser: LOCAL_ROOT_USER,
-        rtoSeconds: 600,
-        database: LOCAL_DATABASE,
-        tables: [],
-        minRows: {},
-        evidenceBucket: LOCAL_BUCKET,
-    };
+    const base = c.tier.plan.jobs.drill;
     if (!existsSync(c.l.drillChecks)) return base;
     const o = JSON.parse(readFileSync(c.l.drillChecks, "utf8")) as Partial<
         Pick<DrillJobConfig, "tables" | "minRows" | "schemaQuery" | "rtoSeconds" | "database" | "amcheck" | "windowSeconds">
@@ -123,39 +94,46 @@ function installWalg(c: Ctx): void {
 export async function up(c: Ctx): Promise<void> {
     const missing = missingTools(c.t);
     if (missing.length > 0) throw new Error(`missing tools: ${missing.join(", ")} (run scripts/install-tools.sh)`);
+    const { plan, bucket, stack, cluster, config } = c.tier;
+    c.info(
+        `stack ${stack}, cluster ${cluster}${config.clusters.length > 1 ? ` (of ${config.clusters.map((k) => k.name).join(", ")}; --cluster NAME for another)` : ""}`,
+    );
     ensureDir(c.l.state, { mode: 0o755 });
     ensureDir(c.l.logs, { mode: 0o755 });
     let secrets = loadSecrets(c.l.secrets);
     if (!secrets) {
         secrets = generateSecrets();
         saveSecrets(c.l.secrets, secrets);
-        c.info("generated secrets (MinIO credentials, libsodium key, role passwords and salts)");
+        c.info("generated secrets (MinIO credentials stand in for the stack's storage keys; libsodium key, role passwords and salts)");
     }
-    const walStreaming = streamingEnabled(c.l);
-    writeFileSync(c.l.tierJson, `${JSON.stringify({ ports: c.p, walStreaming }, null, 2)}\n`);
+    const walStreaming = plan.walReceiver.enabled;
+    writeFileSync(c.l.tierJson, `${JSON.stringify({ ports: c.p, stack, cluster, walStreaming }, null, 2)}\n`);
     installWalg(c);
+    let tls: TlsPair | undefined;
+    if (plan.postgres.tls) {
+        tls = await standInTls(c.l);
+        c.info(`sslmode ${plan.settings.sslmode}: a self-signed certificate stands in for db-tier:tlsCertPem/tlsKeyPem`);
+    }
 
-    if (await startMinio(c.l, c.t, secrets, c.p.minio)) c.info(`MinIO started on ${endpoint(c.p.minio)}`);
-    await ensureBucket(secrets, c.p.minio);
-    c.info(`bucket ${LOCAL_BUCKET} has its lifecycle rules`);
+    if (await startMinio(c.l, c.t, secrets, c.p.minio))
+        c.info(`MinIO started on ${endpoint(c.p.minio)} (standing in for ${config.storage.provider})`);
+    await ensureBucket(secrets, c.p.minio, bucket);
+    c.info(`bucket ${bucket.bucketName} has its lifecycle rules`);
 
-    const changed = writeServerConfig(c.l, c.t, secrets, c.p);
+    const changed = writeServerConfig(c.l, plan, secrets, tls);
     if (await initdb(c.l, c.t, secrets)) c.info(`initdb: ${c.l.pgData}`);
-    writePgpass(c.l, secrets, c.p);
-    if (await startPostgres(c.l, c.t))
-        c.info(
-            `Postgres started on 127.0.0.1:${c.p.postgres} (WAL-G archiving to s3://${LOCAL_BUCKET}/${LOCAL_ENVIRONMENT}/${LOCAL_CLUSTER})`,
-        );
+    writePgpass(plan, secrets);
+    if (await startPostgres(c.l, c.t)) c.info(`Postgres started on 127.0.0.1:${c.p.postgres} (WAL-G archiving to ${plan.walg.prefix})`);
     else if (changed) await reloadPostgres(c.l, c.t);
 
-    for (const line of await provision(c.l, c.t, secrets, c.p)) c.out(line);
+    for (const line of await provision(c.l, c.t, plan, secrets, c.p)) c.out(line);
 
-    const pgbChanged = writePgbouncerConfig(c.l, secrets, c.p);
-    if (await startPgbouncer(c.l, c.t, c.p)) c.info(`pgBouncer started on 127.0.0.1:${c.p.pgbouncer}`);
+    const pgbChanged = writePgbouncerConfig(c.l, secrets, c.p, undefined, plan, tls);
+    if (await startPgbouncer(c.l, c.t, c.p, plan.pgbouncer.nofile)) c.info(`pgBouncer started on 127.0.0.1:${c.p.pgbouncer}`);
     else if (pgbChanged) reloadPgbouncer(c.l);
 
     if (walStreaming) {
-        if (startWalReceiver(c.l, c.t, c.p)) c.info("WAL receiver started (wal-g wal-receive over a replication slot)");
+        if (startWalReceiver(c.l, plan)) c.info("WAL receiver started (wal-g wal-receive over a replication slot)");
     } else if (receiverRunning(c.l)) {
         await stopWalReceiver(c.l);
         c.info("WAL receiver stopped (streaming is off)");
@@ -168,18 +146,20 @@ export async function up(c: Ctx): Promise<void> {
 
 export function envLines(c: Ctx): string[] {
     const s = requireSecrets(c);
-    const dsn = (user: string, port: number, database: string): string =>
-        buildDsn({ user, password: s.roles[user].password, host: "127.0.0.1", port, database, sslmode: "disable" });
+    const { settings } = c.tier.plan;
+    const database = settings.cluster.databases[0];
+    const dsn = (user: string, port: number, db: string): string =>
+        buildDsn({ user, password: s.roles[user].password, host: "127.0.0.1", port, database: db, sslmode: settings.sslmode });
     const vars: [string, string][] = [
-        ["DATABASE_URL", dsn(APP_USER, c.p.pgbouncer, LOCAL_DATABASE)],
-        ["DATABASE_SERVICE_URL", dsn(APP_SERVICE, c.p.pgbouncer, LOCAL_DATABASE)],
-        ["DATABASE_ROOT_URL", dsn(LOCAL_ROOT_USER, c.p.postgres, LOCAL_DATABASE)],
+        ["DATABASE_URL", dsn(APP_USER, c.p.pgbouncer, database)],
+        ["DATABASE_SERVICE_URL", dsn(APP_SERVICE, c.p.pgbouncer, database)],
+        ["DATABASE_ROOT_URL", dsn(LOCAL_ROOT_USER, c.p.postgres, database)],
         // app_user through the session-mode alias: migrations, prepared statements.
-        ["DATABASE_MIGRATE_URL", dsn(APP_USER, c.p.pgbouncer, `${LOCAL_DATABASE}${MIGRATE_ALIAS_SUFFIX}`)],
+        ["DATABASE_MIGRATE_URL", dsn(APP_USER, c.p.pgbouncer, `${database}${MIGRATE_ALIAS_SUFFIX}`)],
         ["PGBOUNCER_PORT", String(c.p.pgbouncer)],
         ["POSTGRES_PORT", String(c.p.postgres)],
         ["S3_ENDPOINT", endpoint(c.p.minio)],
-        ["S3_BUCKET", LOCAL_BUCKET],
+        ["S3_BUCKET", c.tier.bucket.bucketName],
         // Tier-specific names, never AWS_*: `eval "$(npm run -s local -- env)"` must not
         // shadow the user's own cloud credentials in that shell.
         ["S3_ACCESS_KEY_ID", s.minio.user],
@@ -200,14 +180,14 @@ export function envLines(c: Ctx): string[] {
 export async function rotate(c: Ctx): Promise<void> {
     const old = requireSecrets(c);
     const next = rotated(old);
-    writePgpass(c.l, old, c.p);
+    writePgpass(c.tier.plan, old);
     c.out(await alterRootPassword(c, verifier(next, LOCAL_ROOT_USER)));
     const rootDone: Secrets = { ...old, roles: { ...old.roles, [LOCAL_ROOT_USER]: next.roles[LOCAL_ROOT_USER] } };
     saveSecrets(c.l.secrets, rootDone);
-    writePgpass(c.l, rootDone, c.p);
-    for (const line of await provision(c.l, c.t, next, c.p)) c.out(line);
+    writePgpass(c.tier.plan, rootDone);
+    for (const line of await provision(c.l, c.t, c.tier.plan, next, c.p)) c.out(line);
     saveSecrets(c.l.secrets, next);
-    writePgbouncerConfig(c.l, next, c.p);
+    writePgbouncerConfig(c.l, next, c.p, undefined, c.tier.plan);
     if (pgbouncerRunning(c.l)) reloadPgbouncer(c.l);
     c.info("rotated the passwords of every role; pgBouncer reloaded");
 }

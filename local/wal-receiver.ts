@@ -1,6 +1,6 @@
 /**
- * The local tier's streaming WAL receiver (opt-in: DBTIER_LOCAL_WAL_STREAMING=1 at `up`,
- * remembered in tier.json): its own process (the loop of render/wal-receive.ts around
+ * The local tier's streaming WAL receiver (the stack's backup.walStreaming, or
+ * DBTIER_LOCAL_WAL_STREAMING=1 at `up`, remembered in tier.json): its own process (the loop of render/wal-receive.ts around
  * `wal-g wal-receive`), run as the server OS user like archive_command, logging to
  * logs/wal-receiver.log, with its own replication role whose generated password lives in
  * wal-receiver-secret.json (0600) and, for libpq, in a password file only the server user reads.
@@ -10,10 +10,10 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from "no
 import { join } from "node:path";
 import { minimalEnv } from "../jobs/proc";
 import { scramVerifier } from "../render/scram";
-import { walReceiverPgpass, walReceiveScript } from "../render/wal-receive";
+import type { ClusterPlan } from "../plan/cluster-plan";
 import { asServer, pidAlive, readPid, sleep, writePrivate } from "./fsutil";
 import { generatePassword, type RoleSecret } from "./secrets";
-import type { Layout, Ports, Tools } from "./settings";
+import type { Layout } from "./settings";
 import { randomBytes } from "node:crypto";
 
 export interface ReceiverFiles {
@@ -30,22 +30,6 @@ export function receiverFiles(l: Layout): ReceiverFiles {
         pid: join(l.state, "wal-receiver.pid"),
         log: join(l.logs, "wal-receiver.log"),
     };
-}
-
-/** DBTIER_LOCAL_WAL_STREAMING: "1" on, "0"/unset off; anything else is an error. */
-export function streamingRequested(env: NodeJS.ProcessEnv = process.env): boolean | undefined {
-    const v = env.DBTIER_LOCAL_WAL_STREAMING;
-    if (v === undefined || v === "") return undefined;
-    if (v === "1") return true;
-    if (v === "0") return false;
-    throw new Error(`DBTIER_LOCAL_WAL_STREAMING="${v}": use 1 (stream WAL with wal-g wal-receive) or 0`);
-}
-
-/** Streaming on for this tier: DBTIER_LOCAL_WAL_STREAMING if set, else what the first `up` recorded in tier.json. */
-export function streamingEnabled(l: Layout, env: NodeJS.ProcessEnv = process.env): boolean {
-    const asked = streamingRequested(env);
-    if (asked !== undefined) return asked;
-    return existsSync(l.tierJson) && JSON.parse(readFileSync(l.tierJson, "utf8")).walStreaming === true;
 }
 
 /** The receiver role's password and salt, generated once (kept, so its verifier is stable). */
@@ -66,20 +50,12 @@ export function receiverRunning(l: Layout): boolean {
     return pidAlive(readPid(receiverFiles(l).pid));
 }
 
-/** Starts the receiver loop (detached, its own process group); false if it already runs. */
-export function startWalReceiver(l: Layout, t: Tools, p: Ports): boolean {
+/** Starts the plan's receiver loop (detached, its own process group); false if it already runs. */
+export function startWalReceiver(l: Layout, plan: ClusterPlan): boolean {
     if (receiverRunning(l)) return false;
     const f = receiverFiles(l);
-    writePrivate(f.pgpass, walReceiverPgpass("127.0.0.1", p.postgres, receiverSecret(l).password), { server: true });
-    const script = walReceiveScript({
-        walgBinary: l.walg,
-        walgEnvFile: l.walgEnv,
-        psqlBinary: join(t.pgBinDir, "psql"),
-        host: "127.0.0.1",
-        port: p.postgres,
-        passfile: f.pgpass,
-    });
-    const [cmd, args] = asServer(["/bin/sh", "-c", script]);
+    writePrivate(plan.walReceiver.passfile, plan.walReceiver.pgpass(receiverSecret(l).password), { server: true });
+    const [cmd, args] = asServer(["/bin/sh", "-c", plan.walReceiver.script]);
     const log = openSync(f.log, "a");
     // Nothing of the caller's environment: the storage keys come from the env file, inside the loop.
     const child = spawn(cmd, args, { detached: true, stdio: ["ignore", log, log], env: minimalEnv() });
@@ -92,10 +68,10 @@ export function startWalReceiver(l: Layout, t: Tools, p: Ports): boolean {
 /** SIGTERM to the receiver's whole process group (loop, wal-g, a psql), SIGKILL after the grace. */
 export async function stopWalReceiver(l: Layout, graceMs = 10_000): Promise<void> {
     const pid = readPid(receiverFiles(l).pid);
-    if (!pidAlive(pid)) return;
+    if (pid === undefined || !pidAlive(pid)) return;
     const group = (sig: NodeJS.Signals): void => {
         try {
-            process.kill(-pid!, sig);
+            process.kill(-pid, sig);
         } catch {
             /* already gone */
         }

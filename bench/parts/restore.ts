@@ -314,7 +314,7 @@ async function setupPgbackrest(t: Tier, tlsPort: number, ctx: PartContext): Prom
             "repo1-s3-endpoint=127.0.0.1",
             `repo1-storage-port=${tlsPort}`,
             "repo1-storage-verify-tls=n",
-            "repo1-s3-bucket=db-tier-local",
+            "repo1-s3-bucket=db-tier-dev-backups",
             `repo1-s3-key=${s.minio.user}`,
             `repo1-s3-key-secret=${s.minio.password}`,
             "repo1-s3-region=us-east-1",

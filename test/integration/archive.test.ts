@@ -1,6 +1,6 @@
 /**
  * WAL archiving through WAL-G to MinIO: segments land under the cluster's prefix
- * local/app/wal_005/, encrypted; wal-verify passes; the backup job's log line; the bucket's
+ * dev/app/wal_005/, encrypted; wal-verify passes; the backup job's log line; the bucket's
  * lifecycle rules; `up` is idempotent; secret files are private.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
@@ -36,18 +36,18 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
         await t?.down();
     });
 
-    it("archives segments under local/app/wal_005/, encrypted, and WAL-G with the key reads them back", async () => {
+    it("archives segments under dev/app/wal_005/, encrypted, and WAL-G with the key reads them back", async () => {
         const w = await t.psql(v.DATABASE_ROOT_URL, [
             "CREATE TABLE IF NOT EXISTS markers (id serial PRIMARY KEY, body text)",
             `INSERT INTO markers (body) SELECT '${MARKER}-' || g FROM generate_series(1, 200) g`,
         ]);
         expect(w.stderr).toBe("");
         const segment = await switchAndWaitArchived(t, v.DATABASE_ROOT_URL);
-        const keys = await t.listKeys("local/app/wal_005/");
-        expect(keys).toContain(`local/app/wal_005/${segment}${EXT}`);
-        expect(keys.every((k) => k.startsWith("local/app/wal_005/"))).toBe(true);
+        const keys = await t.listKeys("dev/app/wal_005/");
+        expect(keys).toContain(`dev/app/wal_005/${segment}${EXT}`);
+        expect(keys.every((k) => k.startsWith("dev/app/wal_005/"))).toBe(true);
 
-        const stored = (await t.getObject(`local/app/wal_005/${segment}${EXT}`))!;
+        const stored = (await t.getObject(`dev/app/wal_005/${segment}${EXT}`))!;
         expect(stored.length).toBeGreaterThan(0);
         expect(stored.subarray(0, 4).equals(FRAME_MAGIC)).toBe(false); // not a bare frame: encrypted
         expect(stored.includes(Buffer.from(MARKER))).toBe(false);
@@ -78,14 +78,14 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
         const wv = await t.walg(["wal-verify", "integrity", "--json"], { pg: true });
         expect(wv.code, wv.stderr).toBe(0);
         expect(JSON.parse(wv.stdout.slice(wv.stdout.indexOf("{"))).integrity.status).toBe("OK");
-        expect((await t.listKeys("local/app/basebackups_005/")).some((k) => k.includes(rec.backup_name))).toBe(true);
+        expect((await t.listKeys("dev/app/basebackups_005/")).some((k) => k.includes(rec.backup_name))).toBe(true);
     });
 
     it("gives the bucket the lifecycle rules renderLifecycleRules renders for MinIO", async () => {
         const c = t.s3();
-        const lc = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-local" }));
+        const lc = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-dev-backups" }));
         c.destroy();
-        const want = renderLifecycleRules({ provider: "minio", backupPrefixes: ["local/app/"], safetyNetDays: 90, evidenceDays: 400 });
+        const want = renderLifecycleRules({ provider: "minio", backupPrefixes: ["dev/app/"], safetyNetDays: 90, evidenceDays: 400 });
         expect(
             (lc.Rules ?? [])
                 .map((r) => ({ id: r.ID, prefix: r.Filter?.Prefix ?? r.Prefix, days: r.Expiration?.Days }))

@@ -279,8 +279,8 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         const { DeleteObjectCommand } = await import("@aws-sdk/client-s3");
         await c.send(
             new DeleteObjectCommand({
-                Bucket: "db-tier-local",
-                Key: `local/app/wal_005/${lostSegment}${walgFileExtension(compression())}`,
+                Bucket: "db-tier-dev-backups",
+                Key: `dev/app/wal_005/${lostSegment}${walgFileExtension(compression())}`,
             }),
         );
         c.destroy();

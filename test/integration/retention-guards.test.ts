@@ -19,8 +19,8 @@ import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
 import { parseWalFileName, segmentOf, walFileName } from "../../render/timeline-history";
 import { sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
-const WAL = "local/app/wal_005/";
-const BASE = "local/app/basebackups_005/";
+const WAL = "dev/app/wal_005/";
+const BASE = "dev/app/basebackups_005/";
 const DAY = 86_400_000;
 
 describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and MinIO", () => {
@@ -136,7 +136,7 @@ describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and
 
         // Lifecycle: every rule MinIO holds, against every object of the permanent backup.
         const c = t.s3();
-        const lc = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-local" }));
+        const lc = await c.send(new GetBucketLifecycleConfigurationCommand({ Bucket: "db-tier-dev-backups" }));
         c.destroy();
         const expiring = (lc.Rules ?? []).filter((r) => r.Status === "Enabled" && r.Expiration !== undefined);
         expect(expiring.length, "the evidence expiry is there: the check reads real rules").toBeGreaterThan(0);

@@ -24,8 +24,8 @@ import { tools } from "../../local/settings";
 import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
 import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
-const WAL = "local/app/wal_005/";
-const BASE = "local/app/basebackups_005/";
+const WAL = "dev/app/wal_005/";
+const BASE = "dev/app/basebackups_005/";
 const pgTime = (d: Date): string =>
     d
         .toISOString()

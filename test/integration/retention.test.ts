@@ -12,7 +12,7 @@ import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
 import { planRetention } from "../../render/retention-plan";
 import { lastLine, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
-const WAL = "local/app/wal_005/";
+const WAL = "dev/app/wal_005/";
 
 describe.skipIf(toolsMissing().length > 0)("retention with real WAL-G (compressed days)", () => {
     let t: Tier;

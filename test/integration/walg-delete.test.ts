@@ -21,7 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run, type RunResult } from "../../jobs/proc";
 import { startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
-const PREFIX = "local/app/";
+const PREFIX = "dev/app/";
 const SEGMENT = /^[0-9A-F]{24}$/;
 
 describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove objects from MinIO", () => {
@@ -167,10 +167,10 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
 
     it("unversioned bucket (the tier's own): delete target and delete before remove the objects", async () => {
         const c = t.s3();
-        const vs = await c.send(new GetBucketVersioningCommand({ Bucket: "db-tier-local" }));
+        const vs = await c.send(new GetBucketVersioningCommand({ Bucket: "db-tier-dev-backups" }));
         c.destroy();
         expect(vs.Status ?? "never enabled").toBe("never enabled");
-        await deleteAndCheck("db-tier-local", t.l.walgEnv, false);
+        await deleteAndCheck("db-tier-dev-backups", t.l.walgEnv, false);
     });
 
     it("versioned bucket (as B2 needs): every version is deleted, no delete marker left", async () => {
@@ -182,7 +182,7 @@ describe.skipIf(toolsMissing().length > 0)("WAL-G v3.0.9 deletes really remove o
         c.destroy();
         expect(vs.Status).toBe("Enabled");
         const env = join(t.dir, "walg-versioned.env");
-        const text = readFileSync(t.l.walgEnv, "utf8").replace(/^WALG_S3_PREFIX=.*$/m, `WALG_S3_PREFIX='s3://${bucket}/local/app'`);
+        const text = readFileSync(t.l.walgEnv, "utf8").replace(/^WALG_S3_PREFIX=.*$/m, `WALG_S3_PREFIX='s3://${bucket}/dev/app'`);
         writeFileSync(env, text, { mode: 0o600 });
         // The server archives into the tier's bucket; copy its WAL over so `delete before` has WAL to remove.
         const copyWal = async (): Promise<void> => {

@@ -114,7 +114,7 @@ describe.skipIf(toolsMissing().length > 0)("wal-fetch exit codes of WAL-G v3.0.9
         ["a wrong secret key", async () => ({ AWS_SECRET_ACCESS_KEY: "not-the-secret-key-0123456789" }), (c) => c === 1],
         [
             "a bucket that does not exist",
-            async () => ({ WALG_S3_PREFIX: "s3://no-such-bucket-dbtier/local/app" }),
+            async () => ({ WALG_S3_PREFIX: "s3://no-such-bucket-dbtier/dev/app" }),
             (c) => c === WALG_MISSING_FILE_EXIT,
         ],
         ["an unreachable endpoint", async () => ({ AWS_ENDPOINT: `http://127.0.0.1:${await freePort()}` }), (c) => c === 124],

@@ -18,7 +18,7 @@ import { WAL_RECEIVE_SLOT, WAL_RECEIVER_ROLE } from "../../render/wal-receive";
 import { buildDsn } from "../../render/dsn";
 import { freePort, lastLine, psqlWith, sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
-const WAL = "local/app/wal_005/";
+const WAL = "dev/app/wal_005/";
 
 describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g wal-receive", () => {
     let t: Tier;
