@@ -1,103 +1,46 @@
 /**
- * The arguments of DatabaseTier as documented interfaces (not zod aliases, so the component
- * can later be offered to other languages). config/component-args.ts validates them.
+ * The arguments of DatabaseTier, derived from the zod schemas that validate them
+ * (config/schema.ts, config/component-args.ts), so a field, its type and its optionality are
+ * written once. What each field means, its default, limits and the error a mistake gets:
+ * the `.describe()` of the field in config/schema.ts, printed in docs/configuration.md.
+ * Values that are Pulumi inputs (secrets, image references, certificates) are not validated
+ * by zod and keep hand-written types here.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import type { StorageProvider } from "../render/lifecycle";
+import type { z } from "zod";
+import type { tierStorageSchema } from "../config/component-args";
+import type { backupSchema, clusterSchema, drillSchema, pgbouncerSchema, postgresSchema, retentionSchema } from "../config/schema";
 
-export interface ClusterArgs {
-    /** Cluster name (DNS label); part of container, network and volume names and the backup prefix. */
-    readonly name: string;
-    /** Databases to create; the first is the application database. Default `["app"]`. */
-    readonly databases?: string[];
-    /** Root (superuser) role, provisioning only. Default `postgres`. */
-    readonly rootUser?: string;
-}
+/** Plain values as the component accepts them: read-only at every level (lists stay plain arrays). */
+export type ReadonlyArgs<T> = T extends readonly unknown[] ? T : T extends object ? { readonly [K in keyof T]: ReadonlyArgs<T[K]> } : T;
 
-export interface RetentionArgs {
-    /** Newest daily base backups kept. Default 7. */
-    readonly daily?: number;
-    /** Newest weekly base backups kept. Default 4. */
-    readonly weekly?: number;
-    /** Days of point-in-time recovery. Default 30. */
-    readonly walDays?: number;
-}
+/** What a user may write for a schema with defaults (`z.input`), minus the `undefined` of an omitted section. */
+type ArgsOf<S extends z.ZodTypeAny> = ReadonlyArgs<NonNullable<z.input<S>>>;
 
-export interface BackupArgs {
-    /** Base-backup schedule, 5-field cron in UTC. Default `0 2 * * *`. */
-    readonly schedule?: string;
-    /** RPO in seconds (archive_timeout), 1-300. Default 60. */
-    readonly rpoSeconds?: number;
-    /** Bound on one wal-push in seconds. Default 120. */
-    readonly archivePushTimeoutSeconds?: number;
-    /** zstd (default), lz4 or lzma: the codecs of the pinned WAL-G v3.0.9 build (figures: docs/benchmarks.md). */
-    readonly compression?: "lz4" | "zstd" | "lzma";
-    /**
-     * Stream WAL with `wal-g wal-receive` (its own container, replication role and slot) on top
-     * of archive_command: RPO of seconds instead of archive_timeout. Default false.
-     */
-    readonly walStreaming?: boolean;
-    readonly uploadConcurrency?: number;
-    readonly downloadConcurrency?: number;
-    readonly retention?: RetentionArgs;
-    /** Lifecycle safety net for backup objects, days; beyond the retention window. Default 90. */
-    readonly safetyNetDays?: number;
-    /** Days restore-drill evidence is kept. Default 400. */
-    readonly evidenceDays?: number;
-}
+/** One Postgres cluster: `name` (DNS label), `databases` (default `[app]`, the first is the application's), `rootUser`. */
+export type ClusterArgs = ArgsOf<typeof clusterSchema>;
 
-export interface DrillArgs {
-    /** Restore-drill schedule, 5-field cron in UTC, at least monthly. Default `0 4 1 * *`. */
-    readonly schedule?: string;
-    /** RTO budget in seconds. Default 3600. */
-    readonly rtoSeconds?: number;
-    /** Database the checks run in. Default: the cluster's first database. */
-    readonly database?: string;
-    /** Schema-version query. Default: Drizzle's migrations table when it exists. */
-    readonly schemaQuery?: string;
-    /** Tables whose row counts the evidence records. */
-    readonly tables?: string[];
-    /** Lower bounds on row counts. */
-    readonly minRows?: Record<string, number>;
-    /** pg_amcheck over the restored copy: `off`, `heap-and-btree` or `heapallindexed`. Default `heapallindexed`. */
-    readonly amcheck?: string;
-    /** Schedule of the drill that restores the oldest promised point, 5-field cron in UTC. Default `0 5 15 * *`. */
-    readonly oldestPointSchedule?: string;
-}
+/** Base backups kept and the point-in-time window: `daily` (7), `weekly` (4), `walDays` (30). */
+export type RetentionArgs = ArgsOf<typeof retentionSchema>;
 
-export interface PgbouncerArgs {
-    /** Server connections per database and user. Default 20. */
-    readonly defaultPoolSize?: number;
-    /** Client connections accepted. Default 1000. */
-    readonly maxClientConn?: number;
-    /** Publish 6432 on the host at hostBindAddress with this port. Off by default. */
-    readonly publishPort?: number;
-    /** Image reference instead of building images/pgbouncer. */
-    readonly image?: string;
-}
+/** Backups: schedule, RPO (archive_timeout), codec, WAL streaming, concurrency, retention, lifecycle expiries. */
+export type BackupArgs = ArgsOf<typeof backupSchema>;
 
-export interface PostgresArgs {
-    /** Image reference instead of building images/postgres. */
-    readonly image?: string;
-    /** Default 200; must hold every pgBouncer pool plus 10 (config/rules/pool-budget.ts). */
-    readonly maxConnections?: number;
-    /** Default `128MB`. */
-    readonly sharedBuffers?: string;
-}
+/** The restore drill: schedules (at least monthly), RTO budget, the checks on the restored copy. */
+export type DrillArgs = ArgsOf<typeof drillSchema>;
 
-export interface TierStorageArgs {
-    /** `minio`, `r2` or `b2`. */
-    readonly provider: StorageProvider;
-    /** The bucket (see BackupBucket). */
-    readonly bucketName: string;
-    /** S3 endpoint as reached from the containers. */
-    readonly endpoint: string;
-    /** Region (`auto` on R2). */
-    readonly region: string;
+/** pgBouncer: pool sizes, session reset, an optional published port, the image. */
+export type PgbouncerArgs = ArgsOf<typeof pgbouncerSchema>;
+
+/** Postgres: max_connections (must hold every pgBouncer pool plus 10), shared_buffers, the image. */
+export type PostgresArgs = ArgsOf<typeof postgresSchema>;
+
+/** Object storage as the containers reach it; the credentials are secrets (Pulumi inputs). */
+export type TierStorageArgs = Omit<ArgsOf<typeof tierStorageSchema>, "accessKeyId" | "secretAccessKey"> & {
     /** Storage credentials (secrets). */
     readonly accessKeyId: pulumi.Input<string>;
     readonly secretAccessKey: pulumi.Input<string>;
-}
+};
 
 export interface TierImageArgs {
     /** Postgres 15 + WAL-G + job runner image reference. */
