@@ -15,6 +15,7 @@ import { postgresImageProblem } from "./rules/postgres-image";
 import { databaseNameProblem, identifierProblem, roleNameProblem, tableNameProblem } from "./rules/postgres-names";
 import { sharedBuffersProblem } from "./rules/memory";
 import { MIN_BACKUP_GAP_MINUTES, shortestGapMinutes } from "./rules/schedule";
+import { MIN_RPO_SECONDS } from "./rules/rpo";
 
 export const STORAGE_PROVIDERS = ["minio", "r2", "b2"] as const;
 /**
@@ -126,8 +127,11 @@ export const backupSchema = z
         rpoSeconds: z
             .number({ invalid_type_error: "must be a number of seconds" })
             .int("must be an integer")
-            .min(1, `must be between 1 and ${MAX_RPO_SECONDS} seconds`)
-            .max(MAX_RPO_SECONDS, `must be between 1 and ${MAX_RPO_SECONDS} seconds`)
+            .min(
+                MIN_RPO_SECONDS,
+                `must be between ${MIN_RPO_SECONDS} and ${MAX_RPO_SECONDS} seconds: below ${MIN_RPO_SECONDS} s every forced WAL switch ships a mostly empty 16 MB segment for little less loss; for an RPO of seconds set backup.walStreaming: true`,
+            )
+            .max(MAX_RPO_SECONDS, `must be between ${MIN_RPO_SECONDS} and ${MAX_RPO_SECONDS} seconds`)
             .default(60)
             .describe("recovery point objective, seconds: becomes archive_timeout, the most a quiet server can lose"),
         // A hung push (wal-g issue 2550) is killed and retried by Postgres.
@@ -491,6 +495,16 @@ export const tierConfigSchema = z
                 code: z.ZodIssueCode.custom,
                 path: ["drill", "schedule"],
                 message: `must run at least monthly (longest gap would be ${Math.round(drillGap)} days)`,
+            });
+        }
+        // The oldest point the WAL window promises is only known to restore once it has been
+        // restored; a gap longer than a month would leave that promise unproven for as long.
+        const oldestGap = longestGapDaysSafe(c.drill.oldestPointSchedule);
+        if (oldestGap !== undefined && oldestGap > 31) {
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["drill", "oldestPointSchedule"],
+                message: `must run at least monthly (longest gap would be ${Math.round(oldestGap)} days), so the oldest point of the ${retention.walDays}-day window is proven restorable every month; e.g. "0 5 15 * *"`,
             });
         }
         if (evidenceDays < retention.walDays) {

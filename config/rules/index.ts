@@ -12,6 +12,8 @@ import { POOLER_HEADROOM } from "./pool-budget";
 import { POSTGRES_MAJOR } from "./postgres-image";
 import { MAX_DATABASE_NAME_BYTES, MAX_IDENTIFIER_BYTES, RESERVED_DATABASES, RESERVED_ROLES } from "./postgres-names";
 import { MIN_BACKUP_GAP_MINUTES } from "./schedule";
+import { MIN_RPO_SECONDS } from "./rpo";
+import { MAX_RPO_SECONDS } from "../../vocabulary";
 
 export interface FieldRules {
     readonly key: string;
@@ -94,6 +96,12 @@ export const FIELD_RULES: readonly FieldRules[] = [
     },
     { key: "backup.schedule", rules: ["a valid 5-field UTC cron", "at least daily", `at most every ${MIN_BACKUP_GAP_MINUTES} minutes`] },
     {
+        key: "backup.rpoSeconds",
+        rules: [
+            `${MIN_RPO_SECONDS}-${MAX_RPO_SECONDS} whole seconds: below ${MIN_RPO_SECONDS} s forced WAL switches cost uploads for little less loss (docs/benchmarks.md); seconds of RPO: \`backup.walStreaming\``,
+        ],
+    },
+    {
         key: "drill.schedule",
         rules: [
             "a valid 5-field UTC cron",
@@ -101,6 +109,7 @@ export const FIELD_RULES: readonly FieldRules[] = [
             "runs at least `max(3600, drill.rtoSeconds)` seconds apart, so drills never overlap",
         ],
     },
+    { key: "drill.oldestPointSchedule", rules: ["a valid 5-field UTC cron", "at least monthly"] },
     { key: "drill.database", rules: ["a database of every cluster (one drill setting serves them all)"] },
     {
         key: "drill.tables / drill.minRows",

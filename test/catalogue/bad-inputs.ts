@@ -268,7 +268,7 @@ export const BAD_INPUTS: readonly BadInput[] = [
         title: "RPO above the 300 s ceiling",
         shown: "backup.rpoSeconds: 600",
         run: dev((c) => (c.backup = { rpoSeconds: 600 })),
-        problems: ["db-tier:backup.rpoSeconds: must be between 1 and 300 seconds"],
+        problems: ["db-tier:backup.rpoSeconds: must be between 10 and 300 seconds"],
     },
     {
         class: "basics",
@@ -280,8 +280,8 @@ export const BAD_INPUTS: readonly BadInput[] = [
     {
         class: "basics",
         title: "RPO as a fraction",
-        shown: "backup.rpoSeconds: 1.5",
-        run: dev((c) => (c.backup = { rpoSeconds: 1.5 })),
+        shown: "backup.rpoSeconds: 30.5",
+        run: dev((c) => (c.backup = { rpoSeconds: 30.5 })),
         problems: ["db-tier:backup.rpoSeconds: must be a whole number"],
     },
     {
@@ -1326,6 +1326,24 @@ export const BAD_INPUTS: readonly BadInput[] = [
         run: dev((c) => (c.drill = { schedule: "0 4 1 */2 *" })),
         problems: ["db-tier:drill.schedule: must run at least monthly (longest gap would be 62 days)"],
     },
+    {
+        class: "schedules",
+        title: "RPO of one second (archive_timeout below the 10 s floor)",
+        shown: "backup.rpoSeconds: 1",
+        run: dev((c) => (c.backup = { rpoSeconds: 1 })),
+        problems: [
+            "db-tier:backup.rpoSeconds: must be between 10 and 300 seconds: below 10 s every forced WAL switch ships a mostly empty 16 MB segment for little less loss; for an RPO of seconds set backup.walStreaming: true",
+        ],
+    },
+    {
+        class: "schedules",
+        title: "oldest-point drill only every other month",
+        shown: 'drill.oldestPointSchedule: "0 5 15 */2 *"',
+        run: dev((c) => (c.drill = { oldestPointSchedule: "0 5 15 */2 *" })),
+        problems: [
+            'db-tier:drill.oldestPointSchedule: must run at least monthly (longest gap would be 62 days), so the oldest point of the 30-day window is proven restorable every month; e.g. "0 5 15 * *"',
+        ],
+    },
 ];
 
 export const GOOD_INPUTS: readonly GoodInput[] = [
@@ -1627,5 +1645,17 @@ export const GOOD_INPUTS: readonly GoodInput[] = [
         title: "a weekly drill",
         shown: 'drill.schedule: "0 4 * * 0"',
         run: dev((c) => (c.drill = { schedule: "0 4 * * 0" })),
+    },
+    {
+        class: "schedules",
+        title: "RPO at the 10 s floor (the measured archive_timeout option)",
+        shown: "backup.rpoSeconds: 10",
+        run: dev((c) => (c.backup = { rpoSeconds: 10 })),
+    },
+    {
+        class: "schedules",
+        title: "a monthly oldest-point drill on the last possible day",
+        shown: 'drill.oldestPointSchedule: "0 5 28 * *"',
+        run: dev((c) => (c.drill = { oldestPointSchedule: "0 5 28 * *" })),
     },
 ];

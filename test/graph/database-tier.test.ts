@@ -29,7 +29,7 @@ describe("DatabaseTier", () => {
     it("rejects a bad argument with the field's name before registering anything", async () => {
         const recorded = await installMocks("tier-bad");
         expect(() => new DatabaseTier("bad", { ...args, backup: { rpoSeconds: 900 } })).toThrow(
-            "backup.rpoSeconds: must be between 1 and 300 seconds",
+            "backup.rpoSeconds: must be between 10 and 300 seconds",
         );
         expect(() => new DatabaseTier("bad", { ...args, cluster: { name: "Bad Name" } })).toThrow("cluster.name: must be 1-32 characters");
         await settle();

@@ -83,7 +83,7 @@ describe("config fields from the schema", () => {
             { key: "a", type: "integer", default: "3", allowed: "1–9", description: "" },
             { key: "b", type: "string", default: "none", description: "b" },
         ]);
-        expect(renderFields()).toContain("| `backup.rpoSeconds` | integer | `60` | 1–300 |");
+        expect(renderFields()).toContain("| `backup.rpoSeconds` | integer | `60` | 10–300 |");
     });
 
     it("a mistake the schema accepts is refused by the generator", () => {
