@@ -88,9 +88,9 @@ export async function waitFor(what: string, check: () => Promise<boolean> | bool
 
 /** SIGTERM, then wait for the process to go (SIGKILL after the grace period). */
 export async function stopPid(pid: number | undefined, graceMs = 15_000, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
-    if (!pidAlive(pid)) return;
-    process.kill(pid!, signal);
+    if (pid === undefined || !pidAlive(pid)) return;
+    process.kill(pid, signal);
     const deadline = Date.now() + graceMs;
     while (pidAlive(pid) && Date.now() < deadline) await sleep(100);
-    if (pidAlive(pid)) process.kill(pid!, "SIGKILL");
+    if (pidAlive(pid)) process.kill(pid, "SIGKILL");
 }

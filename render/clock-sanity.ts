@@ -75,10 +75,11 @@ export function checkClocks(r: ClockReadings, boundMs = CLOCK_BOUND_MS): ClockVe
             notes.push(`backup ${b.name} says it finished at ${iso(f)}; storage wrote it at ${b.storedAt.toISOString()}: dated by storage`);
         else problems.push(`backup ${b.name} finished at ${iso(f)}, after the job's clock (${iso(job)}): time ran backwards`);
     }
-    if (problems.length > 0) return { ok: false, problems, notes };
+    const storage = r.storageAtPush;
+    if (problems.length > 0 || storage === null) return { ok: false, problems, notes };
     // Storage's clock now is at least what it stamped on the sentinel: the minimum of the two
     // is at or before both clocks' now (early by the seconds since the sentinel, never late).
-    return { ok: true, now: new Date(Math.min(job, r.storageAtPush!.getTime())), notes };
+    return { ok: true, now: new Date(Math.min(job, storage.getTime())), notes };
 }
 
 /**

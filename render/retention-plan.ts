@@ -264,7 +264,10 @@ export function planRetention(
         if (!ancNames.has(i.b.name) && i.b.startTime.getTime() > horizon) mark(i, "other-timeline");
     }
 
-    const keep = items.filter((i) => reasons.has(i.b.name)).map((i) => ({ name: i.b.name, reasons: reasons.get(i.b.name)! }));
+    const keep = items.flatMap((i) => {
+        const why = reasons.get(i.b.name);
+        return why ? [{ name: i.b.name, reasons: why }] : [];
+    });
     const deleteTargets = items.filter((i) => !reasons.has(i.b.name) && !goneByBefore.has(i.b.name)).map((i) => i.b.name);
     return {
         keep,
@@ -317,7 +320,8 @@ export function oldestPromisedPoint(
 ): PromisedPoint | null {
     const plan = planRetention(backups, now, policy, context);
     if (plan.anchor === null || plan.oldestRestorable === null) return null;
-    const b = normalize(backups).find((i) => i.b.name === plan.anchor)!;
+    const b = normalize(backups).find((i) => i.b.name === plan.anchor);
+    if (!b) throw new Error(`retention plan: anchor ${plan.anchor} is not among the backups it was planned from`);
     const horizon = now.getTime() - policy.walDays * (policy.dayMs ?? DAY_MS);
     return {
         backupName: plan.anchor,

@@ -2,8 +2,8 @@
 // vitest JSON reports in DIR (one per suite). Exits 1 when a test failed or none ran, so a
 // run that executed nothing never passes. Used by scripts/test.sh and test/docker/run.sh.
 //   node scripts/closing-line.cjs DIR
-const fs = require("fs");
-const path = require("path");
+const fs = require("node:fs");
+const path = require("node:path");
 
 const dir = process.argv[2];
 let passed = 0;

@@ -70,7 +70,12 @@ function parseArgs(argv: string[]): Args {
         }
     }
     if (!out.stack) throw new UsageError("--stack is required");
-    return { stack: out.stack, program: out.program ?? path.join(ROOT, "index.ts"), preview: out.preview!, policyConfig: out.policyConfig };
+    return {
+        stack: out.stack,
+        program: out.program ?? path.join(ROOT, "index.ts"),
+        preview: out.preview ?? false,
+        policyConfig: out.policyConfig,
+    };
 }
 
 /**

@@ -23,14 +23,17 @@ function likelyUnit(unit: string): string | undefined {
     return { "": "B", k: "kB", m: "MB", g: "GB", t: "TB" }[u];
 }
 
+const notAMemorySize = (value: string): string => `"${value}" is not a memory size; write a whole number and a unit, e.g. 128MB or 2GB`;
+
 export function sharedBuffersProblem(value: string): string | undefined {
     const m = /^\s*(\d+)\s*([A-Za-z]*)\s*$/.exec(value);
-    if (!m) return `"${value}" is not a memory size; write a whole number and a unit, e.g. 128MB or 2GB`;
+    if (!m) return notAMemorySize(value);
     if (m[2] !== "" && UNITS[m[2]] === undefined) {
         const guess = likelyUnit(m[2]);
         return `"${value}" has unit "${m[2]}"; PostgreSQL units are B, kB, MB, GB, TB and case-sensitive${guess ? `: write ${m[1]}${guess}` : ""}`;
     }
-    const bytes = memoryBytes(value, BLOCK)!;
+    const bytes = memoryBytes(value, BLOCK);
+    if (bytes === undefined) return notAMemorySize(value);
     if (bytes < MIN_SHARED_BUFFERS_BYTES) return `"${value}" is below PostgreSQL's minimum of 128kB (16 blocks of 8kB); e.g. 128MB`;
     return undefined;
 }

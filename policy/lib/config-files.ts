@@ -76,9 +76,9 @@ export function parseConfLine(line: string): ConfLine | null | { error: string }
         if (!closed) return { error: line.trim() };
         rest = rest.slice(i);
     } else {
-        const t = /^([^\s#']*)(.*)$/.exec(rest)!;
-        value = t[1];
-        rest = t[2];
+        const end = rest.search(/[\s#']/);
+        value = end < 0 ? rest : rest.slice(0, end);
+        rest = end < 0 ? "" : rest.slice(end);
         if (value === "") return { error: line.trim() };
     }
     if (!/^\s*(#.*)?$/.test(rest)) return { error: line.trim() };

@@ -103,6 +103,7 @@ export function resourceValidationArgs(
 export function policyResources(records: readonly ResourceRecord[]): PolicyResource[] {
     const byUrn = new Map(records.map((r) => [r.urn, r]));
     const out = new Map<string, PolicyResource>();
+    const built: { r: ResourceRecord; resource: PolicyResource }[] = [];
     for (const r of records) {
         const props = unknownCheckingProxy({ ...(r.outputs ?? r.inputs) });
         const resource: PolicyResource = {
@@ -119,9 +120,9 @@ export function policyResources(records: readonly ResourceRecord[]): PolicyResou
         const provider = providerOf(r, byUrn);
         if (provider) resource.provider = provider;
         out.set(r.urn, resource);
+        built.push({ r, resource });
     }
-    for (const r of records) {
-        const resource = out.get(r.urn)!;
+    for (const { r, resource } of built) {
         if (r.parent && out.has(r.parent)) resource.parent = out.get(r.parent);
         resource.dependencies = (r.dependencies ?? []).map((d) => out.get(d)).filter((d): d is PolicyResource => d !== undefined);
         for (const [k, deps] of Object.entries(r.propertyDependencies ?? {})) {

@@ -31,13 +31,13 @@ export interface BackupBucketInfo {
 }
 
 export function backupBuckets(resources: readonly PolicyResource[]): BackupBucketInfo[] {
-    return resources
-        .filter((r) => BUCKET_TYPES.includes(r.type) && r.parent?.type === BACKUP_BUCKET_COMPONENT)
-        .map((r) => {
-            const props = propsOf(r);
-            const name = asString(props.bucket);
-            return { resource: r, props, name, label: name ? `"${name}"` : `"${r.name}"`, component: r.parent! };
-        });
+    return resources.flatMap((r) => {
+        const component = r.parent;
+        if (!BUCKET_TYPES.includes(r.type) || component?.type !== BACKUP_BUCKET_COMPONENT) return [];
+        const props = propsOf(r);
+        const name = asString(props.bucket);
+        return [{ resource: r, props, name, label: name ? `"${name}"` : `"${r.name}"`, component }];
+    });
 }
 
 /** Whether a resource's `bucket` property targets this backup bucket. */
@@ -115,8 +115,9 @@ function prefixOf(...candidates: unknown[]): string | "unknown" {
 
 function expirationOf(e: Plain | undefined): Pick<RuleView, "expirationDays" | "expirationDate" | "expirationUnknown"> {
     if (!e) return { expirationUnknown: false };
+    const days = asNumber(e.days);
     return {
-        expirationDays: asNumber(e.days) && asNumber(e.days)! > 0 ? asNumber(e.days) : undefined,
+        expirationDays: days !== undefined && days > 0 ? days : undefined,
         expirationDate: asString(e.date) || undefined,
         expirationUnknown: isUnknown(e.days) || isUnknown(e.date),
     };
@@ -237,7 +238,7 @@ export function publicStatements(policy: unknown): { open: string[]; unknown: bo
     };
     statements.forEach((s, i) => {
         const st = asObject(s);
-        if (!st || st.Effect !== "Allow") return;
+        if (st?.Effect !== "Allow") return;
         if (everyone(st.Principal) || st.NotPrincipal !== undefined) open.push(asString(st.Sid) ?? `statement ${i + 1}`);
     });
     return { open, unknown: false, unparsable: false };

@@ -13,6 +13,12 @@
  * names exactly one resource.
  */
 import * as pulumi from "@pulumi/pulumi";
+import type {
+    ReadResourceRequest,
+    ReadResourceResponse,
+    RegisterResourceRequest,
+    RegisterResourceResponse,
+} from "@pulumi/pulumi/proto/resource_pb";
 import * as crypto from "node:crypto";
 import type { ResourceRecord } from "../lib/evaluate";
 import { ROOT_STACK_TYPE } from "../lib/evaluate";
@@ -112,6 +118,20 @@ function providerUrn(ref: string): string | undefined {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const settings: { waitForRPCs(): Promise<void>; getMonitor(): unknown } = require("@pulumi/pulumi/runtime/settings");
 
+/** The mock monitor's methods the recorder wraps (registerResource and readResource share one shape). */
+type MonitorRpc = (
+    req: RegisterResourceRequest | ReadResourceRequest,
+    callback: (err: unknown, resp?: RegisterResourceResponse | ReadResourceResponse) => void,
+) => void;
+interface MockMonitor {
+    newUrn(parent: string, type: string, name: string): string;
+    registerResource: MonitorRpc;
+    readResource: MonitorRpc;
+}
+interface StructClass<S> {
+    fromJavaScript(value: Record<string, unknown>): S;
+}
+
 /** Records the resources a program registers; the program is `require`d inside a root stack. */
 export async function recordProgram(programPath: string, opts: RecordOptions): Promise<ResourceRecord[]> {
     const preview = opts.preview ?? false;
@@ -139,7 +159,7 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
         preview,
     );
 
-    const monitor = settings.getMonitor() as Record<string, any>;
+    const monitor = settings.getMonitor() as MockMonitor;
     // Engine-style URNs: the parent's whole qualified type, except for the root stack.
     monitor.newUrn = (parent: string, type: string, name: string): string => {
         const parentType = parent ? parent.split("::")[2] : undefined;
@@ -148,40 +168,41 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
     };
     const wrap = (method: "registerResource" | "readResource") => {
         const original = monitor[method].bind(monitor);
-        monitor[method] = (req: any, callback: (err: unknown, resp: any) => void) => {
+        monitor[method] = (req, callback) => {
+            // Which request it is follows from the method wrapped (the monitor's own contract).
+            const reg = method === "registerResource" ? (req as RegisterResourceRequest) : undefined;
             const propertyDependencyMockUrns: Record<string, string[]> = {};
-            if (method === "registerResource" && req.getCustom()) {
+            if (reg?.getCustom()) {
                 // The provider's Check names what the program left unnamed (see autonaming.ts).
-                const struct = req.getObject();
-                const urn = monitor.newUrn(req.getParent(), req.getType(), req.getName());
-                const named = struct ? withAutoName(req.getType(), req.getName(), urn, struct.toJavaScript()) : undefined;
-                if (named) req.setObject(struct.constructor.fromJavaScript(named));
+                const struct = reg.getObject();
+                const urn = monitor.newUrn(reg.getParent(), reg.getType(), reg.getName());
+                const named = struct ? withAutoName(reg.getType(), reg.getName(), urn, struct.toJavaScript()) : undefined;
+                // The Struct class of the SDK's own google-protobuf copy, so the monitor accepts the message.
+                if (struct && named) reg.setObject((struct.constructor as unknown as StructClass<typeof struct>).fromJavaScript(named));
             }
-            if (method === "registerResource") {
-                req.getPropertydependenciesMap().forEach((deps: any, key: string) => {
-                    propertyDependencyMockUrns[key] = deps.getUrnsList();
-                });
-            }
+            reg?.getPropertydependenciesMap().forEach((deps, key) => {
+                propertyDependencyMockUrns[key] = deps.getUrnsList();
+            });
             const raw: Omit<RawRecord, "mockUrn" | "outputs"> = {
                 type: req.getType(),
                 name: req.getName(),
-                custom: method === "readResource" ? true : req.getCustom(),
+                custom: reg ? reg.getCustom() : true,
                 parentMockUrn: req.getParent() || undefined,
                 providerMockUrn: providerUrn(req.getProvider()),
-                dependencyMockUrns: method === "registerResource" ? req.getDependenciesList() : [],
+                dependencyMockUrns: reg ? reg.getDependenciesList() : [],
                 propertyDependencyMockUrns,
-                inputs: fromWire((method === "registerResource" ? req.getObject() : req.getProperties())?.toJavaScript() ?? {}) as Record<
+                inputs: fromWire((reg ? reg.getObject() : (req as ReadResourceRequest).getProperties())?.toJavaScript() ?? {}) as Record<
                     string,
                     unknown
                 >,
             };
-            original(req, (err: unknown, resp: any) => {
+            original(req, (err, resp) => {
                 if (!err && resp) {
                     raws.push({
                         ...raw,
                         mockUrn: resp.getUrn(),
                         outputs: fromWire(
-                            resp.getProperties ? (resp.getProperties()?.toJavaScript() ?? {}) : (resp.getObject()?.toJavaScript() ?? {}),
+                            ("getProperties" in resp ? resp.getProperties() : resp.getObject())?.toJavaScript() ?? {},
                         ) as Record<string, unknown>,
                     });
                 }

@@ -136,7 +136,7 @@ export function readStackConfig(root: string, stack: string, externalSecrets: re
         const bad = nonFiniteAt(value, key);
         if (bad)
             throw new UsageError(
-                `${path.basename(stackFile!)}: ${bad.at}: ${yamlNumber(bad.value)} is not a number the configuration can carry; write a finite number (e.g. 60)`,
+                `${path.basename(stackFile)}: ${bad.at}: ${yamlNumber(bad.value)} is not a number the configuration can carry; write a finite number (e.g. 60)`,
             );
         if (value === undefined || value === null) return;
         config[key] = toConfigString(value);

@@ -125,18 +125,19 @@ export const backupBucketLifecycle = stackPolicy<BackupBucketLifecycleConfig>(
                 }
                 const expires = rule.expirationDays !== undefined || rule.expirationDate !== undefined;
                 if (!expires) continue;
+                const days = rule.expirationDays;
                 const when = rule.expirationDate !== undefined ? `on ${rule.expirationDate}` : `after ${rule.expirationDays} days`;
                 const hitsBackups = !rule.prefix.startsWith(RESTORE_EVIDENCE_PREFIX);
                 const hitsEvidence = covers(rule.prefix, RESTORE_EVIDENCE_PREFIX);
                 const where = rule.prefix === "" ? "the whole bucket" : `prefix "${rule.prefix}"`;
-                if (hitsBackups && (rule.expirationDate !== undefined || rule.expirationDays! <= backupFloor)) {
+                if (hitsBackups && (rule.expirationDate !== undefined || (days !== undefined && days <= backupFloor))) {
                     ctx.report(
                         `Backup bucket ${b.label}: rule "${rule.id}" expires ${where} ${when}, which deletes WAL or base backups that ` +
                             `restores within the ${window}-day retention window still need (keep them more than ${backupFloor} days).`,
                         urn,
                     );
                 }
-                if (hitsEvidence && (rule.expirationDate !== undefined || rule.expirationDays! < window)) {
+                if (hitsEvidence && (rule.expirationDate !== undefined || (days !== undefined && days < window))) {
                     ctx.report(
                         `Backup bucket ${b.label}: rule "${rule.id}" expires restore-drill evidence (${where}) ${when}, inside the ${window}-day retention window.`,
                         urn,

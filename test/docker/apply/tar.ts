@@ -13,7 +13,7 @@ export interface TarFile {
 }
 
 function octal(value: number, width: number): string {
-    return value.toString(8).padStart(width - 1, "0") + "\0";
+    return `${value.toString(8).padStart(width - 1, "0")}\0`;
 }
 
 function header(f: TarFile): Buffer {
@@ -39,7 +39,7 @@ function header(f: TarFile): Buffer {
     h.write(prefix, 345, 155, "utf8");
     let sum = 0;
     for (const b of h) sum += b;
-    h.write(octal(sum, 7) + " ", 148, 8, "ascii");
+    h.write(`${octal(sum, 7)} `, 148, 8, "ascii");
     return h;
 }
 
