@@ -94,6 +94,15 @@ export function s3Client(s: Secrets, port: number): S3Client {
 }
 
 /**
+ * The plan's rules MinIO can carry. MinIO refuses the R2/B2 whole-bucket rules (abort
+ * incomplete multipart uploads, expire noncurrent versions: "The XML you provided was not
+ * well-formed") that those providers need; the stand-in leaves them out and `up` says so.
+ */
+export function standInRules(bucket: BucketPlan): BucketPlan["rules"] {
+    return bucket.rules.filter((r) => r.expirationDays !== undefined);
+}
+
+/**
  * The stack's bucket, by its name, with the plan's lifecycle rules (every prefix of the
  * stack's clusters) on the embedded MinIO standing in for its R2/B2/MinIO. Idempotent.
  */
@@ -107,7 +116,7 @@ export async function ensureBucket(s: Secrets, port: number, bucket: BucketPlan)
     }
     // B2 applies lifecycle rules to versioned buckets only; the stand-in is versioned like it.
     if (bucket.versioning) await s3.send(new PutBucketVersioningCommand({ Bucket: name, VersioningConfiguration: { Status: "Enabled" } }));
-    const rules = bucket.rules;
+    const rules = standInRules(bucket);
     await s3.send(
         new PutBucketLifecycleConfigurationCommand({
             Bucket: name,

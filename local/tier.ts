@@ -20,7 +20,7 @@ import { renderJobConfig } from "../render/job-config";
 import { shellQuote, sqlIdent, sqlLiteral } from "../render/quote";
 import { APP_SERVICE, APP_USER, MIGRATE_ALIAS_SUFFIX } from "../vocabulary";
 import { ensureDir, writePrivate } from "./fsutil";
-import { endpoint, ensureBucket, startMinio, stopMinio } from "./minio";
+import { endpoint, ensureBucket, standInRules, startMinio, stopMinio } from "./minio";
 import { type LocalTier, localTier, type Selection } from "./plan";
 import { standInTls, type TlsPair } from "./tls";
 import { receiverRunning, startWalReceiver, stopWalReceiver } from "./wal-receiver";
@@ -118,7 +118,10 @@ export async function up(c: Ctx): Promise<void> {
     if (await startMinio(c.l, c.t, secrets, c.p.minio))
         c.info(`MinIO started on ${endpoint(c.p.minio)} (standing in for ${config.storage.provider})`);
     await ensureBucket(secrets, c.p.minio, bucket);
-    c.info(`bucket ${bucket.bucketName} has its lifecycle rules`);
+    const left = bucket.rules.filter((r) => !standInRules(bucket).includes(r)).map((r) => r.id);
+    c.info(
+        `bucket ${bucket.bucketName} has its lifecycle rules${left.length ? ` (left out on the MinIO stand-in: ${left.join(", ")})` : ""}`,
+    );
 
     const changed = writeServerConfig(c.l, plan, secrets, tls);
     if (await initdb(c.l, c.t, secrets)) c.info(`initdb: ${c.l.pgData}`);
