@@ -34,6 +34,7 @@ setupOnce(async () => {
         bucket: "db-tier-dev-backups",
         s3: s3Client(dev.s3Endpoint, secretOf(/object-store-access-key$/), secretOf(/object-store-secret-key$/)),
         storageInside: "object-store:9000",
+        storageNameIsTierOnly: true,
         storageContainers: ["dev-object-store"],
     };
 }, 1_800_000);

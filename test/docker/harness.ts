@@ -6,9 +6,11 @@
  * Everything a stand-in changes is explicit here:
  * - docker hosts: the production stack's `ssh://deploy@db-1.internal` is the test engine;
  * - object storage: production's Backblaze B2 is a MinIO container (`b2-standin`) the
- *   harness starts; the stack's `db-tier:storage.endpoint` is set to its address inside the
- *   backup-egress networks (http, port 9000, a host name that keeps B2's region label), and
- *   the aws.Provider's endpoint is mapped to its port published on 127.0.0.1;
+ *   harness starts, serving TLS on 443 under B2's own host name (a network alias on every
+ *   backup-egress network) with a certificate from a per-run CA; the stack's endpoint stays
+ *   `https://s3.us-west-004.backblazeb2.com`; the containers on backup-egress get that CA as
+ *   one more file in /etc/ssl/certs (the real B2's public CA is in the images' bundle), and
+ *   the aws.Provider's endpoint is mapped to the stand-in's port published on 127.0.0.1;
  * - secrets the offline check has placeholders for (storage keys, TLS certificate and key)
  *   get real values: the stand-in's generated credentials, a throwaway self-signed pair;
  * - host ports the dev stack publishes (19000, 16432) are set to free ones, so a tier that
@@ -17,6 +19,7 @@
 import { execFile, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
+import { Agent as HttpsAgent } from "node:https";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
@@ -285,8 +288,10 @@ export async function waitFor<T>(what: string, timeoutMs: number, probe: () => P
     }
 }
 
-export function s3Client(endpoint: string, accessKeyId: string, secretAccessKey: string): S3Client {
+/** An S3 client for a store; `caPem` for a TLS stand-in (trusted by this client only). */
+export function s3Client(endpoint: string, accessKeyId: string, secretAccessKey: string, caPem?: string): S3Client {
     return new S3Client({
+        ...(caPem ? { requestHandler: { httpsAgent: new HttpsAgent({ ca: caPem }) } } : {}),
         endpoint,
         region: "us-east-1",
         forcePathStyle: true,

@@ -185,6 +185,49 @@ describe("postgres image", () => {
         expect(usage.stderr + usage.stdout).toMatch(/usage: scheduler backup\|drill/);
     });
 
+    it("installs the job runner's npm packages exactly as images/postgres/job-runner/package-lock.json pins them", async () => {
+        const lock = JSON.parse(fs.readFileSync(path.join(ROOT, "images", "postgres", "job-runner", "package-lock.json"), "utf8")) as {
+            packages: Record<string, { version?: string }>;
+        };
+        const pinned = Object.entries(lock.packages)
+            .filter(([p]) => p !== "")
+            .map(([p, e]) => `${p}@${e.version}`)
+            .sort();
+        expect(pinned.length).toBeGreaterThan(10);
+        const out = await ok([
+            "run",
+            "--rm",
+            "--user",
+            "postgres",
+            "--entrypoint",
+            "node",
+            IMAGES.postgres,
+            "-e",
+            // Every package directory under node_modules (nested ones too) with its version.
+            "const fs = require('fs'); const out = []; const walk = (d) => { for (const n of fs.readdirSync(d)) { if (n.startsWith('.')) continue; if (n.startsWith('@')) { for (const m of fs.readdirSync(d + '/' + n)) visit(d + '/' + n + '/' + m); } else visit(d + '/' + n); } }; const visit = (p) => { out.push(p.replace('/opt/db-tier/', '') + '@' + require(p + '/package.json').version); if (fs.existsSync(p + '/node_modules')) walk(p + '/node_modules'); }; walk('/opt/db-tier/node_modules'); console.log(out.sort().join('\\n'))",
+        ]);
+        expect(out.split("\n").sort()).toEqual(pinned);
+        // The committed lock is the closure of the root package-lock.json (what the tests ran).
+        execFileSync("node", [path.join(ROOT, "images", "postgres", "job-runner-lock.cjs"), "--check"], { stdio: "pipe" });
+    });
+
+    // dpkg-query's own placeholders, not a template string.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's format, not a JavaScript template
+    const DPKG_FORMAT = "${Package}=${Version}\\n";
+    it("lists every Debian package with its version in /usr/share/db-tier/debian-packages.txt (pgbouncer's too)", async () => {
+        const listed = async (image: string) =>
+            (await ok(["run", "--rm", "--entrypoint", "cat", image, "/usr/share/db-tier/debian-packages.txt"])).split("\n");
+        const pg = await listed(IMAGES.postgres);
+        expect(pg).toEqual(
+            expect.arrayContaining([expect.stringMatching(/^postgresql-15=15\.\d+-/), expect.stringMatching(/^libsodium23=/)]),
+        );
+        // The manifest is the image's dpkg database, not a list written beside it.
+        const dpkg = (await ok(["run", "--rm", "--entrypoint", "dpkg-query", IMAGES.postgres, "-W", "-f", DPKG_FORMAT])).split("\n").sort();
+        expect(pg).toEqual(dpkg);
+        expect(await listed(IMAGES.pgbouncer)).toEqual(expect.arrayContaining([expect.stringMatching(/^pgbouncer=1\.18\./)]));
+        expect(await listed(IMAGES.minio)).toEqual(expect.arrayContaining([expect.stringMatching(/^curl=/)]));
+    });
+
     it("initdb's from the password file as the entrypoint contract says, SCRAM only, and keeps the cluster across kill -9", async () => {
         const password = randomBytes(18).toString("base64url");
         const data = `${PREFIX}-pgdata`;

@@ -2,16 +2,17 @@
  * The production stack (Pulumi.production.yaml) applied to the test engine: both clusters
  * (app, temporal), TLS (sslmode=require), B2 lifecycle rules and versioning. Stand-ins
  * (see stacks.ts): the local test engine for `ssh://deploy@db-1.internal`; a MinIO container
- * for Backblaze B2, reached by the containers at http://s3.us-west-004.b2-standin.internal:9000
- * (the stack's storage endpoint is set to it) and by the applier on 127.0.0.1; real values
- * for the secrets the offline check only has placeholders for (external-secrets.json).
+ * for Backblaze B2 serving TLS as s3.us-west-004.backblazeb2.com:443 on backup-egress (the
+ * stack's endpoint, unchanged) with a per-run CA the containers on backup-egress trust, and
+ * reached by the applier on 127.0.0.1; real values for the secrets the offline check only has
+ * placeholders for (external-secrets.json).
  */
 import { GetBucketLifecycleConfigurationCommand, GetBucketVersioningCommand } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
-import { MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client } from "./harness";
+import { docker, MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client, throwaway } from "./harness";
 import { setupOnce } from "./setup-once";
-import { B2_STANDIN_ENDPOINT, B2_STANDIN_NAME, productionStack, type ProductionStack } from "./stacks";
+import { B2_HOST, B2_STANDIN_NAME, productionStack, type ProductionStack, STANDIN_CA_FILE } from "./stacks";
 import * as checks from "./tier-checks";
 
 const CLUSTERS = ["app", "temporal"] as const;
@@ -26,7 +27,7 @@ setupOnce(async () => {
     prod = await productionStack(engine);
     const report = await prod.run.apply();
     applyNotes = report.notes;
-    const s3 = s3Client(prod.s3Endpoint, prod.accessKeyId, prod.secretAccessKey);
+    const s3 = s3Client(prod.s3Endpoint, prod.accessKeyId, prod.secretAccessKey, prod.caPem);
     for (const name of CLUSTERS) {
         cluster[name] = {
             run: prod.run,
@@ -35,7 +36,8 @@ setupOnce(async () => {
             cluster: name,
             bucket: "db-tier-production-backups",
             s3,
-            storageInside: `${new URL(B2_STANDIN_ENDPOINT).hostname}:9000`,
+            storageInside: `${B2_HOST}:443`,
+            storageNameIsTierOnly: false,
             storageContainers: [B2_STANDIN_NAME],
         };
     }
@@ -49,7 +51,7 @@ afterAll(async () => {
 
 const tierContainers = () => prod.run.containers().map((x) => String(x.inputs.name));
 
-describe("the production stack's two clusters on a real engine (MinIO standing in for B2)", () => {
+describe("the production stack's two clusters on a real engine (MinIO with TLS standing in for B2)", () => {
     it("creates both clusters' containers on the engine mapped for the ssh host, every one running (healthy where it has a check)", async () => {
         expect(tierContainers().sort()).toEqual(
             CLUSTERS.flatMap((c) =>
@@ -58,6 +60,48 @@ describe("the production stack's two clusters on a real engine (MinIO standing i
         );
         expect(prod.run.resources("pulumi:providers:docker").map((p) => p.inputs.host)).toEqual(["ssh://deploy@db-1.internal"]);
         for (const c of CLUSTERS) await checks.expectHealthy(cluster[c]);
+    });
+
+    it("keeps B2's endpoint as the stack has it; only containers on backup-egress get the stand-in's CA, and TLS is verified", async () => {
+        const storage = prod.run.resources("pulumi:providers:aws")[0];
+        const endpoints = storage.inputs.endpoints;
+        expect(typeof endpoints === "string" ? JSON.parse(endpoints) : endpoints).toEqual([
+            { s3: "https://s3.us-west-004.backblazeb2.com" },
+        ]);
+        const onEgress = new Set(["postgres", "backup", "restore-drill"]);
+        for (const ct of prod.run.containers()) {
+            const role = (ct.inputs.labels as { label: string; value: string }[]).find((l) => l.label === "db-tier.role")!.value;
+            const nets = (ct.inputs.networksAdvanced as { name: string }[]).map((n) => n.name);
+            if (role === "provisioner") continue; // exited, and on db-only only: nothing to exec into
+            const has = await docker(engine, ["exec", String(ct.inputs.name), "test", "-f", STANDIN_CA_FILE]);
+            expect(has.code === 0, `${ct.inputs.name} (${nets.join(", ")}) has the CA`).toBe(onEgress.has(role));
+        }
+        // Attack: WAL-G on backup-egress with the image's bundle but without the stand-in's CA
+        // refuses the certificate (so the trust comes from that file and TLS is verified);
+        // with the CA added to the bundle the same listing succeeds (control). Keys on stdin; one
+        // retry, or WAL-G's 15 retries of the handshake outlast the timeout and hide its error.
+        const egress = checks.net(cluster.app, "backup-egress");
+        const walgLs = (withCa: boolean) =>
+            throwaway(engine, {
+                networks: [egress],
+                image: POSTGRES_IMAGE,
+                timeoutMs: 120_000,
+                stdin: `${prod.accessKeyId}\n${prod.secretAccessKey}\n${withCa ? prod.caPem : ""}`,
+                script: [
+                    "read -r AWS_ACCESS_KEY_ID; read -r AWS_SECRET_ACCESS_KEY; export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY",
+                    "cat > /tmp/ca.pem",
+                    withCa
+                        ? "cat /etc/ssl/certs/ca-certificates.crt /tmp/ca.pem > /tmp/bundle.pem; export SSL_CERT_FILE=/tmp/bundle.pem"
+                        : ":",
+                    `WALG_S3_PREFIX=s3://db-tier-production-backups AWS_ENDPOINT=https://${B2_HOST} AWS_REGION=us-west-004 AWS_S3_FORCE_PATH_STYLE=true S3_MAX_RETRIES=1 timeout 60 wal-g st ls`,
+                ].join("; "),
+            });
+        const without = await walgLs(false);
+        expect(without.code).not.toBe(0);
+        expect(without.stderr).toMatch(/x509: certificate signed by unknown authority|failed to verify certificate/);
+        const withCa = await walgLs(true);
+        expect(withCa.code, withCa.stderr).toBe(0);
+        expect(withCa.stdout).toMatch(/production/);
     });
 
     it("puts the B2 bucket's versioning and lifecycle rules on the store (what the stand-in lacks is reported, not hidden)", async () => {

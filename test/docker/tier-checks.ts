@@ -17,6 +17,12 @@ export interface ClusterUnderTest {
     readonly s3: S3Client;
     /** Host:port of object storage inside backup-egress (the embedded MinIO or the B2 stand-in). */
     readonly storageInside: string;
+    /**
+     * Whether the storage name must not open from `app`: true for the embedded MinIO (a tier
+     * name); false for B2's public name, which `app` (not internal: apps may use the internet)
+     * reaches wherever DNS resolves it. The stand-in's own addresses are probed either way.
+     */
+    readonly storageNameIsTierOnly: boolean;
     /** Names of containers that hold object storage (their IPs must be unreachable from apps). */
     readonly storageContainers: readonly string[];
 }
@@ -153,7 +159,7 @@ export async function tierAddresses(c: ClusterUnderTest): Promise<{ forbidden: s
     const pgb = await addresses(c.engine, name(c, "pgbouncer"));
     const forbidden = [`${pg[net(c, "db-only")]}:5432`, `${pg[net(c, "backup-egress")]}:5432`, `${pgb[net(c, "db-only")]}:6432`];
     for (const s of c.storageContainers) {
-        for (const ip of Object.values(await addresses(c.engine, s))) forbidden.push(`${ip}:9000`);
+        for (const ip of Object.values(await addresses(c.engine, s))) forbidden.push(`${ip}:${c.storageInside.split(":").pop()}`);
     }
     return { forbidden, pgbouncerApp: `${pgb[net(c, "app")]}:6432` };
 }
@@ -161,12 +167,11 @@ export async function tierAddresses(c: ClusterUnderTest): Promise<{ forbidden: s
 /** From `app`: pgbouncer:6432 opens (control); postgres:5432 by name and every other tier address do not. */
 export async function expectAppBoundary(c: ClusterUnderTest): Promise<void> {
     const { forbidden, pgbouncerApp } = await tierAddresses(c);
-    const storageName = c.storageInside;
-    const probes = ["pgbouncer:6432", pgbouncerApp, "postgres:5432", storageName, ...forbidden];
-    const r = await tcpProbe(c.engine, [net(c, "app")], probes);
+    const closed = ["postgres:5432", ...(c.storageNameIsTierOnly ? [c.storageInside] : []), ...forbidden];
+    const r = await tcpProbe(c.engine, [net(c, "app")], ["pgbouncer:6432", pgbouncerApp, ...closed]);
     expect(r["pgbouncer:6432"]).toBe("open");
     expect(r[pgbouncerApp]).toBe("open");
-    for (const p of ["postgres:5432", storageName, ...forbidden]) expect(r[p], `${p} from the app network`).toBe("closed");
+    for (const p of closed) expect(r[p], `${p} from the app network`).toBe("closed");
 }
 
 /** From a container on no tier network: nothing of the tier, not even pgbouncer (which opens from `app`). */

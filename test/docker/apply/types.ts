@@ -31,6 +31,16 @@ export interface Targets {
     readonly dockerHosts: Readonly<Record<string, string>>;
     /** aws.Provider S3 endpoints to the URL the applier really talks to (loopback only). */
     readonly s3Endpoints: Readonly<Record<string, string>>;
+    /** PEM of the CA that signed an https stand-in store's certificate (the applier's S3 client trusts it for that endpoint). */
+    readonly s3CaPem?: string;
+    /**
+     * A stand-in's CA as the containers must trust it: uploaded as `file` (a directory Go's
+     * crypto/x509 reads, so WAL-G trusts it like the system bundle) into every container that
+     * joins a network with this `db-tier.network` label, next to the program's own uploads.
+     * Stands for the public CA that signs the real service's certificate, which the images'
+     * ca-certificates already trust. Each addition is a note in the apply report.
+     */
+    readonly trustedCa?: { readonly pem: string; readonly file: string; readonly networkLabel: string };
     /**
      * Lifecycle rule fields a stand-in store cannot take (MinIO has no
      * AbortIncompleteMultipartUpload): sent without them, and reported in the apply result.

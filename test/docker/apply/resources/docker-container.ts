@@ -204,7 +204,7 @@ export const dockerContainer: ResourceImpl = {
                     EndpointConfig: { Aliases: n.aliases ?? [] },
                 });
             }
-            const uploads = (inputs.uploads as Upload[] | undefined) ?? [];
+            const uploads = [...((inputs.uploads as Upload[] | undefined) ?? []), ...(await standInCa(ctx, name, networks))];
             if (uploads.length > 0) await engine.putArchive(id, "/", uploadArchive(uploads, ctx));
             const outputs: Record<string, unknown> = {};
             if (inputs.start !== false) {
@@ -248,6 +248,23 @@ export const dockerContainer: ResourceImpl = {
         await engine.json("DELETE", `/containers/${state.id}?force=1`, undefined, [404]);
     },
 };
+
+/**
+ * The harness's stand-in CA (targets.trustedCa) for a container on a network of that kind:
+ * one more world-readable upload, the way the real service's public CA is already in the
+ * image's bundle. Nothing the program declared is changed; the addition is noted.
+ */
+async function standInCa(ctx: ApplyContext, name: string, networks: { name: string }[]): Promise<Upload[]> {
+    const ca = ctx.targets.trustedCa;
+    if (!ca) return [];
+    for (const n of networks) {
+        const inspected = await engineOf(ctx).json<{ Labels?: Record<string, string> }>("GET", `/networks/${encodeURIComponent(n.name)}`);
+        if (inspected.Labels?.["db-tier.network"] !== ca.networkLabel) continue;
+        ctx.note(`${name}: stand-in CA uploaded as ${ca.file} (on ${n.name})`);
+        return [{ file: ca.file, content: ca.pem, owner: "0", group: "0", permissions: "0644" }];
+    }
+    return [];
+}
 
 async function waitHealthy(ctx: ApplyContext, id: string, name: string, timeoutMs: number): Promise<void> {
     const engine = engineOf(ctx);

@@ -4,6 +4,7 @@
  * aws.Provider's S3 endpoint must be mapped to a loopback URL (the embedded MinIO or the
  * MinIO standing in for B2). Provider config arrives JSON-encoded, as the engine sends it.
  */
+import { Agent } from "node:https";
 import { S3Client } from "@aws-sdk/client-s3";
 import { Engine } from "../engine";
 import { NotImplementedError } from "../strict";
@@ -64,8 +65,11 @@ export function awsProviderInstance(inputs: Record<string, unknown> | undefined,
     }
     const mapped = targets.s3Endpoints[s3Endpoint];
     if (!mapped) throw new NotImplementedError(`pulumi:providers:aws: S3 endpoint ${s3Endpoint} is not mapped by the harness (${urn})`);
-    if (!/^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(mapped))
+    if (!/^https?:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(mapped))
         throw new NotImplementedError(`pulumi:providers:aws: mapped endpoint ${mapped} is not loopback (${urn})`);
+    // A TLS stand-in (B2's) has a per-run CA: trusted for that endpoint only, never globally.
+    if (mapped.startsWith("https:") && !targets.s3CaPem)
+        throw new NotImplementedError(`pulumi:providers:aws: mapped endpoint ${mapped} is https but the harness gave no s3CaPem (${urn})`);
     if (parseJson(inputs.s3UsePathStyle, "s3UsePathStyle") !== true)
         throw new NotImplementedError(`pulumi:providers:aws: only path-style S3 is implemented (${urn})`);
     const s3 = new S3Client({
@@ -76,6 +80,7 @@ export function awsProviderInstance(inputs: Record<string, unknown> | undefined,
         // The stores these stand in for (R2, B2) break on the SDK's newer default checksums.
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
+        ...(mapped.startsWith("https:") ? { requestHandler: { httpsAgent: new Agent({ ca: targets.s3CaPem }) } } : {}),
     });
     return { kind: "aws", s3, endpoint: mapped };
 }
