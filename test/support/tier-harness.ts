@@ -22,7 +22,7 @@ import { freePort as anyFreePort, parseExports } from "../../local/net";
 import { type Layout, layout, missingTools, SERVER_OS_USER, type Tools, tools } from "../../local/settings";
 import { type ConnParams, Client, paramsFromDsn } from "./pgwire";
 import { alive, killTree, postmasterPid, sleep, waitGone } from "./proc-tree";
-import { getObject, listObjects, tierS3Client } from "./tier-s3";
+import { getObject, listObjects, tierS3Client, tierStorage } from "./tier-s3";
 
 export { parseExports, sleep };
 
@@ -378,6 +378,11 @@ export class Tier {
 
     secrets(): TierSecrets {
         return JSON.parse(readFileSync(this.l.secrets, "utf8"));
+    }
+
+    /** Bucket and key prefix of the tier's backups, from its WAL-G env file (so tests need not spell "local/app"). */
+    storage(): { bucket: string; prefix: string } {
+        return tierStorage(this);
     }
 
     /** An S3 client on the tier's MinIO (destroy() it when done). */
