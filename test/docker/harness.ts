@@ -242,13 +242,11 @@ export function psqlIn(
 
 /** TCP connects from one throwaway container, all at once: "open" or "closed" per host:port (3 s each). */
 export async function tcpProbe(engine: Engine, networks: string[], targets: string[]): Promise<Record<string, "open" | "closed">> {
-    const script =
-        targets
-            .map((t) => {
-                const [host, port] = t.split(":");
-                return `(if timeout 3 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; then echo "${t} open"; else echo "${t} closed"; fi) &`;
-            })
-            .join("\n") + "\nwait";
+    const probes = targets.map((t) => {
+        const [host, port] = t.split(":");
+        return `(if timeout 3 bash -c 'exec 3<>/dev/tcp/${host}/${port}' 2>/dev/null; then echo "${t} open"; else echo "${t} closed"; fi) &`;
+    });
+    const script = [...probes, "wait"].join("\n");
     const r = await throwaway(engine, { networks, script, timeoutMs: 60_000 });
     if (r.code !== 0) throw new Error(`tcp probe failed: ${r.stderr}`);
     const out: Record<string, "open" | "closed"> = {};
