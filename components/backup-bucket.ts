@@ -26,8 +26,6 @@ export interface BackupBucketArgs {
     readonly secretAccessKey: pulumi.Input<string>;
     /** One prefix per cluster and environment the bucket serves, e.g. `production/app/`. */
     readonly backupPrefixes: readonly string[];
-    /** Days before the safety-net rule expires backup objects; beyond the retention window. */
-    readonly safetyNetDays: number;
     /** Days restore-drill evidence is kept. */
     readonly evidenceDays: number;
 }

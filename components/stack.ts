@@ -88,7 +88,6 @@ export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?
             accessKeyId,
             secretAccessKey,
             backupPrefixes: config.clusters.map((c) => `${config.environment}/${c.name}/`),
-            safetyNetDays: config.backup.safetyNetDays,
             evidenceDays: config.backup.evidenceDays,
         },
         { ...opts, dependsOn: objectStore ? [objectStore] : [] },

@@ -12,6 +12,8 @@ import {
     checkBucketName,
     checkRegion,
     refineWith,
+    REMOVED_SAFETY_NET,
+    removedKey,
     clusterSchema,
     dnsLabel,
     drillSchema,
@@ -36,7 +38,7 @@ export const backupBucketArgsSchema = z
         backupPrefixes: z
             .array(z.string().regex(/^[a-z][a-z0-9-]*\/[a-z][a-z0-9-]*\/$/, "must look like <environment>/<cluster>/"))
             .min(1, "must list at least one prefix"),
-        safetyNetDays: z.number().int().min(1),
+        safetyNetDays: removedKey(REMOVED_SAFETY_NET),
         evidenceDays: z.number().int().min(1),
     })
     .strict()

@@ -103,6 +103,8 @@ function typeOf(s: z.ZodTypeAny): { type: string; allowed: string } {
     }
     if (s instanceof z.ZodEffects) return typeOf(s._def.schema);
     if (s instanceof z.ZodString) return { type: "string", allowed: "" };
+    // Only removedKey (schema.ts) accepts unknown values, and it refuses every one.
+    if (s instanceof z.ZodUnknown) return { type: "removed key", allowed: "none" };
     return { type: s.constructor.name.replace(/^Zod/, "").toLowerCase(), allowed: "" };
 }
 

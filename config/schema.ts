@@ -70,6 +70,24 @@ export const cron = z.string({ invalid_type_error: "must be a cron string" }).su
     }
 });
 
+/**
+ * A key the tier no longer reads. Refused rather than ignored: a stack file that sets it
+ * expects an effect it no longer has, and only an error tells its owner.
+ */
+export function removedKey(reason: string) {
+    return z
+        .unknown()
+        .superRefine((value, ctx) => {
+            if (value !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `is no longer used: ${reason}; remove it` });
+        })
+        .transform(() => undefined)
+        .optional();
+}
+
+/** Why backup.safetyNetDays went (render/lifecycle.ts has the whole argument). */
+export const REMOVED_SAFETY_NET =
+    "no lifecycle rule expires backup data by age any more, because such a rule also expires permanent backups (wal-g backup-mark) and their WAL; WAL-G's retention alone deletes backups";
+
 /** Shape only (config/rules/endpoint.ts); provider and transport rules need the provider. */
 export const httpUrl = z.string({ invalid_type_error: "must be a URL string" }).superRefine(refineWith(endpointShapeProblem));
 
@@ -166,13 +184,9 @@ export const backupSchema = z
          * Days after which the bucket's lifecycle rule removes backup objects that WAL-G's own
          * retention failed to delete. Must lie well beyond what retention needs.
          */
-        safetyNetDays: z
-            .number()
-            .int()
-            .min(1)
-            .max(3650)
-            .default(90)
-            .describe("bucket lifecycle expiry of backup objects, days; must exceed what retention needs"),
+        safetyNetDays: removedKey(REMOVED_SAFETY_NET).describe(
+            "removed: the bucket no longer has an age-based expiry of backup objects (render/lifecycle.ts); setting it is an error",
+        ),
         evidenceDays: z
             .number()
             .int()
@@ -479,16 +493,7 @@ export const tierConfigSchema = z
                 message: `is ${c.pgbouncer.publishPort}, the host port storage.embeddedPort already publishes for the embedded MinIO; choose another (e.g. 16432)`,
             });
         }
-        const { retention, safetyNetDays, evidenceDays, schedule } = c.backup;
-        // The oldest kept backup can be a week older than the WAL window (weekly cadence).
-        const needed = Math.max(retention.walDays + 7, retention.weekly * 7 + 7, retention.daily + 1);
-        if (safetyNetDays <= needed) {
-            ctx.addIssue({
-                code: z.ZodIssueCode.custom,
-                path: ["backup", "safetyNetDays"],
-                message: `must be more than ${needed} days, or the lifecycle rule would expire backups the retention policy still needs`,
-            });
-        }
+        const { retention, evidenceDays, schedule } = c.backup;
         const drillGap = longestGapDaysSafe(c.drill.schedule);
         if (drillGap !== undefined && drillGap > 31) {
             ctx.addIssue({

@@ -59,7 +59,6 @@ export function localTier(l: Layout, p: Ports, t: Tools, ask: Selection = {}, en
         provider: config.storage.provider,
         bucketName: config.storage.bucket,
         backupPrefixes: config.clusters.map((c) => backupPrefix(config.environment, c.name)),
-        safetyNetDays: config.backup.safetyNetDays,
         evidenceDays: config.backup.evidenceDays,
     });
     return { stack, cluster, config, plan, bucket, overrides };

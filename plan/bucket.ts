@@ -6,7 +6,6 @@ export interface BucketSettings {
     readonly bucketName: string;
     /** `<environment>/<cluster>/`, one per cluster the bucket serves. */
     readonly backupPrefixes: readonly string[];
-    readonly safetyNetDays: number;
     readonly evidenceDays: number;
 }
 
@@ -28,7 +27,6 @@ export function planBucket(b: BucketSettings): BucketPlan {
         rules: renderLifecycleRules({
             provider: b.provider,
             backupPrefixes: b.backupPrefixes,
-            safetyNetDays: b.safetyNetDays,
             evidenceDays: b.evidenceDays,
         }),
         versioning: needsVersioning(b.provider),

@@ -58,6 +58,7 @@ function typicalMistake(f: FieldDoc): unknown {
     if (f.key in MISTAKES) return MISTAKES[f.key];
     if (f.type === "one of") return f.allowed.split(", ")[0].toUpperCase();
     if (f.type === "boolean") return "yes";
+    if (f.type === "removed key") return 90;
     if (f.type === "5-field cron, UTC") return "every day";
     if (f.type === "DNS label") return "App!";
     if (f.type === "port") return 70000;

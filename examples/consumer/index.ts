@@ -19,7 +19,6 @@ const bucket = new BackupBucket("orders-backups", {
     accessKeyId,
     secretAccessKey,
     backupPrefixes: ["production/orders/"],
-    safetyNetDays: 90,
     evidenceDays: 400,
 });
 

@@ -119,7 +119,6 @@ const bucketArgs = {
     apiEndpoint: "http://127.0.0.1:9000",
     region: "us-east-1",
     backupPrefixes: ["dev/app/"],
-    safetyNetDays: 90,
     evidenceDays: 400,
 };
 function bucket(patch: (c: any) => void): () => unknown {
@@ -293,11 +292,11 @@ export const BAD_INPUTS: readonly BadInput[] = [
     },
     {
         class: "basics",
-        title: "lifecycle safety net inside the retention window",
-        shown: "backup.safetyNetDays: 30",
-        run: dev((c) => (c.backup = { safetyNetDays: 30 })),
+        title: "lifecycle safety net, a removed key",
+        shown: "backup.safetyNetDays: 90",
+        run: dev((c) => (c.backup = { safetyNetDays: 90 })),
         problems: [
-            "db-tier:backup.safetyNetDays: must be more than 37 days, or the lifecycle rule would expire backups the retention policy still needs",
+            "db-tier:backup.safetyNetDays: is no longer used: no lifecycle rule expires backup data by age any more, because such a rule also expires permanent backups (wal-g backup-mark) and their WAL; WAL-G's retention alone deletes backups; remove it",
         ],
     },
     {
@@ -1325,6 +1324,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
         shown: 'drill.schedule: "0 4 1 */2 *"',
         run: dev((c) => (c.drill = { schedule: "0 4 1 */2 *" })),
         problems: ["db-tier:drill.schedule: must run at least monthly (longest gap would be 62 days)"],
+    },
+    {
+        class: "basics",
+        title: "lifecycle safety net passed to BackupBucket (component), a removed argument",
+        shown: "new BackupBucket(..., {safetyNetDays: 90})",
+        run: bucket((c) => (c.safetyNetDays = 90)),
+        problems: [
+            "safetyNetDays: is no longer used: no lifecycle rule expires backup data by age any more, because such a rule also expires permanent backups (wal-g backup-mark) and their WAL; WAL-G's retention alone deletes backups; remove it",
+        ],
     },
     {
         class: "schedules",

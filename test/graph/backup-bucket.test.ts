@@ -16,7 +16,6 @@ async function bucketFor(provider: "minio" | "r2" | "b2", endpoint: string, regi
         accessKeyId: "AKIA-test",
         secretAccessKey: "secret-test-0123456789",
         backupPrefixes: ["production/app/", "production/temporal/"],
-        safetyNetDays: 90,
         evidenceDays: 400,
     });
     await settle();
@@ -103,7 +102,6 @@ describe("BackupBucket", () => {
                     accessKeyId: "a",
                     secretAccessKey: "b",
                     backupPrefixes: ["production/app/"],
-                    safetyNetDays: 90,
                     evidenceDays: 400,
                 }),
         ).toThrow("region: must be auto for provider r2");
