@@ -117,18 +117,23 @@ function written(t: Tier): Record<ParityFile, string> {
 describe("parity: the loopback tier runs what the containers declare", () => {
     const recorded: Record<string, Record<string, Declared>> = {};
     let tier: Tier | undefined;
+    const stop = async (): Promise<void> => {
+        const t = tier;
+        tier = undefined;
+        await t?.down();
+    };
 
     beforeAll(async () => {
         for (const stack of new Set(CASES.map(([s]) => s))) recorded[stack] = await declared(stack);
     });
 
-    afterAll(async () => {
-        await tier?.down();
-    });
+    afterAll(stop);
 
     for (const [stack, cluster] of CASES) {
         it(`${stack}/${cluster}: same files (placement tokenised, secrets masked), and the servers report the stack's values`, async () => {
             const want = recorded[stack][cluster];
+            // A failed case must not leave its tier running under the next one.
+            await stop();
             tier = await Tier.start(`parity-${stack}-${cluster}`, { env: { DBTIER_LOCAL_STACK: stack, DBTIER_LOCAL_CLUSTER: cluster } });
             const t = tier;
             const local = written(t);
@@ -159,8 +164,7 @@ describe("parity: the loopback tier runs what the containers declare", () => {
                 });
                 expect(tls.code, tls.stderr).toBe(0);
             }
-            await t.down();
-            tier = undefined;
+            await stop();
         }, 900_000);
     }
 });
