@@ -25,7 +25,8 @@ Stood in locally: the embedded MinIO for the stack's R2/B2/MinIO (same bucket na
 MinIO credentials for db-tier:storageAccessKeyId/storageSecretAccessKey, a self-signed certificate
 for db-tier:tlsCertPem/tlsKeyPem (when sslmode is not disable). The stack's dockerHost,
 hostBindAddress and published ports do not apply.
-Overrides (validated like the stack's values): DBTIER_LOCAL_RPO_SECONDS, DBTIER_LOCAL_COMPRESSION,
+Overrides (validated like the stack's values): DBTIER_LOCAL_RPO_SECONDS,
+DBTIER_LOCAL_ARCHIVE_PUSH_TIMEOUT_SECONDS, DBTIER_LOCAL_COMPRESSION,
 DBTIER_LOCAL_PGBOUNCER_RESET=0|1, DBTIER_LOCAL_WAL_STREAMING=0|1 (remembered by the tier).`;
 
 /** `up`'s options: --stack NAME, --cluster NAME. */

@@ -1,8 +1,8 @@
 /**
  * Which stack the loopback tier rehearses: Pulumi.<stack>.yaml (dev by default), validated by
  * the same schema as `pulumi up` (config/stack-config.ts validateStack), plus the local
- * overrides the benchmarks use (DBTIER_LOCAL_RPO_SECONDS, _COMPRESSION, _PGBOUNCER_RESET,
- * _WAL_STREAMING), applied to the stack's values before validation so they obey the same rules.
+ * overrides the benchmarks and fault tests use (DBTIER_LOCAL_RPO_SECONDS, _ARCHIVE_PUSH_TIMEOUT_SECONDS,
+ * _COMPRESSION, _PGBOUNCER_RESET, _WAL_STREAMING), applied to the stack's values before validation so they obey the same rules.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ export const DEFAULT_STACK = "dev";
 /** Settings the loopback tier may take from its environment instead of the stack file. */
 export interface LocalOverrides {
     readonly rpoSeconds?: number;
+    readonly archivePushTimeoutSeconds?: number;
     readonly compression?: (typeof COMPRESSION_METHODS)[number];
     readonly resetSessionState?: boolean;
     readonly walStreaming?: boolean;
@@ -32,11 +33,13 @@ function flag(env: NodeJS.ProcessEnv, name: string, meaning: string): boolean | 
 /** The overrides set in the environment; the schema validates their values with the stack's. */
 export function envOverrides(env: NodeJS.ProcessEnv = process.env): LocalOverrides {
     const rpo = env.DBTIER_LOCAL_RPO_SECONDS;
+    const push = env.DBTIER_LOCAL_ARCHIVE_PUSH_TIMEOUT_SECONDS;
     const codec = env.DBTIER_LOCAL_COMPRESSION;
     const reset = flag(env, "DBTIER_LOCAL_PGBOUNCER_RESET", "reset, the default");
     const streaming = flag(env, "DBTIER_LOCAL_WAL_STREAMING", "stream WAL with wal-g wal-receive");
     return {
         ...(rpo !== undefined && rpo !== "" ? { rpoSeconds: Number(rpo) } : {}),
+        ...(push !== undefined && push !== "" ? { archivePushTimeoutSeconds: Number(push) } : {}),
         ...(codec !== undefined && codec !== "" ? { compression: codec as LocalOverrides["compression"] } : {}),
         ...(reset !== undefined ? { resetSessionState: reset } : {}),
         ...(streaming !== undefined ? { walStreaming: streaming } : {}),
@@ -69,6 +72,7 @@ export function localConfig(stack: string, root: string, o: LocalOverrides = {})
     const all = readStackFile(stack, root);
     const backup = {
         ...(o.rpoSeconds !== undefined ? { rpoSeconds: o.rpoSeconds } : {}),
+        ...(o.archivePushTimeoutSeconds !== undefined ? { archivePushTimeoutSeconds: o.archivePushTimeoutSeconds } : {}),
         ...(o.compression !== undefined ? { compression: o.compression } : {}),
         ...(o.walStreaming !== undefined ? { walStreaming: o.walStreaming } : {}),
     };

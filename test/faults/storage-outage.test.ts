@@ -21,6 +21,9 @@ import { readPid } from "../../local/fsutil";
 import { LONG, logSince, logSize, readySegments, startFaultTier, until, walSegmentsOnDisk, walVerify } from "./helpers";
 
 const OUTAGE_S = Number(process.env.DBTIER_FAULT_OUTAGE_S ?? (LONG ? 120 : 75));
+// The dev stack's archivePushTimeoutSeconds is 120 s, longer than the outage: this tier (this
+// file's own process) runs with 60 s so the outage is seen by the archive_command's timeout.
+process.env.DBTIER_LOCAL_ARCHIVE_PUSH_TIMEOUT_SECONDS = "60";
 
 describe(`object storage down for ${OUTAGE_S} s during writes`, () => {
     let t: Tier;
