@@ -64,7 +64,7 @@ describe.skipIf(toolsMissing().length > 0)("WAL archiving to object storage", ()
         const lines = r.stdout.trim().split("\n");
         expect(lines).toHaveLength(1);
         const rec = JSON.parse(lines[0]);
-        expect(rec).toMatchObject({ event: "db-tier.backup", status: "succeeded", environment: "local", cluster: "app" });
+        expect(rec).toMatchObject({ event: "db-tier.backup", status: "succeeded", environment: "dev", cluster: "app" });
         expect(rec.backup_name).toMatch(/^base_[0-9A-F]{24}$/);
         expect(rec.size_bytes).toBeGreaterThan(0);
         expect(Date.parse(rec.finished_at)).toBeGreaterThanOrEqual(Date.parse(rec.started_at));

@@ -44,7 +44,7 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
         return { code: r.code, evidence: JSON.parse(readFileSync(path, "utf8")), path, stderr: r.stderr };
     };
     const uploaded = async (name: string): Promise<string> => {
-        const body = await t.getObject(`${evidenceKeyPrefix(new Date(), "local", "app")}${name}`);
+        const body = await t.getObject(`${evidenceKeyPrefix(new Date(), "dev", "app")}${name}`);
         expect(body, `${name} in the bucket`).toBeDefined();
         return body!.toString("utf8");
     };
