@@ -4,35 +4,33 @@
  * here; only plain values are, before any child resource exists.
  */
 import { z } from "zod";
-import { bindAddressProblem, normaliseBindAddress } from "./rules/bind-address";
 import { poolBudget } from "./rules/pool-budget";
 import {
     backupSchema,
     bucketName,
     checkBucketName,
     checkRegion,
-    refineWith,
-    REMOVED_SAFETY_NET,
-    removedKey,
     clusterSchema,
     dnsLabel,
     drillSchema,
+    hostBindAddress,
     httpUrl,
+    passwordLength,
     pgbouncerSchema,
     postgresSchema,
-    SSL_MODES,
-    STORAGE_PROVIDERS,
+    REMOVED_SAFETY_NET,
+    removedKey,
+    sslmode,
+    storageProvider as provider,
+    storageRegion,
 } from "./schema";
-import { MIN_SECRET_LENGTH } from "../vocabulary";
-
-const provider = z.enum(STORAGE_PROVIDERS, { errorMap: () => ({ message: `must be one of ${STORAGE_PROVIDERS.join(", ")}` }) });
 
 export const backupBucketArgsSchema = z
     .object({
         provider,
         bucketName,
         apiEndpoint: httpUrl,
-        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004"),
+        region: storageRegion,
         accessKeyId: z.undefined(),
         secretAccessKey: z.undefined(),
         backupPrefixes: z
@@ -60,7 +58,7 @@ export const tierStorageSchema = z
         provider,
         bucketName,
         endpoint: httpUrl,
-        region: z.string().regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004"),
+        region: storageRegion,
         accessKeyId: z.any(),
         secretAccessKey: z.any(),
     })
@@ -80,16 +78,9 @@ export const databaseTierArgsSchema = z
         drill: drillSchema,
         pgbouncer: pgbouncerSchema,
         postgres: postgresSchema,
-        sslmode: z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable"),
-        passwordLength: z.number().int().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`).max(128).default(40),
-        hostBindAddress: z
-            .preprocess(
-                normaliseBindAddress,
-                z
-                    .string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" })
-                    .superRefine(refineWith(bindAddressProblem)),
-            )
-            .default("127.0.0.1"),
+        sslmode,
+        passwordLength,
+        hostBindAddress,
         networks: z.any().optional(),
         tls: z.object({ certPem: z.any(), keyPem: z.any() }).strict().optional(),
         convergeEveryUp: z.boolean().default(true),

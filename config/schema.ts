@@ -88,6 +88,20 @@ export function removedKey(reason: string) {
 export const REMOVED_SAFETY_NET =
     "no lifecycle rule expires backup data by age any more, because such a rule also expires permanent backups (wal-g backup-mark) and their WAL; WAL-G's retention alone deletes backups";
 
+/** Fields the stack config and the component arguments share (config/component-args.ts): one rule each. */
+export const storageProvider = z.enum(STORAGE_PROVIDERS, {
+    errorMap: () => ({ message: `must be one of ${STORAGE_PROVIDERS.join(", ")}` }),
+});
+export const storageRegion = z.string().regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004");
+export const sslmode = z.enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) }).default("disable");
+export const passwordLength = z.number().int().min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`).max(128).default(40);
+export const hostBindAddress = z
+    .preprocess(
+        normaliseBindAddress,
+        z.string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" }).superRefine(refineWith(bindAddressProblem)),
+    )
+    .default("127.0.0.1");
+
 /** Shape only (config/rules/endpoint.ts); provider and transport rules need the provider. */
 export const httpUrl = z.string({ invalid_type_error: "must be a URL string" }).superRefine(refineWith(endpointShapeProblem));
 
@@ -317,21 +331,13 @@ export const clusterSchema = z
 
 export const storageSchema = z
     .object({
-        provider: z
-            .enum(STORAGE_PROVIDERS, {
-                errorMap: () => ({ message: `must be one of ${STORAGE_PROVIDERS.join(", ")}` }),
-            })
-            .describe("where backups go"),
+        provider: storageProvider.describe("where backups go"),
         bucket: bucketName.describe("the bucket (one per environment is typical; clusters use their own prefixes)"),
         endpoint: httpUrl
             .optional()
             .describe("S3 endpoint WAL-G uses; required unless embedded (the tier sets the embedded MinIO's in-network address)"),
         apiEndpoint: httpUrl.optional().describe("S3 endpoint Pulumi manages the bucket through, when it differs (default: endpoint)"),
-        region: z
-            .string()
-            .regex(/^[a-z0-9-]+$/, "must be a region like auto, us-east-1 or us-west-004")
-            .optional()
-            .describe("region (default: auto on R2, the endpoint's on B2, us-east-1 on MinIO)"),
+        region: storageRegion.optional().describe("region (default: auto on R2, the endpoint's on B2, us-east-1 on MinIO)"),
         embedded: z.boolean().default(false).describe("minio only: run MinIO as the tier's object-store container (local development)"),
         embeddedPort: port.default(19000).describe("host port of the embedded MinIO's S3 API, bound to hostBindAddress"),
     })
@@ -386,19 +392,10 @@ export const tierConfigSchema = z
             .min(1, "must be a directory path")
             .optional()
             .describe("directory with ca.pem, cert.pem and key.pem for a tcp:// dockerHost"),
-        hostBindAddress: z
-            .preprocess(
-                normaliseBindAddress,
-                z
-                    .string({ invalid_type_error: "must be an IP address string such as 127.0.0.1" })
-                    .superRefine(refineWith(bindAddressProblem)),
-            )
-            .default("127.0.0.1")
-            .describe("the only host address a published port binds to (IPv4 or IPv6; [::1] is read as ::1)"),
-        sslmode: z
-            .enum(SSL_MODES, { errorMap: () => ({ message: `must be one of ${SSL_MODES.join(", ")}` }) })
-            .default("disable")
-            .describe("sslmode of every DSN; anything but disable needs the TLS secrets and turns TLS on in pgBouncer and Postgres"),
+        hostBindAddress: hostBindAddress.describe("the only host address a published port binds to (IPv4 or IPv6; [::1] is read as ::1)"),
+        sslmode: sslmode.describe(
+            "sslmode of every DSN; anything but disable needs the TLS secrets and turns TLS on in pgBouncer and Postgres",
+        ),
         storage: storageSchema,
         clusters: z
             .array(clusterSchema)
@@ -408,13 +405,7 @@ export const tierConfigSchema = z
         drill: drillSchema,
         pgbouncer: pgbouncerSchema,
         postgres: postgresSchema,
-        passwordLength: z
-            .number()
-            .int()
-            .min(MIN_SECRET_LENGTH, `must be at least ${MIN_SECRET_LENGTH}`)
-            .max(128)
-            .default(40)
-            .describe("length of generated role passwords"),
+        passwordLength: passwordLength.describe("length of generated role passwords"),
     })
     .strict()
     .superRefine((c, ctx) => {
