@@ -30,8 +30,12 @@ export interface ClusterUnderTest {
 export const net = (c: ClusterUnderTest, kind: "app" | "db-only" | "backup-egress") => `${c.environment}-${c.cluster}-${kind}`;
 const name = (c: ClusterUnderTest, role: string) => `${c.environment}-${c.cluster}-${role}`;
 
-/** Every container of the cluster is running (healthy where it has a health check); the provisioner ran and exited 0. */
-export async function expectHealthy(c: ClusterUnderTest): Promise<void> {
+/**
+ * Every container of the cluster is running (healthy where it has a health check); the
+ * provisioner ran, exited 0 and converged the three roles (plus `extraRoles`: `wal_receiver`
+ * with backup.walStreaming).
+ */
+export async function expectHealthy(c: ClusterUnderTest, extraRoles: readonly string[] = []): Promise<void> {
     for (const role of ["postgres", "pgbouncer", "backup", "restore-drill"]) {
         const s = await waitFor(
             `${name(c, role)} running${role === "postgres" || role === "pgbouncer" ? " and healthy" : ""}`,
@@ -53,7 +57,7 @@ export async function expectHealthy(c: ClusterUnderTest): Promise<void> {
     const prov = c.run.container("provisioner", c.cluster);
     expect(prov.outputs.exitCode).toBe(0);
     const converged = convergedRoles(String(prov.outputs.containerLogs));
-    expect(converged.map((l) => l.role).sort()).toEqual(["app_service", "app_user", "postgres"]);
+    expect(converged.map((l) => l.role).sort()).toEqual(["app_service", "app_user", "postgres", ...extraRoles].sort());
 }
 
 /** The provisioner's evidence lines (its log also carries psql's NOTICEs). */
