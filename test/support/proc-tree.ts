@@ -5,16 +5,10 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Whether a process exists (EPERM: it does, under another user). */
-export function alive(pid: number | undefined): boolean {
-    if (!pid) return false;
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (e) {
-        return (e as NodeJS.ErrnoException).code === "EPERM";
-    }
-}
+import { pidAlive as alive } from "../../local/fsutil";
+
+/** Whether a process exists (EPERM: it does, under another user): the loopback tier's own check. */
+export { alive };
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
