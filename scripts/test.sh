@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: what `npm test` runs and what .ci/run calls.
 #  1. installs what the tests need (npm packages when absent; PostgreSQL 15, pgBouncer,
-#     WAL-G, MinIO and actionlint through scripts/install-tools.sh, cached between runs);
+#     WAL-G, MinIO and actionlint through scripts/install-tools.sh, the Pulumi CLI and language
+#     host through scripts/install-pulumi.sh, all cached between runs);
 #  2. type-checks, then checks formatting and lints (biome ci: a misformatted file or any
 #     finding, warnings included, fails the run); 3. unit, graph (Pulumi mocks) and policy
 #     tests; 4. integration tests against the real binaries on loopback; 5. the short fault
@@ -14,6 +15,12 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 DBTIER_TOOLS_BIN="$(bash scripts/install-tools.sh | tail -n 1)"
 export DBTIER_TOOLS_BIN
+# The Pulumi CLI and db-tier's Node.js language host, built from source (cached); the
+# integration suite runs a program through them (test/integration/pulumi-engine.test.ts).
+pulumi_t0=$SECONDS
+DBTIER_PULUMI_BIN="$(bash scripts/install-pulumi.sh | tail -n 1)"
+export DBTIER_PULUMI_BIN
+echo "== pulumi engine ready in $((SECONDS - pulumi_t0)) s ($DBTIER_PULUMI_BIN)"
 
 results="$(mktemp -d)"
 # The test engine (test/docker) is stopped on exit if this run started it.
