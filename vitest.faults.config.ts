@@ -13,6 +13,7 @@ export default defineConfig({
         exclude: long ? [] : ["test/faults/**/*.long.test.ts"],
         fileParallelism: false,
         pool: "forks",
+        globalSetup: ["test/support/global-setup.ts"],
         testTimeout: 300_000,
         hookTimeout: 300_000,
     },

@@ -8,6 +8,7 @@ export default defineConfig({
         include: ["test/integration/**/*.test.ts", "test/security/**/*.test.ts"],
         fileParallelism: false,
         pool: "forks",
+        globalSetup: ["test/support/global-setup.ts"],
         testTimeout: 180_000,
         hookTimeout: 180_000,
     },

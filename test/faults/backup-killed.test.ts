@@ -5,11 +5,10 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pgbenchInit } from "../../bench/lib/common";
 import { descendantsMatching, killTree, sleep, waitGone } from "../support/proc-tree";
-import { type Tier, REPO, TSX } from "../support/tier-harness";
+import { cliCommand, REPO, type Tier } from "../support/tier-harness";
 import { listedBackups, startFaultTier, until, walVerify } from "./helpers";
 
 describe("the backup job killed mid-push", () => {
@@ -44,7 +43,8 @@ describe("the backup job killed mid-push", () => {
             );
 
         // The real job (`npm run local -- backup`), killed while wal-g uploads.
-        const job = spawn(TSX, [join(REPO, "local", "cli.ts"), "backup"], { env: t.env, cwd: REPO, stdio: "ignore" });
+        const [cli, ...cliArgs] = cliCommand();
+        const job = spawn(cli, [...cliArgs, "backup"], { env: t.env, cwd: REPO, stdio: "ignore" });
         const exited = new Promise<number | null>((r) => job.once("exit", (code) => r(code)));
         const push = await until("wal-g backup-push to start", () => descendantsMatching(job.pid!, /wal-g.* backup-push/)[0], 60_000, 50);
         const pushSeen = Date.now();

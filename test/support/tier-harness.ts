@@ -1,7 +1,8 @@
 /**
  * One loopback tier for an integration test, a fault test or a benchmark: its own state dir
- * and its own free ports, driven through the real CLI (`tsx local/cli.ts up|env|backup|rotate|
- * drill|down`), so what is tested is what `npm run local` does. The CLI runs with the
+ * and its own free ports, driven through the real CLI (`local/cli.ts up|env|backup|rotate|
+ * drill|down`, compiled once per test run: cliCommand()), so what is tested is what `npm run
+ * local` does. The CLI runs with the
  * open-files limit raised to the hard limit, so pgBouncer (started by `up`) can hold 1000 clients.
  *
  * Tools: Tier.start throws when one is missing (a fault test or a benchmark never turns into a
@@ -126,6 +127,15 @@ export function psqlWith(
     );
 }
 
+/**
+ * How the harness starts the loopback CLI: the copy the suite's globalSetup compiled
+ * (DBTIER_TEST_CLI, test/support/compiled-cli.ts) in plain node, else `tsx local/cli.ts`.
+ */
+export function cliCommand(): string[] {
+    const compiled = process.env.DBTIER_TEST_CLI;
+    return compiled ? [process.execPath, compiled] : [TSX, join(REPO, "local", "cli.ts")];
+}
+
 /** Soft open-files limit the CLI and its children get: the hard limit. */
 const ULIMIT = `ulimit -n "$(ulimit -Hn)" 2>/dev/null || true`;
 
@@ -198,7 +208,7 @@ export class Tier {
     /** tsx local/cli.ts ARGS, with the raised open-files limit. Any verb but `env` forgets the cached DSNs. */
     cli(args: readonly string[], timeoutMs?: number, onLine?: (line: string, stream: "stdout" | "stderr") => void): Promise<RunResult> {
         if (args[0] !== "env") this.varsCache = undefined;
-        return run("/bin/bash", ["-c", `${ULIMIT}; exec "$0" "$@"`, TSX, join(REPO, "local", "cli.ts"), ...args], {
+        return run("/bin/bash", ["-c", `${ULIMIT}; exec "$0" "$@"`, ...cliCommand(), ...args], {
             env: this.env,
             cwd: REPO,
             timeoutMs: timeoutMs ?? this.opts.cliTimeoutMs ?? 600_000,
