@@ -1,19 +1,47 @@
-// The one closing line of a test run: `tests: N passed, N failed, N skipped`, summed over the
-// vitest JSON reports in DIR (one per suite). Exits 1 when a test failed or none ran, so a
-// run that executed nothing never passes. Used by scripts/test.sh and test/docker/run.sh.
-//   node scripts/closing-line.cjs DIR
+// The closing lines of a test run, from the vitest JSON reports in JSON_DIR (one per suite):
+// per suite its tests passed/failed/skipped and, with TIME_DIR, its wall time; the time of each
+// part of the run (TIME_DIR/parts: `NAME SECONDS` lines); how many tests ran against real
+// servers (every suite but unit-graph-policy); then the one closing line,
+// `tests: N passed, N failed, N skipped`. Exits 1 when a test failed or none ran, so a run that
+// executed nothing never passes. Used by scripts/test.sh and test/docker/run.sh.
+//   node scripts/closing-line.cjs JSON_DIR [TIME_DIR]
 const fs = require("node:fs");
 const path = require("node:path");
 
-const dir = process.argv[2];
+const [dir, timeDir] = process.argv.slice(2);
+const minutes = (s) => `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, "0")} s`;
+const secondsOf = (name) => {
+    const f = timeDir && path.join(timeDir, name);
+    return f && fs.existsSync(f) ? Number(fs.readFileSync(f, "utf8").trim()) : undefined;
+};
+
 let passed = 0;
 let failed = 0;
 let skipped = 0;
-for (const f of fs.readdirSync(dir)) {
+let real = 0;
+for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
     const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
-    passed += r.numPassedTests;
-    failed += r.numFailedTests;
-    skipped += r.numPendingTests + r.numTodoTests;
+    const suite = f.replace(/\.json$/, "");
+    const s = { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
+    const wall = secondsOf(suite);
+    console.log(`suite ${suite}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${wall === undefined ? "" : `, ${minutes(wall)}`}`);
+    passed += s.passed;
+    failed += s.failed;
+    skipped += s.skipped;
+    if (suite !== "unit-graph-policy") real += s.passed;
 }
+const parts = timeDir && path.join(timeDir, "parts");
+if (parts && fs.existsSync(parts)) {
+    const figures = fs
+        .readFileSync(parts, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => {
+            const at = l.lastIndexOf(" ");
+            return `${l.slice(0, at)} ${minutes(Number(l.slice(at + 1)))}`;
+        });
+    console.log(`parts: ${figures.join(", ")}`);
+}
+console.log(`tests against real servers (PostgreSQL, pgBouncer, WAL-G, MinIO, Docker, the Pulumi engine): ${real} passed`);
 console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (failed > 0 || passed === 0) process.exit(1);

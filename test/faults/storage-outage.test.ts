@@ -6,10 +6,12 @@
  * catches up, wal-verify passes, and a restore to a point inside the outage holds exactly the
  * markers committed up to that point.
  *
- * 75 s outage in `npm test`, 2 minutes with DBTIER_FAULTS_LONG=1 (scripts/faults.sh). Not shorter:
- * WAL-G v3.0.9 keeps retrying a refused connection (silently, for minutes; measured for wal-fetch
- * in test/integration/walg-exit-codes.test.ts, as v1.1.1 did for wal-push), so the
- * first failure Postgres sees is the archive_command's own timeout (60 s, pushTimeoutSeconds).
+ * 40 s outage in `npm test`, 2 minutes with DBTIER_FAULTS_LONG=1 (scripts/faults.sh). WAL-G v3.0.9
+ * keeps retrying a refused connection (silently, for minutes; measured for wal-fetch in
+ * test/integration/walg-exit-codes.test.ts, as v1.1.1 did for wal-push), so the first failure
+ * Postgres sees is the archive_command's own timeout (pushTimeoutSeconds): 15 s here (60 s in
+ * the long run), so the 40 s outage holds two failed attempts (Postgres retries at once, three
+ * times, then waits) and a third that is still retrying when the storage comes back.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -20,10 +22,10 @@ import { type Tier, freePort } from "../support/tier-harness";
 import { readPid } from "../../local/fsutil";
 import { LONG, logSince, logSize, readySegments, startFaultTier, until, walSegmentsOnDisk, walVerify } from "./helpers";
 
-const OUTAGE_S = Number(process.env.DBTIER_FAULT_OUTAGE_S ?? (LONG ? 120 : 75));
+const OUTAGE_S = Number(process.env.DBTIER_FAULT_OUTAGE_S ?? (LONG ? 120 : 40));
 // The dev stack's archivePushTimeoutSeconds is 120 s, longer than the outage: this tier (this
-// file's own process) runs with 60 s so the outage is seen by the archive_command's timeout.
-process.env.DBTIER_LOCAL_ARCHIVE_PUSH_TIMEOUT_SECONDS = "60";
+// file's own process) runs with a shorter one so the outage is seen by the archive_command's timeout.
+process.env.DBTIER_LOCAL_ARCHIVE_PUSH_TIMEOUT_SECONDS = LONG ? "60" : "15";
 
 describe(`object storage down for ${OUTAGE_S} s during writes`, () => {
     let t: Tier;

@@ -177,10 +177,31 @@ export class Tier {
         this.t = tools(env);
     }
 
-    /** Starts a fresh tier (`up`) in its own state dir with free ports; a failed `up` is torn down and thrown. */
+    /**
+     * Starts a fresh tier (`up`) in its own state dir with free ports; a failed `up` is torn down
+     * and thrown. Test files run side by side (vitest workers, npm test's lanes), and a port
+     * found free can be taken by another tier before this one's server binds it: when a
+     * server's log says so, the tier starts again on new ports (twice at most), and says so.
+     */
     static async start(name: string, opts: TierOptions = {}): Promise<Tier> {
         requireTools();
         const dir = resolve(opts.dir ?? mkdtempSync(join(tmpdir(), `dbtier-${name}-`)));
+        for (let attempt = 1; ; attempt++) {
+            const tier = await Tier.create(name, dir, opts);
+            try {
+                await tier.up();
+                return tier;
+            } catch (e) {
+                const taken = tier.portTakenMeanwhile();
+                await tier.cli(["down", "--purge"]).catch(() => undefined);
+                if (taken === undefined || attempt === 3) throw e;
+                tier.log(`${taken}: starting again on new ports`);
+            }
+        }
+    }
+
+    /** A tier on new free ports in `dir` (emptied; anything a dead run left there stopped first), not started. */
+    private static async create(name: string, dir: string, opts: TierOptions): Promise<Tier> {
         const [postgres, pgbouncer, minio] = await freePorts(3);
         const env: NodeJS.ProcessEnv = {
             ...process.env,
@@ -192,17 +213,20 @@ export class Tier {
         };
         const log = opts.log ?? ((l: string) => process.stderr.write(`[${name}] ${l}\n`));
         const tier = new Tier(name, dir, { postgres, pgbouncer, minio }, env, log, opts);
-        // A previous run that died may have left processes behind in this dir: stop them first.
         if (existsSync(dir) && readdirSync(dir).length > 0) await tier.cli(["down", "--purge"]).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true, mode: 0o755 });
-        try {
-            await tier.up();
-        } catch (e) {
-            await tier.cli(["down", "--purge"]).catch(() => undefined);
-            throw e;
-        }
         return tier;
+    }
+
+    /** After a failed `up`: the server log line saying its port was taken, if one does. */
+    private portTakenMeanwhile(): string | undefined {
+        for (const file of [this.l.pgLog, this.l.pgbLog, this.l.minioLog]) {
+            const text = existsSync(file) ? readFileSync(file, "utf8") : "";
+            const line = text.split("\n").find((l) => /address already in use/i.test(l));
+            if (line) return `${file}: ${line.trim()}`;
+        }
+        return undefined;
     }
 
     /** tsx local/cli.ts ARGS, with the raised open-files limit. Any verb but `env` forgets the cached DSNs. */
