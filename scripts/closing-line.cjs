@@ -19,12 +19,17 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let real = 0;
-for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
+for (const f of fs
+    .readdirSync(dir)
+    .filter((n) => n.endsWith(".json"))
+    .sort()) {
     const r = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
     const suite = f.replace(/\.json$/, "");
     const s = { passed: r.numPassedTests, failed: r.numFailedTests, skipped: r.numPendingTests + r.numTodoTests };
     const wall = secondsOf(suite);
-    console.log(`suite ${suite}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${wall === undefined ? "" : `, ${minutes(wall)}`}`);
+    console.log(
+        `suite ${suite}: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped${wall === undefined ? "" : `, ${minutes(wall)}`}`,
+    );
     passed += s.passed;
     failed += s.failed;
     skipped += s.skipped;
