@@ -68,7 +68,7 @@ describe.concurrent("npm run policy:check", { timeout: 240_000 }, () => {
         expect(r.code, r.stderr).toBe(1);
         expectWellFormed(r);
         const mine = r.lines.filter((l) => l.policy === policy && l.level === "mandatory");
-        expect(mine.length, r.stdout).toBeGreaterThan(0);
+        expect(mine.length, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBeGreaterThan(0);
         for (const l of mine) expect(l.urn).toMatch(/^urn:pulumi:dev::db-tier::/);
         // Only the unlabeled container on db-only breaks two rules at once.
         const others = new Set(r.lines.filter((l) => l.level === "mandatory" && l.policy !== policy).map((l) => l.policy));
