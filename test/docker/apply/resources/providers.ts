@@ -77,6 +77,13 @@ export function awsProviderInstance(inputs: Record<string, unknown> | undefined,
         region: inputs.region as string,
         forcePathStyle: true,
         credentials: { accessKeyId: inputs.accessKey as string, secretAccessKey: inputs.secretKey as string },
+        // The provider retries (terraform-provider-aws: max_retries, 25 by default); the SDK's 3
+        // attempts within about a second did not: on a fully loaded machine (npm test's lanes)
+        // one production apply failed with ECONNREFUSED on the B2 stand-in's published port
+        // right after the stand-in had answered its health check (cause not pinned down: on an
+        // idle engine, joining networks never refused a connection). 10 attempts, exponential
+        // backoff of 20 s at most each; a store that stays down still fails the apply.
+        maxAttempts: 10,
         // The stores these stand in for (R2, B2) break on the SDK's newer default checksums.
         requestChecksumCalculation: "WHEN_REQUIRED",
         responseChecksumValidation: "WHEN_REQUIRED",
