@@ -2,8 +2,8 @@
  * One loopback tier for an integration test, a fault test or a benchmark: its own state dir
  * and its own free ports, driven through the real CLI (`local/cli.ts up|env|backup|rotate|
  * drill|down`, compiled once per test run: cliCommand()), so what is tested is what `npm run
- * local` does. The CLI runs with the
- * open-files limit raised to the hard limit, so pgBouncer (started by `up`) can hold 1000 clients.
+ * local` does. The CLI runs with the open-files limit raised to the hard limit, so pgBouncer
+ * (started by `up`) can hold 1000 clients.
  *
  * Tools: Tier.start throws when one is missing (a fault test or a benchmark never turns into a
  * skip); integration files ask toolsMissing() first, which throws on CI (CI=true) and
@@ -213,6 +213,7 @@ export class Tier {
         };
         const log = opts.log ?? ((l: string) => process.stderr.write(`[${name}] ${l}\n`));
         const tier = new Tier(name, dir, { postgres, pgbouncer, minio }, env, log, opts);
+        // A previous run that died may have left processes behind in this dir: stop them first.
         if (existsSync(dir) && readdirSync(dir).length > 0) await tier.cli(["down", "--purge"]).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
         mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -229,7 +230,7 @@ export class Tier {
         return undefined;
     }
 
-    /** tsx local/cli.ts ARGS, with the raised open-files limit. Any verb but `env` forgets the cached DSNs. */
+    /** local/cli.ts ARGS (cliCommand()), with the raised open-files limit. Any verb but `env` forgets the cached DSNs. */
     cli(args: readonly string[], timeoutMs?: number, onLine?: (line: string, stream: "stdout" | "stderr") => void): Promise<RunResult> {
         if (args[0] !== "env") this.varsCache = undefined;
         return run("/bin/bash", ["-c", `${ULIMIT}; exec "$0" "$@"`, ...cliCommand(), ...args], {
