@@ -182,8 +182,11 @@ async function main(): Promise<number> {
     return mandatory > 0 ? 1 : 0;
 }
 
+// Exit only once stdout has taken every finding: CI reads them from a pipe, and a finding lost
+// there would leave a failing gate without its reason (check-cli saw exit 1 without the
+// finding's line twice, cause not pinned down; this rules out an unflushed write).
 main().then(
-    (code) => process.exit(code),
+    (code) => process.stdout.write("", () => process.exit(code)),
     (e) => {
         process.stderr.write(`policy:check: internal error: ${(e as Error)?.stack ?? e}\n`);
         process.exit(2);
