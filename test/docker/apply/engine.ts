@@ -150,9 +150,16 @@ export function runCli(
         child.stderr.on("data", (c: Buffer) => err.push(c));
         const timer = opts.timeoutMs ? setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs) : undefined;
         child.on("error", reject);
+        // A command that exits before it reads its input (a container that failed at once, a
+        // refused login) closes the pipe: EPIPE on our write. That is its result, not a crash
+        // of the test process; and a command that says it succeeded without its input did not.
+        let stdinError: Error | undefined;
+        child.stdin.on("error", (e) => (stdinError = e));
         child.on("close", (code) => {
             if (timer) clearTimeout(timer);
-            resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString("utf8"), stderr: Buffer.concat(err).toString("utf8") });
+            const stderr =
+                Buffer.concat(err).toString("utf8") + (stdinError ? `\n(its input was not delivered: ${stdinError.message})` : "");
+            resolve({ code: stdinError && code === 0 ? -1 : (code ?? -1), stdout: Buffer.concat(out).toString("utf8"), stderr });
         });
         child.stdin.end(opts.input ?? "");
     });
