@@ -12,7 +12,7 @@ const NEEDS_ISOLATION = ["test/graph/program.test.ts"];
 // Two workers: vitest's default is one fewer than the cores, which on a 2-core machine is one,
 // and many of these files wait on child processes (tsx programs, npm pack) rather than compute.
 // Without isolation a worker loads @pulumi/pulumi and the tier's modules once for all its files
-// instead of once per file: measured on 2 cores, 107 s and 205 CPU-seconds for the suite
+// instead of once per file: measured on 2 cores, 126 s and 238 CPU-seconds for the suite
 // instead of 182 s and 348 (each file still installs its own mocks and config).
 export default defineConfig({
     test: {

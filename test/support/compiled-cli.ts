@@ -1,6 +1,6 @@
 /**
- * The loopback CLI (local/cli.ts) compiled once per test run, so each of the suite's few hundred
- * CLI calls starts in plain node (about 1 s) instead of tsx (about 2.7 s, most of it CPU: tsx
+ * The loopback CLI (local/cli.ts) compiled once per test run, so each of the suite's CLI calls
+ * starts in plain node (about 1 s) instead of tsx (about 2.7 s, most of it CPU: tsx
  * loads esbuild and transforms every module on each start). It is the same source through
  * the same compiler tsx uses (esbuild, one file in, one file out, no bundling, so each module
  * keeps its own `require.main` check and `__dirname`), laid out like the repository so
@@ -10,7 +10,7 @@
  * Used by vitest's globalSetup (test/support/global-setup.ts) for the integration and fault
  * suites; the harness (tier-harness.ts) runs it when DBTIER_TEST_CLI names it, tsx otherwise.
  */
-import { mkdirSync, readdirSync, symlinkSync } from "node:fs";
+import { readdirSync, symlinkSync } from "node:fs";
 import { join, relative } from "node:path";
 import { build } from "esbuild";
 
@@ -40,7 +40,6 @@ export async function compileCli(repo: string, out: string): Promise<string> {
         sourcemap: "inline",
         logLevel: "warning",
     });
-    mkdirSync(out, { recursive: true });
     for (const f of readdirSync(repo).filter((n) => /^Pulumi\..*ya?ml$/.test(n))) symlinkSync(join(repo, f), join(out, f));
     return join(out, "local", "cli.js");
 }

@@ -5,10 +5,11 @@
  * started after this runs and inherit the environment). Removed when the run ends.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { repoRoot } from "../../local/settings";
 import { compileCli } from "./compiled-cli";
 
-const REPO = resolve(__dirname, "..", "..");
+const REPO = repoRoot();
 
 export default async function setup(): Promise<() => void> {
     const cache = join(REPO, "node_modules", ".cache");
