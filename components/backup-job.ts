@@ -10,7 +10,7 @@ import { CONTAINER_JOB_RUNNER } from "../plan/placement";
 import { type BackupJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { secretUpload, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, secretUpload, type TierContainerArgs } from "./tier-container";
 
 /** Where the image keeps the compiled job runner. */
 export const JOB_RUNNER = CONTAINER_JOB_RUNNER;
@@ -55,6 +55,8 @@ export class BackupJob extends pulumi.ComponentResource {
                 volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
                 restart: "unless-stopped",
+                stopTimeout: DESTROY_GRACE_SECONDS.backup,
+                destroyGraceSeconds: DESTROY_GRACE_SECONDS.backup,
                 labels: roleLabels("backup", args.cluster),
                 // Fixed container name: delete before replacing (the provider creates first otherwise).
             },

@@ -13,6 +13,7 @@ import { urlHost } from "../config/rules/bind-address";
 import { typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { localImage } from "./tier-images";
+import { DESTROY_GRACE_SECONDS } from "./tier-container";
 
 /**
  * MinIO's own release image, for engines that can pull from quay.io (pass it as `image`).
@@ -87,6 +88,8 @@ export class ObjectStore extends pulumi.ComponentResource {
                 ports: [{ internal: OBJECT_STORE_PORT, external: args.hostPort, ip: args.hostBindAddress }],
                 healthcheck: healthcheck(args.image),
                 restart: "unless-stopped",
+                stopTimeout: DESTROY_GRACE_SECONDS.objectStore,
+                destroyGraceSeconds: DESTROY_GRACE_SECONDS.objectStore,
                 wait: true,
                 labels: roleLabels("object-store"),
                 // Fixed container name and published port: delete before replacing (the provider creates first otherwise).

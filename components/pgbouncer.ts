@@ -9,7 +9,7 @@ import type { PgbouncerPlan } from "../plan/pgbouncer";
 import type { PgbouncerPlacement } from "../plan/placement";
 import { APP_SERVICE, APP_USER, CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { secretUpload, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface PgBouncerTlsArgs {
     readonly certPem: pulumi.Input<string>;
@@ -78,6 +78,8 @@ export class PgBouncer extends pulumi.ComponentResource {
                 },
                 ulimits: [{ name: "nofile", soft: args.plan.nofile, hard: args.plan.nofile }],
                 restart: "unless-stopped",
+                stopTimeout: DESTROY_GRACE_SECONDS.pgbouncer,
+                destroyGraceSeconds: DESTROY_GRACE_SECONDS.pgbouncer,
                 labels: roleLabels("pgbouncer", args.cluster),
                 // Fixed container name (and published port): the Docker provider creates a replacement
                 // before deleting the old one, which would collide, so delete first.

@@ -10,7 +10,7 @@ import type { PostgresPlan } from "../plan/postgres";
 import type { PostgresPlacement } from "../plan/placement";
 import { CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { POSTGRES_UID, secretUpload, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, POSTGRES_UID, secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface PostgresServerArgs extends TierContainerArgs {
     readonly rootUser: string;
@@ -92,7 +92,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                 ],
                 uploads: [
                     { file: CONTAINER_PATHS.postgresConf, content: this.postgresqlConf },
-                    { file: at.hbaFile, content: args.plan.pgHba },
+                    // Logins only from db-only: not from backup-egress, where the object store and the drill are.
+                    { file: at.hbaFile, content: args.networks.dbOnlySubnets.apply((subnets) => args.plan.pgHba(subnets)) },
                     { file: at.identFile, content: args.plan.pgIdent },
                     secretUpload(at.walgEnvFile, args.walgEnv),
                     secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword),
@@ -113,7 +114,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                 restart: "unless-stopped",
                 // Postgres flushes and archives on SIGINT ("fast" shutdown); give it time.
                 stopSignal: "SIGINT",
-                stopTimeout: 120,
+                stopTimeout: DESTROY_GRACE_SECONDS.postgres,
+                destroyGraceSeconds: DESTROY_GRACE_SECONDS.postgres,
                 wait: true,
                 waitTimeout: 300,
                 labels: roleLabels("postgres", args.cluster),

@@ -11,7 +11,7 @@ import { type DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
 import { roleLabels } from "./labels";
-import { secretUpload, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface RestoreDrillArgs extends TierContainerArgs {
     /** The plan's drill config (plan/jobs.ts): schedules, RTO, checks, the window, paths. */
@@ -50,6 +50,8 @@ export class RestoreDrill extends pulumi.ComponentResource {
                 volumes: [{ volumeName: this.scratchVolume.name, containerPath: args.config.scratchDir }],
                 networksAdvanced: [{ name: args.networks.backupEgress.name }],
                 restart: "unless-stopped",
+                stopTimeout: DESTROY_GRACE_SECONDS.restoreDrill,
+                destroyGraceSeconds: DESTROY_GRACE_SECONDS.restoreDrill,
                 labels: roleLabels("restore-drill", args.cluster),
                 // Fixed container name: delete before replacing (the provider creates first otherwise).
             },

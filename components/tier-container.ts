@@ -17,6 +17,29 @@ export interface TierContainerArgs {
     readonly networks: TierNetworks;
 }
 
+/**
+ * How long a replacement or `pulumi destroy` lets each container stop before it is killed
+ * (the container's `destroyGraceSeconds`). The Docker provider stops a container with a
+ * timeout of 0 unless this is set, whatever `stopTimeout` says (resourceDockerContainerDelete
+ * in terraform-provider-docker): the stop signal and SIGKILL at once. Postgres would then skip
+ * its shutdown checkpoint and start in crash recovery after every password rotation; the WAL
+ * receiver would lose the open segment's tail; MinIO could cut an upload. `stopTimeout` stays
+ * set to the same value for the engine's own stops (`docker stop`, a daemon restart).
+ */
+export const DESTROY_GRACE_SECONDS = {
+    /** Fast shutdown (SIGINT): the checkpoint and the last archive_command. */
+    postgres: 120,
+    /** The loop stops wal-receive and lets WAL-G flush the open segment. */
+    walReceiver: 30,
+    /** MinIO finishes the uploads in flight. */
+    objectStore: 30,
+    /** A base backup in flight is abandoned (no sentinel, never listed as a backup): the scheduler exits. */
+    backup: 30,
+    restoreDrill: 30,
+    /** SIGTERM is pgBouncer's immediate shutdown; the grace only lets it close its sockets. */
+    pgbouncer: 10,
+} as const;
+
 /** uid/gid of `postgres` in both images (the official Postgres image; images/pgbouncer pins it). */
 export const POSTGRES_UID = "999";
 

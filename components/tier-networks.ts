@@ -20,6 +20,11 @@ export class TierNetworks extends pulumi.ComponentResource {
     public readonly dbOnly: docker.Network;
     public readonly app: docker.Network;
     public readonly backupEgress: docker.Network;
+    /**
+     * The subnets the engine gave `db-only`, the only addresses Postgres admits TCP logins
+     * from (pg_hba.conf). Known once the network exists: unknown in the preview that creates it.
+     */
+    public readonly dbOnlySubnets: pulumi.Output<string[]>;
 
     constructor(name: string, args: TierNetworksArgs, opts?: pulumi.ComponentResourceOptions) {
         super(typeToken("TierNetworks"), name, args, opts);
@@ -55,6 +60,18 @@ export class TierNetworks extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        this.registerOutputs({ dbOnly: this.dbOnly, app: this.app, backupEgress: this.backupEgress });
+        this.dbOnlySubnets = this.dbOnly.ipamConfigs.apply((configs) => subnetsOf(`${args.namePrefix}-db-only`, configs));
+        this.registerOutputs({ dbOnly: this.dbOnly, app: this.app, backupEgress: this.backupEgress, dbOnlySubnets: this.dbOnlySubnets });
     }
+}
+
+/**
+ * A network's subnets from the engine's IPAM record. None is an error, not a fallback to
+ * 0.0.0.0/0: pg_hba.conf would otherwise admit every network Postgres is on.
+ */
+export function subnetsOf(network: string, configs: readonly { subnet?: string }[] | undefined): string[] {
+    const subnets = (configs ?? []).map((c) => c.subnet).filter((s): s is string => typeof s === "string" && s !== "");
+    if (subnets.length === 0)
+        throw new Error(`network ${network}: the Docker engine reports no subnet (ipamConfigs), so pg_hba.conf cannot be narrowed to it`);
+    return subnets;
 }

@@ -13,7 +13,7 @@ import { CONTAINER_WAL_RECEIVER_PGPASS, type PostgresPlacement } from "../plan/p
 import type { WalReceiverPlan } from "../plan/wal-receiver";
 import { typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { SECRET_FILE, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, SECRET_FILE, type TierContainerArgs } from "./tier-container";
 
 /** Label that tells the receiver from the other `backup` containers. */
 export const JOB_LABEL = "db-tier.job";
@@ -59,10 +59,12 @@ export class WalReceiver extends pulumi.ComponentResource {
                 restart: "unless-stopped",
                 // The loop exits on SIGTERM after stopping wal-receive.
                 stopSignal: "SIGTERM",
-                stopTimeout: 30,
+                stopTimeout: DESTROY_GRACE_SECONDS.walReceiver,
+                destroyGraceSeconds: DESTROY_GRACE_SECONDS.walReceiver,
                 labels: [...roleLabels("backup", args.cluster), { label: JOB_LABEL, value: WAL_RECEIVE_JOB }],
+                // Fixed container name: delete before replacing (the provider creates first otherwise).
             },
-            { parent: this, dependsOn: args.dependsOn },
+            { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true },
         );
         this.registerOutputs({ container: this.container, role: this.role });
     }

@@ -84,7 +84,7 @@ export function renderRecoveryConf(s: InstanceSpec, target?: RecoveryTarget): st
 export function renderRecoveryHba(s: InstanceSpec, opts: { tcp?: boolean } = {}): string {
     const tcp =
         s.keepPort && opts.tcp
-            ? renderPgHba({ localPeer: false })
+            ? renderPgHba({ localPeer: false, clientNetworks: ["127.0.0.1/32"] })
                   .split("\n")
                   .filter((l) => l.startsWith("host "))
             : [];

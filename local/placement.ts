@@ -13,6 +13,7 @@ export function loopbackPlacement(l: Layout, p: Ports, t: Tools): Placement {
         postgres: {
             listenAddresses: "127.0.0.1",
             port: p.postgres,
+            clientNetworks: ["127.0.0.1/32"],
             host: "127.0.0.1",
             hbaFile: l.pgHba,
             identFile: l.pgIdent,

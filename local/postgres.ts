@@ -39,7 +39,7 @@ export function writeServerConfig(l: Layout, plan: ClusterPlan, s: Secrets, tls?
     const at = plan.placement.postgres;
     const changed = [
         writePrivate(l.pgConf, plan.postgres.postgresqlConf, { server: true }),
-        writePrivate(at.hbaFile, plan.postgres.pgHba, { server: true }),
+        writePrivate(at.hbaFile, plan.postgres.pgHba(at.clientNetworks ?? []), { server: true }),
         writePrivate(at.identFile, plan.postgres.pgIdent, { server: true }),
         writePrivate(at.walgEnvFile, walgEnvText(plan, s), { server: true }),
         ...(plan.postgres.tls && tls

@@ -58,6 +58,8 @@ export function placementTokens(p: Placement): Tokens {
         [`listen_addr = ${b.listenAddr}`, "listen_addr = <pgbouncer.listenAddr>"],
         [`listen_port = ${b.port}`, "listen_port = <pgbouncer.port>"],
         [`host=${pg.host} port=${pg.port} `, "host=<postgres.host> port=<postgres.port> "],
+        // pg_hba.conf: the networks TCP logins may come from
+        ...(pg.clientNetworks ?? []).map((n): [string, string] => [` ${n} scram-sha-256`, " <postgres.clientNetwork> scram-sha-256"]),
         // walg.env
         [`AWS_REGION='${p.storage.region}'`, "AWS_REGION=<storage.region>"],
         // backup.json

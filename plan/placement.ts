@@ -7,10 +7,21 @@ import { CONTAINER_PATHS, PGBOUNCER_PORT, POSTGRES_PORT } from "../vocabulary";
 
 /** Postgres: where it listens, where its files are, how the other processes reach it. */
 export interface PostgresPlacement {
-    /** listen_addresses: `*` in a container (its networks decide who reaches it), 127.0.0.1 on loopback. */
+    /**
+     * listen_addresses. In a container: its `db-only` name (the alias only that network gives
+     * it, so Postgres binds to its db-only address alone) and 127.0.0.1 for the health check;
+     * never `*`, which would also listen on its backup-egress address, where the object store
+     * and the drill could try passwords. On loopback: 127.0.0.1.
+     */
     readonly listenAddresses: string;
     /** The port Postgres listens on and the others connect to. */
     readonly port: number;
+    /**
+     * CIDRs the tier's TCP clients connect from, where the placement knows them (loopback:
+     * 127.0.0.1/32). Absent in containers: there it is the db-only network's subnet, which
+     * exists only once the engine created the network (components/postgres-server.ts).
+     */
+    readonly clientNetworks?: readonly string[];
     /** Host name or address the pooler, the backup job and the WAL receiver connect to. */
     readonly host: string;
     readonly hbaFile: string;
@@ -71,13 +82,16 @@ export const CONTAINER_DRILL_SCRATCH = "/var/lib/db-tier-drill";
 /** Where the WAL receiver's libpq password file is uploaded. */
 export const CONTAINER_WAL_RECEIVER_PGPASS = "/run/db-tier/wal-receiver.pgpass";
 
+/** Postgres' name on its cluster's db-only network (an alias only that network gives it). */
+export const CONTAINER_POSTGRES_HOST = "postgres";
+
 /** The containers' placement: fixed paths (CONTAINER_PATHS), Docker host names, the standard ports. */
 export function containerPlacement(storage: StoragePlacement): Placement {
     return {
         postgres: {
-            listenAddresses: "*",
+            listenAddresses: `${CONTAINER_POSTGRES_HOST},127.0.0.1`,
             port: POSTGRES_PORT,
-            host: "postgres",
+            host: CONTAINER_POSTGRES_HOST,
             hbaFile: CONTAINER_PATHS.pgHba,
             identFile: CONTAINER_PATHS.pgIdent,
             socketDir: CONTAINER_PATHS.socketDir,

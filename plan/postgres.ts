@@ -8,7 +8,12 @@ import type { ClusterSettings } from "./settings";
 
 export interface PostgresPlan {
     readonly postgresqlConf: string;
-    readonly pgHba: string;
+    /**
+     * pg_hba.conf for the networks TCP logins may come from (render/pg-hba.ts): the
+     * placement's `clientNetworks` on loopback; in containers the db-only network's subnet,
+     * which the engine assigns when it creates the network (components/postgres-server.ts).
+     */
+    readonly pgHba: (clientNetworks: readonly string[]) => string;
     readonly pgIdent: string;
     /** TLS is on (ssl = on): the certificate and key must be placed at the placement's paths. */
     readonly tls: boolean;
@@ -34,11 +39,13 @@ export function planPostgres(s: ClusterSettings, p: PostgresPlacement): Postgres
         extra: s.tls ? { ssl: "on", ssl_cert_file: p.tlsCertFile, ssl_key_file: p.tlsKeyFile } : undefined,
     });
     // The socket (where there is one) admits the OS user postgres as root only, by the peer map.
-    const pgHba = renderPgHba({
-        localPeer: true,
-        peerMap: PEER_MAP,
-        ...(s.backup.walStreaming ? { replicationRole: WAL_RECEIVER_ROLE } : {}),
-    });
+    const pgHba = (clientNetworks: readonly string[]) =>
+        renderPgHba({
+            clientNetworks,
+            localPeer: true,
+            peerMap: PEER_MAP,
+            ...(s.backup.walStreaming ? { replicationRole: WAL_RECEIVER_ROLE } : {}),
+        });
     const pgIdent = renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: s.cluster.rootUser }]);
     return { postgresqlConf, pgHba, pgIdent, tls: s.tls };
 }

@@ -97,6 +97,11 @@ function computedOutputs(type: string, name: string, inputs: Record<string, unkn
         }
         case "random:index/randomInteger:RandomInteger":
             return { result: n(inputs.min, 0) };
+        case "docker:index/network:Network": {
+            // The engine gives each network its own subnet (a /24 of its address pool).
+            const h = seeded(`${type}/${name}`, 1)[0];
+            return { ipamConfigs: [{ subnet: `10.214.${h}.0/24`, gateway: `10.214.${h}.1` }] };
+        }
         case "docker:index/image:Image":
         case "docker:index/remoteImage:RemoteImage": {
             const digest = `sha256:${crypto.createHash("sha256").update(name).digest("hex")}`;

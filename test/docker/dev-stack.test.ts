@@ -81,6 +81,14 @@ describe("the dev stack on a real engine", () => {
         await checks.expectNoTierNetworkReachesNothing(c);
     });
 
+    it("keeps Postgres closed to backup-egress (the object store's network): it listens on db-only only, pg_hba admits only db-only's subnet", async () => {
+        await checks.expectBackupEgressBoundary(c);
+    });
+
+    it("gives db-only no way out: addresses outside it on this machine do not open from it", async () => {
+        await checks.expectDbOnlyHasNoWayOut(c);
+    });
+
     it("takes a base backup from the backup job container", async () => {
         await checks.expectBaseBackup(c);
     });
@@ -124,10 +132,16 @@ describe("the dev stack on a real engine", () => {
         expect(kind(/RandomPassword::dev-app-secrets-(root|app-user|app-service)-password$/)).toEqual(["replace", "replace", "replace"]);
         expect(kind(/Container::dev-app-provisioner-container$/)).toEqual(["replace"]);
         expect(kind(/Container::dev-app-pgbouncer-container$/)).toEqual(["replace"]);
+        expect(kind(/Container::dev-app-postgres-container$/)).toEqual(["replace"]);
         expect(kind(/Volume::dev-app-postgres-data$/)).toEqual(["same"]);
         const after = dev.run.dsns("app");
         expect(after.DATABASE_URL).not.toBe(before.DATABASE_URL);
         await checks.expectHealthy(c);
+        // The old server had its destroyGraceSeconds: a fast shutdown with its checkpoint, so
+        // the new one starts from a clean shutdown, not from crash recovery (SIGKILL).
+        const started = await engine.logs("dev-app-postgres");
+        expect(started).toMatch(/database system was shut down at /);
+        expect(started).not.toMatch(/not properly shut down|database system was interrupted/);
         const prov = dev.run.container("provisioner", "app");
         const actions = checks.convergedRoles(String(prov.outputs.containerLogs));
         expect(actions.map((a) => [a.role, a.action]).sort()).toEqual([

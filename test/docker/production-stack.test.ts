@@ -155,6 +155,11 @@ describe("the production stack's two clusters on a real engine (MinIO with TLS s
                 await checks.expectNoTierNetworkReachesNothing(cluster[name]);
             });
 
+            it("keeps Postgres closed to backup-egress (the B2 stand-in's network) and db-only without a way out", async () => {
+                await checks.expectBackupEgressBoundary(cluster[name]);
+                await checks.expectDbOnlyHasNoWayOut(cluster[name]);
+            });
+
             it("takes a base backup and passes a restore drill with evidence under restore-tests/", async () => {
                 await checks.expectBaseBackup(cluster[name]);
                 const evidence = await checks.expectDrillPasses(cluster[name]);

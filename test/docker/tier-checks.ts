@@ -157,25 +157,55 @@ export async function expectDsnsWork(c: ClusterUnderTest, table: string): Promis
     );
 }
 
-/** Every address of the tier an application must not reach, as host:port. */
-export async function tierAddresses(c: ClusterUnderTest): Promise<{ forbidden: string[]; pgbouncerApp: string }> {
-    const pg = await addresses(c.engine, name(c, "postgres"));
-    const pgb = await addresses(c.engine, name(c, "pgbouncer"));
-    const forbidden = [`${pg[net(c, "db-only")]}:5432`, `${pg[net(c, "backup-egress")]}:5432`, `${pgb[net(c, "db-only")]}:6432`];
-    for (const s of c.storageContainers) {
-        for (const ip of Object.values(await addresses(c.engine, s))) forbidden.push(`${ip}:${c.storageInside.split(":").pop()}`);
-    }
-    return { forbidden, pgbouncerApp: `${pgb[net(c, "app")]}:6432` };
+/** An address of the tier and the network it lives on (where a container may reach it). */
+export interface TierAddress {
+    readonly target: string;
+    readonly network: string;
+    /** Something listens there: a container on `network` connects (false: nothing may, ever). */
+    readonly listens: boolean;
 }
 
-/** From `app`: pgbouncer:6432 opens (control); postgres:5432 by name and every other tier address do not. */
+/** Every address of the tier an application must not reach (host:port by IP), and pgBouncer's on `app`. */
+export async function tierAddresses(c: ClusterUnderTest): Promise<{ forbidden: string[]; addresses: TierAddress[]; pgbouncerApp: string }> {
+    const pg = await addresses(c.engine, name(c, "postgres"));
+    const pgb = await addresses(c.engine, name(c, "pgbouncer"));
+    const list: TierAddress[] = [
+        { target: `${pg[net(c, "db-only")]}:5432`, network: net(c, "db-only"), listens: true },
+        // Postgres listens on its db-only address only: on backup-egress nothing answers.
+        { target: `${pg[net(c, "backup-egress")]}:5432`, network: net(c, "backup-egress"), listens: false },
+        { target: `${pgb[net(c, "db-only")]}:6432`, network: net(c, "db-only"), listens: true },
+    ];
+    const port = c.storageInside.split(":").pop();
+    for (const s of c.storageContainers) {
+        for (const [network, ip] of Object.entries(await addresses(c.engine, s)))
+            list.push({ target: `${ip}:${port}`, network, listens: true });
+    }
+    return { forbidden: list.map((a) => a.target), addresses: list, pgbouncerApp: `${pgb[net(c, "app")]}:6432` };
+}
+
+/**
+ * A closed probe proves a boundary only if the port is open to someone: each listening
+ * address opens from a container on its own network (positive control, by IP).
+ */
+export async function expectAddressesListen(c: ClusterUnderTest, list: readonly TierAddress[]): Promise<void> {
+    const byNetwork = new Map<string, string[]>();
+    for (const a of list.filter((x) => x.listens)) byNetwork.set(a.network, [...(byNetwork.get(a.network) ?? []), a.target]);
+    expect(byNetwork.size).toBeGreaterThan(0);
+    for (const [network, targets] of byNetwork) {
+        const r = await tcpProbe(c.engine, [network], targets);
+        for (const t of targets) expect(r[t], `${t} from ${network} (control: it listens)`).toBe("open");
+    }
+}
+
+/** From `app`: pgbouncer:6432 opens (control); postgres:5432 by name and every other tier address, by IP, do not. */
 export async function expectAppBoundary(c: ClusterUnderTest): Promise<void> {
-    const { forbidden, pgbouncerApp } = await tierAddresses(c);
+    const { forbidden, addresses: list, pgbouncerApp } = await tierAddresses(c);
     const closed = ["postgres:5432", ...(c.storageNameIsTierOnly ? [c.storageInside] : []), ...forbidden];
     const r = await tcpProbe(c.engine, [net(c, "app")], ["pgbouncer:6432", pgbouncerApp, ...closed]);
     expect(r["pgbouncer:6432"]).toBe("open");
     expect(r[pgbouncerApp]).toBe("open");
     for (const p of closed) expect(r[p], `${p} from the app network`).toBe("closed");
+    await expectAddressesListen(c, list);
 }
 
 /** From a container on no tier network: nothing of the tier, not even pgbouncer (which opens from `app`). */
@@ -186,6 +216,70 @@ export async function expectNoTierNetworkReachesNothing(c: ClusterUnderTest): Pr
     for (const p of probes) expect(r[p], `${p} from the default bridge`).toBe("closed");
     // Control: the same probe opens pgbouncer's address from `app`.
     expect((await tcpProbe(c.engine, [net(c, "app")], [pgbouncerApp]))[pgbouncerApp]).toBe("open");
+}
+
+/** An IPv4 CIDR as pg_hba_file_rules shows it: address and netmask. */
+function addressAndMask(cidr: string): string {
+    const [address, bits] = cidr.split("/");
+    const mask = Number(bits) === 0 ? 0 : (0xffffffff << (32 - Number(bits))) >>> 0;
+    return `${address}|${[24, 16, 8, 0].map((sh) => (mask >>> sh) & 255).join(".")}`;
+}
+
+/**
+ * backup-egress holds the object store and the drill, which must not be able to try
+ * passwords against Postgres: from there no Postgres address answers (it listens on its
+ * db-only address alone), while the same container reaches the store (control) and a
+ * container on db-only reaches Postgres (control). The server's own pg_hba rules (as loaded)
+ * admit TCP logins from the db-only subnet only.
+ */
+export async function expectBackupEgressBoundary(c: ClusterUnderTest): Promise<void> {
+    const pg = await addresses(c.engine, name(c, "postgres"));
+    const dbOnlyAddress = `${pg[net(c, "db-only")]}:5432`;
+    const attacks = [`${pg[net(c, "backup-egress")]}:5432`, dbOnlyAddress];
+    const r = await tcpProbe(c.engine, [net(c, "backup-egress")], [c.storageInside, ...attacks]);
+    expect(r[c.storageInside], `${c.storageInside} from backup-egress (control)`).toBe("open");
+    for (const t of attacks) expect(r[t], `${t} from backup-egress`).toBe("closed");
+    expect((await tcpProbe(c.engine, [net(c, "db-only")], [dbOnlyAddress]))[dbOnlyAddress], "postgres from db-only (control)").toBe("open");
+
+    const dbOnly = await c.engine.json<{ IPAM: { Config: { Subnet: string }[] } }>("GET", `/networks/${net(c, "db-only")}`);
+    const subnets = dbOnly.IPAM.Config.map((x) => x.Subnet).filter((x) => x.includes("."));
+    expect(subnets.length).toBeGreaterThan(0);
+    const rules = (
+        await rootSql(
+            c,
+            "SELECT type || '|' || coalesce(address, '') || '|' || coalesce(netmask, '') || '|' || coalesce(error, '') FROM pg_hba_file_rules ORDER BY line_number",
+        )
+    ).split("\n");
+    const tcp = rules.filter((l) => !l.startsWith("local|"));
+    expect(tcp.length).toBeGreaterThan(0);
+    for (const rule of tcp) {
+        const [type, address, netmask, error] = rule.split("|");
+        expect(error, rule).toBe("");
+        expect(type, rule).toBe("host");
+        expect(subnets.map(addressAndMask), rule).toContain(`${address}|${netmask}`);
+    }
+}
+
+/**
+ * db-only has no way out: from a container on it, addresses outside it on this machine do not
+ * open (pgBouncer's `app` address, the object store's backup-egress address), while
+ * pgBouncer's db-only address does; each outside address opens from its own network (control).
+ * Only this machine's own container addresses are probed, never one outside it.
+ */
+export async function expectDbOnlyHasNoWayOut(c: ClusterUnderTest): Promise<void> {
+    const pgb = await addresses(c.engine, name(c, "pgbouncer"));
+    const inside = `${pgb[net(c, "db-only")]}:6432`;
+    const outside: TierAddress[] = [{ target: `${pgb[net(c, "app")]}:6432`, network: net(c, "app"), listens: true }];
+    const port = c.storageInside.split(":").pop();
+    for (const s of c.storageContainers) {
+        const ip = (await addresses(c.engine, s))[net(c, "backup-egress")];
+        if (ip) outside.push({ target: `${ip}:${port}`, network: net(c, "backup-egress"), listens: true });
+    }
+    expect(outside.length).toBeGreaterThan(1);
+    const r = await tcpProbe(c.engine, [net(c, "db-only")], [inside, ...outside.map((o) => o.target)]);
+    expect(r[inside], `${inside} from db-only (control)`).toBe("open");
+    for (const o of outside) expect(r[o.target], `${o.target} (on ${o.network}) from db-only`).toBe("closed");
+    await expectAddressesListen(c, outside);
 }
 
 /** The backup job container takes a base backup now (its job runner, as its schedule would). */

@@ -8,7 +8,7 @@
 import { ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { afterAll, describe, expect, it } from "vitest";
 import type { Engine } from "./apply/engine";
-import { addresses, requireEngine, s3Client, waitFor } from "./harness";
+import { addresses, psqlIn, requireEngine, s3Client, waitFor } from "./harness";
 import { setupOnce } from "./setup-once";
 import { type DevStack, devStack } from "./stacks";
 import * as checks from "./tier-checks";
@@ -109,5 +109,42 @@ describe("the WAL receiver container (backup.walStreaming) on a real engine", ()
         const secrets = dev.run.secretValues();
         expect(secrets).toContain(secretOf(/wal-receiver-password$/));
         await checks.expectNoSecretsOnEngine(engine, [RECEIVER], [], secrets);
+    });
+
+    it("rotates its password: the receiver is replaced under the same name (deleted first), streams again, and the old password fails", async () => {
+        const password = dev.run
+            .resources("random:index/randomPassword:RandomPassword")
+            .find((r) => /wal-receiver-password$/.test(r.name))!;
+        const old = String(password.outputs.result);
+        const oldId = (await engine.inspectContainer(RECEIVER)).Id;
+        const report = await dev.run.apply([password.urn]);
+        const steps = (re: RegExp) => report.steps.filter((s) => re.test(s.urn)).map((s) => s.kind);
+        // deleteBeforeReplace: the old container goes first, or the new one would collide on its name.
+        expect(steps(/Container::dev-app-wal-receiver-container$/)).toEqual(["delete", "replace"]);
+        expect(steps(/Container::dev-app-provisioner-container$/)).toContain("replace");
+        const now = String(secretOf(/wal-receiver-password$/));
+        expect(now).not.toBe(old);
+        const s = await engine.inspectContainer(RECEIVER);
+        expect(s.Id).not.toBe(oldId);
+        expect(s.State.Running).toBe(true);
+        const ip = (await addresses(engine, RECEIVER))[checks.net(c, "db-only")];
+        await waitFor("the new receiver's replication connection", 90_000, async () => {
+            const r = await checks.rootSql(c, "SELECT usename || '|' || state || '|' || host(client_addr) FROM pg_stat_replication");
+            return r.split("\n").includes(`wal_receiver|streaming|${ip}`) ? r : undefined;
+        });
+        // The role's password converged: the old one no longer logs in, the new one does (control).
+        const login = (pw: string) =>
+            psqlIn(
+                engine,
+                [checks.net(c, "db-only")],
+                `postgresql://wal_receiver:${encodeURIComponent(pw)}@postgres:5432/postgres`,
+                "SELECT 1",
+            );
+        const refused = await login(old);
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toMatch(/password authentication failed/);
+        const admitted = await login(now);
+        expect(admitted.code, admitted.stderr).toBe(0);
+        await checks.expectNoSecretsOnEngine(engine, [RECEIVER], [], [old, ...dev.run.secretValues()]);
     });
 });

@@ -12,7 +12,7 @@ import { DatabaseTier, type DatabaseTierArgs } from "../../components";
 import { JOB_LABEL, WAL_RECEIVER_PGPASS } from "../../components/wal-receiver";
 import { run } from "../../jobs/proc";
 import { CONTAINER_PATHS, ROLE_LABEL } from "../../vocabulary";
-import { installMocks, labelOf, plain, REPO_ROOT, settle, uploadAt } from "../support/mock-runtime";
+import { installMocks, labelOf, mockSubnet, plain, REPO_ROOT, settle, uploadAt } from "../support/mock-runtime";
 
 const args: DatabaseTierArgs = {
     environment: "staging",
@@ -64,9 +64,9 @@ describe("streaming WAL archiving (backup.walStreaming)", () => {
 
         const postgres = containers.find((c) => labelOf(c, ROLE_LABEL) === "postgres")!;
         const hba = uploadAt(postgres, CONTAINER_PATHS.pgHba)!;
+        // Replication only from the db-only subnet, where the receiver is.
         expect(hba.split("\n").filter((l) => /^\w+\s+replication\s/.test(l))).toEqual([
-            "host replication wal_receiver 0.0.0.0/0 scram-sha-256",
-            "host replication wal_receiver ::/0 scram-sha-256",
+            `host replication wal_receiver ${mockSubnet("staging-app-db-only")} scram-sha-256`,
         ]);
         expect(uploadAt(postgres, CONTAINER_PATHS.postgresConf)).toMatch(/^max_slot_wal_keep_size = '\d+GB'$/m);
 

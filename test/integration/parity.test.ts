@@ -16,7 +16,7 @@ import { loopbackPlacement } from "../../local/placement";
 import { type ParityFile, parityDifference } from "../../plan/parity";
 import type { Placement } from "../../plan/placement";
 import { CONTAINER_PATHS } from "../../vocabulary";
-import { installMocks, loadStackConfig, type RecordedResource, settle, uploadAt } from "../support/mock-runtime";
+import { installMocks, loadStackConfig, mockSubnet, type RecordedResource, settle, uploadAt } from "../support/mock-runtime";
 import { psqlWith, Tier } from "../support/tier-harness";
 import { readFileSync } from "node:fs";
 
@@ -75,9 +75,11 @@ async function declared(stack: string): Promise<Record<string, Declared>> {
         const at = tier.plan.placement;
         const prefix = `${deployed.config.environment}-${cluster}`;
         const pg = container(resources, `${prefix}-postgres`);
+        // The db-only subnet the (mocked) engine gave the network: the containers' pg_hba.conf names it.
+        const placement: Placement = { ...at, postgres: { ...at.postgres, clientNetworks: [mockSubnet(`${prefix}-db-only`)] } };
         const pgb = container(resources, `${prefix}-pgbouncer`);
         out[cluster] = {
-            placement: at,
+            placement,
             files: {
                 "postgresql.conf": upload(pg, CONTAINER_PATHS.postgresConf),
                 "pg_hba.conf": upload(pg, at.postgres.hbaFile),

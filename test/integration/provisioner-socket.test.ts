@@ -50,7 +50,7 @@ describe.skipIf(skip)("provisioning over the socket with peer authentication", (
             "--auth-host=scram-sha-256",
         ]);
         expect(init.code, init.stderr).toBe(0);
-        writeFileSync(join(data, "pg_hba.conf"), renderPgHba({ localPeer: true, peerMap: PEER_MAP }));
+        writeFileSync(join(data, "pg_hba.conf"), renderPgHba({ localPeer: true, peerMap: PEER_MAP, clientNetworks: ["127.0.0.1/32"] }));
         writeFileSync(join(data, "pg_ident.conf"), renderPgIdent(PEER_MAP, [{ osUser: "postgres", role: ROOT }]));
         const start = await asUser("postgres", join(PG_BIN, "pg_ctl"), [
             "-D",

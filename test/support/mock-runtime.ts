@@ -4,7 +4,7 @@
  * image names, bucket names), so the components run exactly as under `pulumi up`.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -33,9 +33,17 @@ function computed(type: string, name: string, inputs: Record<string, any>): Reco
             return { imageName: inputs.imageName, repoDigest: `${inputs.imageName}@sha256:${"0".repeat(64)}` };
         case "aws:s3/bucket:Bucket":
             return { bucket: inputs.bucket ?? name };
+        case "docker:index/network:Network":
+            return { ipamConfigs: [{ subnet: mockSubnet(String(inputs.name ?? name)) }] };
         default:
             return {};
     }
+}
+
+/** The subnet the mocks give a network, as the engine gives each one its own /24 (10.214.0.0/16 here). */
+export function mockSubnet(networkName: string): string {
+    const h = createHash("sha256").update(networkName).digest();
+    return `10.214.${h[0]}.0/24`;
 }
 
 export async function installMocks(stack: string, preview = false): Promise<RecordedResource[]> {

@@ -125,7 +125,8 @@ describe("restore drill choices", () => {
         // TCP logins stay refused until the checks are done (openKeptPort), then SCRAM only.
         expect(renderRecoveryHba(kept)).toContain("host all all 0.0.0.0/0 reject");
         expect(renderRecoveryHba(kept)).not.toContain("scram-sha-256");
-        expect(renderRecoveryHba(kept, { tcp: true })).toContain("host all all 0.0.0.0/0 scram-sha-256");
+        expect(renderRecoveryHba(kept, { tcp: true })).toContain("host all all 127.0.0.1/32 scram-sha-256");
+        expect(renderRecoveryHba(kept, { tcp: true })).not.toContain("0.0.0.0/0 scram-sha-256");
         expect(renderRecoveryHba(kept, { tcp: true })).not.toContain("reject");
         expect(renderRecoveryHba(kept, { tcp: true })).not.toMatch(/\b(md5|password)\b|host .* trust/);
         expect(Object.keys(configFiles(spec))).toEqual([

@@ -16,7 +16,9 @@ import { renderJobConfig } from "../../render/job-config";
 import { scramVerifier } from "../../render/scram";
 import { REPO_ROOT } from "../support/mock-runtime";
 
-const containers = containerPlacement({ endpoint: "https://s3.us-west-004.backblazeb2.com", region: "us-west-004" });
+const inContainers = containerPlacement({ endpoint: "https://s3.us-west-004.backblazeb2.com", region: "us-west-004" });
+/** The containers' placement with a db-only subnet, as the engine assigns one when it creates the network. */
+const containers: Placement = { ...inContainers, postgres: { ...inContainers.postgres, clientNetworks: ["10.214.7.0/24"] } };
 
 /** A loopback placement as local/placement.ts builds one, with fixed paths and ports. */
 const loopback: Placement = {
@@ -24,6 +26,7 @@ const loopback: Placement = {
         listenAddresses: "127.0.0.1",
         port: 21000,
         host: "127.0.0.1",
+        clientNetworks: ["127.0.0.1/32"],
         hbaFile: "/tmp/plan-unit/pg/pg_hba.conf",
         identFile: "/tmp/plan-unit/pg/pg_ident.conf",
         socketDir: "",
@@ -59,7 +62,7 @@ function files(plan: ClusterPlan, seed: string): Record<ParityFile, string> {
         scramVerifier(`${seed}-${role}-password-0123456789abcdef`, Buffer.from(`${seed}-${role}-salt-0123456789`).toString("base64"));
     return {
         "postgresql.conf": plan.postgres.postgresqlConf,
-        "pg_hba.conf": plan.postgres.pgHba,
+        "pg_hba.conf": plan.postgres.pgHba(plan.placement.postgres.clientNetworks ?? []),
         "pg_ident.conf": plan.postgres.pgIdent,
         "walg.env": plan.walg.env({
             accessKeyId: `${seed}-key-id`,

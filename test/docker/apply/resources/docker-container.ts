@@ -107,6 +107,7 @@ export const dockerContainer: ResourceImpl = {
         ulimits: list(object({ name: "string", soft: "number", hard: "number" })),
         stopSignal: "string",
         stopTimeout: "number",
+        destroyGraceSeconds: "number",
         start: "boolean",
         mustRun: "boolean",
         attach: "boolean",
@@ -121,6 +122,7 @@ export const dockerContainer: ResourceImpl = {
         const restart = (inputs.restart as string | undefined) ?? "no";
         if (!RESTART.has(restart)) throw new NotImplementedError(`${ctx.type}: restart "${restart}" (${ctx.urn})`);
         const networks = (inputs.networksAdvanced as { name: string; aliases?: string[] }[] | undefined) ?? [];
+        refuseUngracefulVolumeHolder(inputs, ctx);
 
         const mounts: Record<string, unknown>[] = [];
         for (const v of (inputs.volumes as { volumeName?: string; containerPath?: string; readOnly?: boolean }[] | undefined) ?? []) {
@@ -241,13 +243,41 @@ export const dockerContainer: ResourceImpl = {
             throw e;
         }
     },
+    // As resourceDockerContainerDelete in terraform-provider-docker: a container that is not
+    // `attach`ed is stopped with a timeout of destroyGraceSeconds, or 0 when unset (the stop
+    // signal, then SIGKILL at once; stopTimeout plays no part), then removed by force.
     async delete(state, ctx) {
         const engine = engineOf(ctx);
-        const t = (state.inputs.stopTimeout as number | undefined) ?? 10;
-        await engine.json("POST", `/containers/${state.id}/stop?t=${t}`, undefined, [304, 404]);
+        if (state.inputs.attach !== true) {
+            const t = destroyGrace(state.inputs);
+            await engine.json("POST", `/containers/${state.id}/stop?t=${t}`, undefined, [304, 404]);
+        }
         await engine.json("DELETE", `/containers/${state.id}?force=1`, undefined, [404]);
     },
 };
+
+function destroyGrace(inputs: Record<string, unknown>): number {
+    const g = inputs.destroyGraceSeconds as number | undefined;
+    return g !== undefined && g > 0 ? g : 0;
+}
+
+/**
+ * Stricter than the provider: a long-running container that mounts a volume holds state, and
+ * without destroyGraceSeconds the provider would SIGKILL it on every replacement.
+ */
+function refuseUngracefulVolumeHolder(inputs: Record<string, unknown>, ctx: ApplyContext): void {
+    if (inputs.attach === true || inputs.start === false) return;
+    const volumes = [
+        ...((inputs.volumes as { volumeName?: string }[] | undefined) ?? []).map((v) => v.volumeName),
+        ...((inputs.mounts as { type: string; source?: string }[] | undefined) ?? [])
+            .filter((m) => m.type === "volume")
+            .map((m) => m.source),
+    ];
+    if (volumes.length > 0 && destroyGrace(inputs) === 0)
+        throw new Error(
+            `${ctx.type} ${String(inputs.name)}: mounts volume ${volumes.join(", ")} but sets no destroyGraceSeconds, so a replacement would SIGKILL it (${ctx.urn})`,
+        );
+}
 
 /**
  * The harness's stand-in CA (targets.trustedCa) for a container on a network of that kind:
