@@ -78,7 +78,7 @@ describe("the applier on the engine", () => {
         expect(s.Config.WorkingDir).toBe("/tmp");
         expect(s.Config.Hostname).toBe("feathost");
         expect(s.Config.Entrypoint).toEqual(["sh", "-c"]);
-        expect(s.Config.Cmd).toEqual(["exec sleep 600"]);
+        expect(s.Config.Cmd).toEqual(["trap 'exit 0' INT; sleep 600 & wait"]);
         expect(s.Config.StopSignal).toBe("SIGINT");
         expect(s.Config.StopTimeout).toBe(5);
         expect(s.Config.Healthcheck.Test).toEqual(["CMD-SHELL", "test -r /run/feat/secret"]);
@@ -133,9 +133,21 @@ describe("the applier on the engine", () => {
         expect(Object.fromEntries(state().resources.map((r) => [r.urn, r.id]))).toEqual(ids);
     });
 
-    it("destroys everything, the retained ones included when asked", async () => {
+    it("destroys everything, the retained ones included when asked; a container with destroyGraceSeconds gets to stop cleanly", async () => {
+        const since = Math.floor(Date.now() / 1000) - 1;
         await cli(["--destroy", "--include-retained"]);
         for (const c of ["feat-main", "feat-readonly", "feat-once"]) expect(await engine.exists("containers", c)).toBe(false);
+        // The engine's own record of how each stopped: feat-main ran its SIGINT trap (exit 0)
+        // within its grace; feat-readonly (sleep as PID 1, no grace) was killed (137).
+        const filters = encodeURIComponent(JSON.stringify({ type: ["container"], event: ["die"] }));
+        const events = (await engine.raw("GET", `/events?since=${since}&until=${Math.ceil(Date.now() / 1000) + 1}&filters=${filters}`)).body
+            .toString("utf8")
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as { Actor: { Attributes: Record<string, string> } });
+        const exitOf = (n: string) => events.find((e) => e.Actor.Attributes.name === n)?.Actor.Attributes.exitCode;
+        expect(exitOf("feat-main")).toBe("0");
+        expect(exitOf("feat-readonly")).toBe("137");
         expect(await engine.exists("networks", "feat-a")).toBe(false);
         expect(await engine.exists("volumes", "feat-vol")).toBe(false);
     });

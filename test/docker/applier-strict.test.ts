@@ -84,6 +84,18 @@ describe("strict inputs", () => {
         ).rejects.toThrow(/input "ipamConfigs"/);
     });
 
+    it("refuses a long-running container that mounts a volume without destroyGraceSeconds (the provider would SIGKILL it)", async () => {
+        await expect(
+            a().register(
+                reg("docker:index/container:Container", {
+                    name: "c",
+                    image: "i",
+                    volumes: [{ volumeName: "data", containerPath: "/data" }],
+                }),
+            ),
+        ).rejects.toThrow(/c: mounts volume data but sets no destroyGraceSeconds/);
+    });
+
     it("rejects a value of another kind than it implements", async () => {
         await expect(a().register(reg("docker:index/container:Container", { name: "c", image: "i", restart: 3 }))).rejects.toThrow(
             /input "restart" is a number/,

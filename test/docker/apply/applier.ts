@@ -124,12 +124,15 @@ export class Applier {
     async register(reg: Registration): Promise<{ id: string; outputs: Record<string, unknown> }> {
         const impl = this.implOf(reg.type, reg.urn);
         checkShape(reg.type, impl.inputs, reg.inputs, reg.urn);
+        impl.refuse?.(reg.inputs, reg);
         const old = this.previous.get(reg.urn);
         const oldOfType = old && old.type === reg.type ? old : undefined;
         if (this.checkOnly) {
             // No provider is called; providerless values (random) are still generated, so the
             // program runs on to its last resource.
-            const c = impl.providerKind ? { id: "checked", outputs: {} } : await impl.create(reg.inputs, this.context(reg, impl));
+            const c = impl.providerKind
+                ? { id: "checked", outputs: impl.checkOnlyOutputs ?? {} }
+                : await impl.create(reg.inputs, this.context(reg, impl));
             return { id: c.id, outputs: { ...reg.inputs, ...c.outputs } };
         }
         const ctx = this.context(reg, impl, oldOfType);

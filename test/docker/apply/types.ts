@@ -96,6 +96,16 @@ export interface ResourceImpl {
     readonly inputs: Readonly<Record<string, Shape>>;
     /** `docker`, `aws` or none: which provider kind the resource needs. */
     readonly providerKind?: "docker" | "aws";
+    /**
+     * What this applier refuses beyond the input shapes, where the real provider would accept
+     * a value that does harm; runs in check-only mode too.
+     */
+    refuse?(inputs: Record<string, unknown>, ctx: { type: string; urn: string }): void;
+    /**
+     * Check-only mode calls no provider: stand-ins for the outputs the program reads back
+     * (a network's subnet), so the program runs on to its last resource.
+     */
+    readonly checkOnlyOutputs?: Record<string, unknown>;
     /** The provider's check: defaults and auto-names the engine would fill in. */
     check?(inputs: Record<string, unknown>, ctx: ApplyContext): Record<string, unknown>;
     create(inputs: Record<string, unknown>, ctx: ApplyContext): Promise<Created>;

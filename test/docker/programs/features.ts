@@ -15,7 +15,8 @@ const main = new docker.Container("feat-main", {
     name: "feat-main",
     image,
     entrypoints: ["sh", "-c"],
-    command: ["exec sleep 600"],
+    // Exits 0 on its stop signal, given the time: destroyGraceSeconds below.
+    command: ["trap 'exit 0' INT; sleep 600 & wait"],
     user: "postgres",
     workingDir: "/tmp",
     hostname: "feathost",
@@ -34,6 +35,7 @@ const main = new docker.Container("feat-main", {
     maxRetryCount: 2,
     stopSignal: "SIGINT",
     stopTimeout: 5,
+    destroyGraceSeconds: 5,
     ulimits: [{ name: "nofile", soft: 2048, hard: 4096 }],
     healthcheck: { tests: ["CMD-SHELL", "test -r /run/feat/secret"], interval: "1s", timeout: "2s", retries: 3, startPeriod: "1s" },
     wait: true,

@@ -115,6 +115,7 @@ export const dockerContainer: ResourceImpl = {
         wait: "boolean",
         waitTimeout: "number",
     },
+    refuse: refuseUngracefulVolumeHolder,
     async create(inputs, ctx) {
         const engine = engineOf(ctx);
         const name = inputs.name as string;
@@ -122,7 +123,6 @@ export const dockerContainer: ResourceImpl = {
         const restart = (inputs.restart as string | undefined) ?? "no";
         if (!RESTART.has(restart)) throw new NotImplementedError(`${ctx.type}: restart "${restart}" (${ctx.urn})`);
         const networks = (inputs.networksAdvanced as { name: string; aliases?: string[] }[] | undefined) ?? [];
-        refuseUngracefulVolumeHolder(inputs, ctx);
 
         const mounts: Record<string, unknown>[] = [];
         for (const v of (inputs.volumes as { volumeName?: string; containerPath?: string; readOnly?: boolean }[] | undefined) ?? []) {
@@ -265,7 +265,7 @@ function destroyGrace(inputs: Record<string, unknown>): number {
  * Stricter than the provider: a long-running container that mounts a volume holds state, and
  * without destroyGraceSeconds the provider would SIGKILL it on every replacement.
  */
-function refuseUngracefulVolumeHolder(inputs: Record<string, unknown>, ctx: ApplyContext): void {
+function refuseUngracefulVolumeHolder(inputs: Record<string, unknown>, ctx: { type: string; urn: string }): void {
     if (inputs.attach === true || inputs.start === false) return;
     const volumes = [
         ...((inputs.volumes as { volumeName?: string }[] | undefined) ?? []).map((v) => v.volumeName),

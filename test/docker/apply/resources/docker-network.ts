@@ -17,6 +17,8 @@ export const dockerNetwork: ResourceImpl = {
         attachable: "boolean",
         labels: list(object({ label: "string", value: "string" })),
     },
+    // The engine assigns a subnet from its pool; pg_hba.conf is rendered from it.
+    checkOnlyOutputs: { ipamConfigs: [{ subnet: "10.214.255.0/24" }] },
     check(inputs, ctx) {
         if (inputs.name !== undefined) return inputs;
         const oldName = ctx.old?.inputs.name as string | undefined;
