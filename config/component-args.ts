@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { poolBudget } from "./rules/pool-budget";
+import { productionSslmodeProblem } from "./rules/production";
 import {
     backupSchema,
     bucketName,
@@ -87,6 +88,8 @@ export const databaseTierArgsSchema = z
     })
     .strict()
     .superRefine((a, ctx) => {
+        const tlsProblem = productionSslmodeProblem(a.environment, a.sslmode);
+        if (tlsProblem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sslmode"], message: tlsProblem });
         if (a.sslmode !== "disable" && !a.tls) {
             ctx.addIssue({
                 code: z.ZodIssueCode.custom,

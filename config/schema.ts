@@ -16,6 +16,7 @@ import { databaseNameProblem, identifierProblem, roleNameProblem, tableNameProbl
 import { sharedBuffersProblem } from "./rules/memory";
 import { MIN_BACKUP_GAP_MINUTES, shortestGapMinutes } from "./rules/schedule";
 import { MIN_RPO_SECONDS } from "./rules/rpo";
+import { isProductionEnvironment, productionSslmodeProblem } from "./rules/production";
 
 export const STORAGE_PROVIDERS = ["minio", "r2", "b2"] as const;
 /**
@@ -457,10 +458,12 @@ export const tierConfigSchema = z
                 message: "is only used with a tcp:// dockerHost; remove it",
             });
         }
+        const tlsProblem = productionSslmodeProblem(c.environment, c.sslmode);
+        if (tlsProblem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sslmode"], message: tlsProblem });
         // The embedded MinIO keeps the backups on the database's own Docker host: losing that
         // host loses both. It exists for local development only.
         const remoteHost = c.dockerHost !== undefined && !c.dockerHost.toLowerCase().startsWith("unix://");
-        if (c.storage.embedded && (PRODUCTION_ENVIRONMENTS.test(c.environment) || remoteHost)) {
+        if (c.storage.embedded && (isProductionEnvironment(c.environment) || remoteHost)) {
             ctx.addIssue({
                 code: z.ZodIssueCode.custom,
                 path: ["storage", "embedded"],
@@ -549,8 +552,8 @@ export const tierConfigSchema = z
         }
     });
 
-/** Environment names that mean production: no embedded object store there. */
-export const PRODUCTION_ENVIRONMENTS = /^(prod|production|prd|live)(-|$)/;
+/** Environment names that mean production: no embedded object store there, TLS required. */
+export { PRODUCTION_ENVIRONMENTS } from "./rules/production";
 
 function shortestGapMinutesSafe(schedule: string): number | undefined {
     try {

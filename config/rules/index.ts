@@ -10,6 +10,7 @@ import { DOCKER_HOST_EXAMPLES } from "./docker-host";
 import { B2_ENDPOINT_EXAMPLE, R2_ENDPOINT_EXAMPLE } from "./endpoint";
 import { POOLER_HEADROOM } from "./pool-budget";
 import { POSTGRES_MAJOR } from "./postgres-image";
+import { PRODUCTION_SSL_MODES } from "./production";
 import { MAX_DATABASE_NAME_BYTES, MAX_IDENTIFIER_BYTES, RESERVED_DATABASES, RESERVED_ROLES } from "./postgres-names";
 import { MIN_BACKUP_GAP_MINUTES } from "./schedule";
 import { MIN_RPO_SECONDS } from "./rpo";
@@ -72,6 +73,13 @@ export const FIELD_RULES: readonly FieldRules[] = [
         ],
     },
     { key: "storage.region", rules: ["r2: `auto`", "b2: the endpoint's region (or leave it out)"] },
+    {
+        key: "sslmode",
+        rules: [
+            `production-like environments (\`prod\`, \`production\`, \`prd\`, \`live\`): one of ${PRODUCTION_SSL_MODES.map((m) => `\`${m}\``).join(", ")}, never \`disable\` or \`prefer\``,
+            "anything but `disable` needs `tlsCertPem` and `tlsKeyPem` (secrets)",
+        ],
+    },
     {
         key: "storage.embedded",
         rules: [

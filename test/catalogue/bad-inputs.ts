@@ -62,6 +62,7 @@ const R2: Values = {
 };
 const B2: Values = {
     environment: "production",
+    sslmode: "require",
     dockerHost: "ssh://deploy@db-1.internal",
     storage: { provider: "b2", bucket: "db-tier-production-backups", endpoint: B2_ENDPOINT },
 };
@@ -865,7 +866,45 @@ export const BAD_INPUTS: readonly BadInput[] = [
         shown: "environment: production, storage: {provider: minio, embedded: true}",
         run: stackCase(DEV, (c) => (c.environment = "production"), "production"),
         problems: [
+            "db-tier:sslmode: must be one of require, verify-ca, verify-full in environment production (got disable): production connections are encrypted, and the TLS secrets (tlsCertPem, tlsKeyPem) are required there",
             "db-tier:storage.embedded: keeps the backups on the database's own Docker host, so losing it loses both; it is for local development only (not in environment production): use provider r2 or b2, or a MinIO on another host with an https endpoint",
+        ],
+    },
+    {
+        class: "production-safety",
+        title: "production without TLS (sslmode disable)",
+        shown: "environment: production, sslmode: disable",
+        run: b2((c) => (c.sslmode = "disable")),
+        problems: [
+            "db-tier:sslmode: must be one of require, verify-ca, verify-full in environment production (got disable): production connections are encrypted, and the TLS secrets (tlsCertPem, tlsKeyPem) are required there",
+        ],
+    },
+    {
+        class: "production-safety",
+        title: "a production-like environment with sslmode prefer",
+        shown: "environment: prod-eu, sslmode: prefer",
+        run: stackCase(
+            B2,
+            (c) => {
+                c.environment = "prod-eu";
+                c.sslmode = "prefer";
+            },
+            "prod-eu",
+        ),
+        problems: [
+            "db-tier:sslmode: must be one of require, verify-ca, verify-full in environment prod-eu (got prefer): production connections are encrypted, and the TLS secrets (tlsCertPem, tlsKeyPem) are required there",
+        ],
+    },
+    {
+        class: "production-safety",
+        title: "a production DatabaseTier component without TLS",
+        shown: "new DatabaseTier(..., {environment: production})",
+        run: component((c) => {
+            c.environment = "production";
+            c.storage = { ...c.storage, endpoint: "https://minio.internal:9000" };
+        }),
+        problems: [
+            "sslmode: must be one of require, verify-ca, verify-full in environment production (got disable): production connections are encrypted, and the TLS secrets (tlsCertPem, tlsKeyPem) are required there",
         ],
     },
     {
