@@ -23,7 +23,7 @@ import { ensureDir, writePrivate } from "./fsutil";
 import { endpoint, ensureBucket, standInRules, startMinio, stopMinio } from "./minio";
 import { type LocalTier, localTier, type Selection } from "./plan";
 import { standInTls, type TlsPair } from "./tls";
-import { receiverRunning, startWalReceiver, stopWalReceiver } from "./wal-receiver";
+import { receiverRunning, rotateReceiverSecret, startWalReceiver, stopWalReceiver } from "./wal-receiver";
 import { pgbouncerRunning, reloadPgbouncer, startPgbouncer, stopPgbouncer, writePgbouncerConfig } from "./pgbouncer";
 import { initdb, provision, psqlFileAsRoot, reloadPostgres, startPostgres, stopPostgres, writePgpass, writeServerConfig } from "./postgres";
 import { generateSecrets, loadSecrets, rotated, saveSecrets, type Secrets, verifier } from "./secrets";
@@ -188,11 +188,21 @@ export async function rotate(c: Ctx): Promise<void> {
     const rootDone: Secrets = { ...old, roles: { ...old.roles, [LOCAL_ROOT_USER]: next.roles[LOCAL_ROOT_USER] } };
     saveSecrets(c.l.secrets, rootDone);
     writePgpass(c.tier.plan, rootDone);
+    // The WAL receiver's role too: provisioning converges it to the new secret, then the
+    // receiver restarts with the new password file (its open stream was authenticated with the old one).
+    const streaming = c.tier.plan.walReceiver.enabled;
+    if (streaming) rotateReceiverSecret(c.l);
     for (const line of await provision(c.l, c.t, c.tier.plan, next, c.p)) c.out(line);
     saveSecrets(c.l.secrets, next);
     writePgbouncerConfig(c.l, next, c.p, undefined, c.tier.plan);
     if (pgbouncerRunning(c.l)) reloadPgbouncer(c.l);
-    c.info("rotated the passwords of every role; pgBouncer reloaded");
+    if (streaming && receiverRunning(c.l)) {
+        await stopWalReceiver(c.l);
+        startWalReceiver(c.l, c.tier.plan);
+    }
+    c.info(
+        `rotated the passwords of every role${streaming ? " (the WAL receiver's included; the receiver restarted)" : ""}; pgBouncer reloaded`,
+    );
 }
 
 async function alterRootPassword(c: Ctx, rootVerifier: string): Promise<string> {

@@ -41,6 +41,12 @@ export function receiverSecret(l: Layout): RoleSecret {
     return s;
 }
 
+/** A new password and salt for the receiver role (`rotate`); provisioning converges the role to it. */
+export function rotateReceiverSecret(l: Layout): void {
+    const s: RoleSecret = { password: generatePassword(), salt: randomBytes(16).toString("base64") };
+    writePrivate(receiverFiles(l).secret, `${JSON.stringify(s)}\n`);
+}
+
 export function receiverVerifier(l: Layout): string {
     const s = receiverSecret(l);
     return scramVerifier(s.password, s.salt);

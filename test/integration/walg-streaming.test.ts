@@ -110,6 +110,37 @@ describe.skipIf(toolsMissing().length > 0)("streaming WAL archiving with wal-g w
         expect(keys.some((k) => /\.(lz4|zst|lzma|br)$/.test(k))).toBe(true);
     });
 
+    it("local rotate gives the receiver's role a new password too: the old one is refused, the receiver streams again with the new one", async () => {
+        const old = receiverSecret(t.l).password;
+        const r = await t.cli(["rotate"]);
+        expect(r.code, r.stderr).toBe(0);
+        v = await t.vars(); // every role's password changed, root's included
+        const converged = r.stdout
+            .split("\n")
+            .filter((l) => l.startsWith("{"))
+            .map((l) => JSON.parse(l) as { event: string; role: string; action: string })
+            .filter((l) => l.event === "db-tier.role-converged" && l.role === WAL_RECEIVER_ROLE);
+        expect(converged.map((l) => l.action)).toEqual(["updated"]);
+        const now = receiverSecret(t.l).password;
+        expect(now).not.toBe(old);
+        const refused = await identify(WAL_RECEIVER_ROLE, old);
+        expect(refused.code).not.toBe(0);
+        expect(refused.stderr).toMatch(/password authentication failed/);
+        expect((await identify(WAL_RECEIVER_ROLE, now)).code).toBe(0);
+        // The restarted receiver is back on its slot with the new password.
+        const deadline = Date.now() + 60_000;
+        for (;;) {
+            const s = await t.psql(
+                v.DATABASE_ROOT_URL,
+                `SELECT count(*) FROM pg_stat_replication WHERE usename = '${WAL_RECEIVER_ROLE}' AND state = 'streaming' AND backend_start > now() - interval '60 seconds'`,
+            );
+            if (s.stdout.trim() === "1") break;
+            if (Date.now() > deadline)
+                throw new Error(`receiver not streaming again: ${readFileSync(receiverFiles(t.l).log, "utf8").slice(-2000)}`);
+            await sleep(500);
+        }
+    });
+
     it("restores commits acknowledged 2 s before a SIGKILL of Postgres from the streamed archive (drill: backup-fetch + wal-fetch)", async () => {
         const w = await t.psql(
             v.DATABASE_ROOT_URL,
