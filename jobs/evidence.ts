@@ -75,8 +75,8 @@ export function writeEvidence(dir: string, evidence: Evidence, log: string): { e
     return paths;
 }
 
-export function evidenceLocation(bucket: string, date: Date, environment: string, cluster: string): string {
-    return `s3://${bucket}/${evidenceKeyPrefix(date, environment, cluster)}`;
+export function evidenceLocation(bucket: string, date: Date, environment: string, cluster: string, point: DrillPoint): string {
+    return `s3://${bucket}/${evidenceKeyPrefix(date, environment, cluster, point)}`;
 }
 
 /** Uploads restore.log, then evidence.json (so evidence.json's presence means both are there). */

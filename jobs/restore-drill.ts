@@ -164,7 +164,7 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
         drill_duration_seconds: null,
         findings,
         error: null,
-        evidence_location: evidenceLocation(config.evidenceBucket, started, config.environment, config.cluster),
+        evidence_location: evidenceLocation(config.evidenceBucket, started, config.environment, config.cluster, point),
     };
     const deadline = started.getTime() + config.rtoSeconds * 1000;
     log.add(
@@ -280,7 +280,7 @@ export async function runDrill(config: DrillJobConfig, opts: DrillOptions = {}):
     let paths = writeEvidence(outDir, ev, log.text());
     let uploaded = false;
     try {
-        await uploadEvidence(inv, config.evidenceBucket, evidenceKeyPrefix(started, config.environment, config.cluster), outDir);
+        await uploadEvidence(inv, config.evidenceBucket, evidenceKeyPrefix(started, config.environment, config.cluster, point), outDir);
         uploaded = true;
     } catch (e) {
         log.add(`ERROR: evidence upload failed: ${msg(e)}`);

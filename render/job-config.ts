@@ -88,9 +88,15 @@ export interface DrillJobConfig {
 /** The oldest-point drill's default cadence: monthly, half a month away from the newest-point drill's default. */
 export const DEFAULT_OLDEST_DRILL_SCHEDULE = "0 5 15 * *";
 
-/** `restore-tests/YYYY-MM-DD/<environment>/<cluster>/`: one folder per drill, per cluster. */
-export function evidenceKeyPrefix(date: Date, environment: string, cluster: string): string {
-    return `${RESTORE_EVIDENCE_PREFIX}${date.toISOString().slice(0, 10)}/${environment}/${cluster}/`;
+/**
+ * `restore-tests/YYYY-MM-DD/<environment>/<cluster>/<HHMMSS>Z-<point>/`: one folder per drill
+ * run. Two drills of one day (the nightly newest-point drill and the oldest-point drill that
+ * follows it on its day, or a drill started by hand) each keep their own evidence; a folder
+ * per day would let the later one overwrite the earlier one's.
+ */
+export function evidenceKeyPrefix(date: Date, environment: string, cluster: string, point: "newest" | "oldest"): string {
+    const iso = date.toISOString();
+    return `${RESTORE_EVIDENCE_PREFIX}${iso.slice(0, 10)}/${environment}/${cluster}/${iso.slice(11, 19).replace(/:/g, "")}Z-${point}/`;
 }
 
 export function renderJobConfig(c: BackupJobConfig | DrillJobConfig): string {

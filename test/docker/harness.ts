@@ -24,6 +24,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ListObjectsV2Command, S3Client } from "@aws-sdk/client-s3";
 import { freePorts } from "../../local/net";
+import { scramVerifier } from "../../render/scram";
 import { Engine, runCli } from "./apply/engine";
 import type { ResourceState, StackState, Targets } from "./apply/types";
 
@@ -91,6 +92,12 @@ export class StackRun {
         this.configFile = path.join(this.dir, "config.json");
         fs.writeFileSync(this.targetsFile, JSON.stringify(targets), { mode: 0o600 });
         fs.writeFileSync(this.configFile, JSON.stringify(config), { mode: 0o600 });
+    }
+
+    /** Changes the stack's config for the next apply, as `pulumi config set` between two `up`s. */
+    reconfigure(patch: Record<string, unknown>): void {
+        Object.assign(this.config, patch);
+        fs.writeFileSync(this.configFile, JSON.stringify(this.config), { mode: 0o600 });
     }
 
     /** One `pulumi up`; `replace` as `--replace URN`. Rejects with the applier's error. */
@@ -185,17 +192,49 @@ export class StackRun {
             if (r.type === "random:index/randomBytes:RandomBytes" && /walg-key/.test(r.name))
                 out.push(String(r.outputs.hex), String(r.outputs.base64));
         }
+        // The SCRAM verifiers Postgres and pgBouncer hold: each from its role's password and salt.
+        for (const r of this.state().resources) {
+            const m = r.type === "random:index/randomPassword:RandomPassword" ? /^(.*)-password$/.exec(r.name) : null;
+            const salt = m && this.state().resources.find((x) => x.name === `${m[1]}-salt`);
+            if (salt) out.push(scramVerifier(String(r.outputs.result), String(salt.outputs.base64)));
+        }
         for (const [k, v] of Object.entries(this.config)) {
             if (/storageAccessKeyId|storageSecretAccessKey/.test(k)) out.push(String(v));
-            if (/tlsKeyPem/.test(k)) out.push(pemBody(String(v)));
+            if (/tlsKeyPem/.test(k)) out.push(...pemLines(String(v)));
         }
         return out.filter((s) => s.length >= 16);
     }
 }
 
-/** The base64 body of a PEM (the part a leak would carry), without line breaks. */
-export function pemBody(pem: string): string {
-    return pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "");
+/**
+ * The lines of a PEM's base64 body: a leak carries them with its own line breaks (raw, or
+ * `\n` in JSON), so each line is searched for, not the body with its breaks removed.
+ */
+export function pemLines(pem: string): string[] {
+    return pem
+        .replace(/-----[^-]+-----/g, "")
+        .split(/\s+/)
+        .filter((l) => l.length >= 16);
+}
+
+/**
+ * The forms a leaked secret could take in the engine's text: as it is, JSON-escaped, URL-encoded
+ * (DSNs), and base64 or base64url inside a longer encoded text (an env file, a tar header), where
+ * its encoding depends on its offset: for each of the three alignments, the characters that
+ * encode the secret's bytes alone.
+ */
+export function secretForms(secret: string): string[] {
+    const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
+    for (let offset = 0; offset < 3; offset++) {
+        const encoded = Buffer.concat([Buffer.alloc(offset), Buffer.from(secret, "utf8")]);
+        for (const alphabet of ["base64", "base64url"] as const) {
+            const text = encoded.toString(alphabet).replace(/=+$/, "");
+            // The first group mixes the padding bytes in (when offset > 0), the last one may be partial.
+            const inner = text.slice(offset === 0 ? 0 : 4, text.length - 4);
+            if (inner.length >= 12) forms.add(inner);
+        }
+    }
+    return [...forms];
 }
 
 export function docker(

@@ -15,7 +15,7 @@ import { tarOf } from "./apply/tar";
 import { docker, freePorts, MINIO_IMAGE, prebuiltImages, ROOT, selfSignedPair, StackRun, waitFor } from "./harness";
 
 /** The stack file's value of `key`, parsed (objects arrive as JSON strings). */
-function stackValue(stack: string, key: string): Record<string, unknown> {
+export function stackValue(stack: string, key: string): Record<string, unknown> {
     const c = readStackConfig(ROOT, stack, readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), stack));
     const v = c.config[key];
     return v === undefined ? {} : (JSON.parse(v) as Record<string, unknown>);

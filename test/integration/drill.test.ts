@@ -37,14 +37,20 @@ describe.skipIf(toolsMissing().length > 0)("restore drill", () => {
     let keptPort: number | undefined;
 
     const checks = (o: object): void => writeFileSync(t.l.drillChecks, JSON.stringify(o));
+    let last: DrillRun | undefined;
     const drill = async (...args: string[]): Promise<DrillRun> => {
         const r = await t.cli(["drill", ...args]);
         const path = lastLine(r.stdout);
         expect(existsSync(path), `drill printed ${path}; stderr: ${r.stderr}`).toBe(true);
-        return { code: r.code, evidence: JSON.parse(readFileSync(path, "utf8")), path, stderr: r.stderr };
+        last = { code: r.code, evidence: JSON.parse(readFileSync(path, "utf8")), path, stderr: r.stderr };
+        return last;
     };
+    /** An object of the last drill's evidence folder, which its evidence names. */
     const uploaded = async (name: string): Promise<string> => {
-        const body = await t.getObject(`${evidenceKeyPrefix(new Date(), "dev", "app")}${name}`);
+        const started = new Date(String(last?.evidence.restore_started_at));
+        const prefix = evidenceKeyPrefix(started, "dev", "app", last?.evidence.point === "oldest" ? "oldest" : "newest");
+        expect(String(last?.evidence.evidence_location)).toMatch(new RegExp(`^s3://[^/]+/${prefix}$`));
+        const body = await t.getObject(`${prefix}${name}`);
         expect(body, `${name} in the bucket`).toBeDefined();
         return body!.toString("utf8");
     };

@@ -7,6 +7,7 @@ import { secretValuesOf, TextLog } from "../../jobs/log";
 import { chooseBackup, parseDrillArgs } from "../../jobs/restore-drill";
 import { dataGate } from "../../jobs/drill-checks";
 import { jobsOf, runSchedule, runSchedules } from "../../jobs/scheduler";
+import { evidenceKeyPrefix } from "../../render/job-config";
 import { ancestry, type AnchorBackup, chooseAnchor, oldestTarget, type TimelineInfo } from "../../render/drill-anchor";
 import {
     DRILL_ROLE,
@@ -414,5 +415,20 @@ describe("drill data gate", () => {
             detail: "data verified by amcheck",
             role: "drill-job",
         });
+    });
+});
+
+describe("drill evidence folders", () => {
+    it("one per run: two drills of one day (newest and oldest point, or a second by hand) never share one", () => {
+        const night = new Date("2026-12-15T04:00:03.120Z");
+        const after = new Date("2026-12-15T04:00:41.900Z");
+        const newest = evidenceKeyPrefix(night, "production", "app", "newest");
+        const oldest = evidenceKeyPrefix(after, "production", "app", "oldest");
+        expect(newest).toBe("restore-tests/2026-12-15/production/app/040003Z-newest/");
+        expect(oldest).toBe("restore-tests/2026-12-15/production/app/040041Z-oldest/");
+        expect(evidenceKeyPrefix(night, "production", "app", "oldest")).not.toBe(newest);
+        // Under the contract's restore-tests/YYYY-MM-DD/, and in time order within a day.
+        for (const p of [newest, oldest]) expect(p.startsWith("restore-tests/2026-12-15/")).toBe(true);
+        expect([oldest, newest].sort()).toEqual([newest, oldest]);
     });
 });
