@@ -177,35 +177,41 @@ describe("the dev stack on a real engine", () => {
     });
 
     it("runs the backup, the newest-point and the oldest-point drill by itself at the scheduled minute, and reports a failed run without stopping", async () => {
-        // A minute at least 50 s away, so that the replaced containers' schedulers start before it.
-        const at = new Date(Math.ceil((Date.now() + 50_000) / 60_000) * 60_000);
-        const cron = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
         const sentinels = async () =>
             (await listKeys(c.s3, c.bucket, "dev/app/basebackups_005/")).filter((k) => k.endsWith("_backup_stop_sentinel.json"));
         const backupsBefore = await sentinels();
-        // The oldest-point drill restores the first backup (3 rows in notes): a floor of 100 rows
-        // fails it, while the newest-point drill (every row since) passes.
-        dev.run.reconfigure({
-            "db-tier:backup": { ...stackValue("dev", "db-tier:backup"), schedule: cron },
-            "db-tier:drill": {
-                ...stackValue("dev", "db-tier:drill"),
-                schedule: cron,
-                oldestPointSchedule: cron,
-                tables: ["notes"],
-                minRows: { notes: 100 },
-            },
-        });
-        const report = await dev.run.apply();
-        const changed = report.steps
-            .filter((s) => s.kind !== "same" && s.kind !== "delete")
-            .map((s) => `${s.kind} ${s.urn.split("::").pop()}`);
-        // The two scheduled containers, and the provisioner, which converges the roles on every up.
-        expect(changed.sort()).toEqual([
-            "replace dev-app-backup-container",
-            "replace dev-app-provisioner-container",
-            "replace dev-app-restore-drill-container",
-        ]);
-        expect(Date.now(), "the schedulers started before their minute").toBeLessThan(at.getTime());
+        // A minute at least 50 s away, so that the replaced containers' schedulers start before
+        // it; an apply slower than that (a loaded machine) is simply done again for a later minute.
+        let at = new Date(0);
+        for (let attempt = 1; ; attempt++) {
+            at = new Date(Math.ceil((Date.now() + 50_000) / 60_000) * 60_000);
+            const cron = `${at.getUTCMinutes()} ${at.getUTCHours()} * * *`;
+            // The oldest-point drill restores the first backup (3 rows in notes): a floor of 100
+            // rows fails it, while the newest-point drill (every row since) passes.
+            dev.run.reconfigure({
+                "db-tier:backup": { ...stackValue("dev", "db-tier:backup"), schedule: cron },
+                "db-tier:drill": {
+                    ...stackValue("dev", "db-tier:drill"),
+                    schedule: cron,
+                    oldestPointSchedule: cron,
+                    tables: ["notes"],
+                    minRows: { notes: 100 },
+                },
+            });
+            const report = await dev.run.apply();
+            const changed = report.steps
+                .filter((s) => s.kind !== "same" && s.kind !== "delete")
+                .map((s) => `${s.kind} ${s.urn.split("::").pop()}`);
+            // The two scheduled containers, and the provisioner, which converges the roles on every up.
+            expect(changed.sort()).toEqual([
+                "replace dev-app-backup-container",
+                "replace dev-app-provisioner-container",
+                "replace dev-app-restore-drill-container",
+            ]);
+            if (Date.now() < at.getTime() - 2000) break;
+            expect(attempt, "three applies each slower than 50 s").toBeLessThan(3);
+            process.stderr.write(`scheduler test: the apply ended after ${at.toISOString()}; again for a later minute\n`);
+        }
 
         type Line = Record<string, unknown>;
         const lines = async (container: string): Promise<Line[]> =>
@@ -233,7 +239,7 @@ describe("the dev stack on a real engine", () => {
             );
         }
         expect(ran(backup, "backup")?.ok).toBe(true);
-        expect((await sentinels()).length).toBe(backupsBefore.length + 1);
+        expect((await sentinels()).length).toBeGreaterThan(backupsBefore.length);
         expect(ran(drill, "drill")?.ok).toBe(true);
         expect(ran(drill, "drill-oldest")?.ok).toBe(false);
         // Reported as designed: the drill's own line and its evidence in the bucket say why; no retry
