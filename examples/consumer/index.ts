@@ -18,7 +18,7 @@ const bucket = new BackupBucket("orders-backups", {
     region: "auto",
     accessKeyId,
     secretAccessKey,
-    backupPrefixes: ["production/orders/"],
+    backupPrefixes: ["staging/orders/"],
     evidenceDays: 400,
 });
 
@@ -35,7 +35,7 @@ const DB_TIER_IMAGES = {
 const tier = new DatabaseTier(
     "orders",
     {
-        environment: "production",
+        environment: "staging",
         cluster: { name: "orders", databases: ["orders"] },
         storage: { provider: "r2", bucketName: "orders-db-backups", endpoint, region: "auto", accessKeyId, secretAccessKey },
         images: DB_TIER_IMAGES,

@@ -225,9 +225,11 @@ export async function recordProgram(programPath: string, opts: RecordOptions): P
             const main = typeof mod === "function" ? mod : typeof mod?.default === "function" ? mod.default : undefined;
             return main ? await main() : mod;
         });
-        // Resources created inside apply callbacks register late: wait until nothing moves.
+        // Resources created inside apply callbacks register late: wait until nothing moves for
+        // three rounds in a row (one quiet round was too short on a loaded machine).
         let last = -1;
-        for (let i = 0; i < 50 && raws.length !== last; i++) {
+        for (let i = 0, quiet = 0; i < 200 && quiet < 3; i++) {
+            quiet = raws.length === last ? quiet + 1 : 0;
             last = raws.length;
             await settings.waitForRPCs();
             await new Promise((r) => setTimeout(r, 20));
