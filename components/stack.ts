@@ -30,7 +30,8 @@ export function storageRegion(c: TierConfig["storage"]): string {
     return "us-east-1";
 }
 
-export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions): DeployedStack {
+/** The stack config, validated, with the secrets its settings require checked present. */
+export function validateStack(input: TierConfigInput, secrets: StackSecrets): TierConfig {
     const config = parseOrThrow(tierConfigSchema, input, "db-tier stack config", "db-tier");
     const s = config.storage;
     if (!s.embedded && (secrets.storageAccessKeyId === undefined || secrets.storageSecretAccessKey === undefined)) {
@@ -43,6 +44,27 @@ export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?
             `db-tier:tlsCertPem and db-tier:tlsKeyPem: are required when sslmode is ${config.sslmode}`,
         ]);
     }
+    return config;
+}
+
+/** What the clusters stand on: the Docker provider, the images, each cluster's networks, the embedded MinIO. */
+export interface StackFoundation {
+    readonly provider?: docker.Provider;
+    readonly images: TierImages;
+    readonly networks: Record<string, TierNetworks>;
+    readonly objectStore?: ObjectStore;
+    /** Object storage as the containers (`endpoint`) and Pulumi (`apiEndpoint`) reach it. */
+    readonly storage: {
+        readonly endpoint: string;
+        readonly apiEndpoint: string;
+        readonly region: string;
+        readonly accessKeyId: pulumi.Input<string>;
+        readonly secretAccessKey: pulumi.Input<string>;
+    };
+}
+
+export function deployFoundation(config: TierConfig, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions): StackFoundation {
+    const s = config.storage;
     const provider = config.dockerHost
         ? new docker.Provider("docker", { host: config.dockerHost, certPath: config.dockerCertPath })
         : undefined;
@@ -71,29 +93,36 @@ export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?
                   networks: Object.values(networks).map((n) => n.backupEgress),
                   hostBindAddress: config.hostBindAddress,
                   hostPort: s.embeddedPort,
+                  image: s.embeddedImage,
               },
               withDocker,
           )
         : undefined;
-    const accessKeyId = objectStore?.accessKeyId ?? (secrets.storageAccessKeyId as pulumi.Input<string>);
-    const secretAccessKey = objectStore?.secretAccessKey ?? (secrets.storageSecretAccessKey as pulumi.Input<string>);
-    const region = storageRegion(s);
-    const bucket = new BackupBucket(
-        `${config.environment}-backups`,
-        {
-            provider: s.provider,
-            bucketName: s.bucket,
+    return {
+        provider,
+        images,
+        networks,
+        objectStore,
+        storage: {
+            endpoint: objectStore?.endpoint ?? (s.endpoint as string),
             apiEndpoint: s.apiEndpoint ?? objectStore?.apiEndpoint ?? (s.endpoint as string),
-            region,
-            accessKeyId,
-            secretAccessKey,
-            backupPrefixes: config.clusters.map((c) => `${config.environment}/${c.name}/`),
-            evidenceDays: config.backup.evidenceDays,
+            region: storageRegion(s),
+            accessKeyId: objectStore?.accessKeyId ?? (secrets.storageAccessKeyId as pulumi.Input<string>),
+            secretAccessKey: objectStore?.secretAccessKey ?? (secrets.storageSecretAccessKey as pulumi.Input<string>),
         },
-        { ...opts, dependsOn: objectStore ? [objectStore] : [] },
-    );
+    };
+}
 
+/** One DatabaseTier per cluster, on the foundation, each after `dependsOn` (the bucket). */
+export function deployTiers(
+    config: TierConfig,
+    secrets: StackSecrets,
+    foundation: StackFoundation,
+    dependsOn: pulumi.Input<pulumi.Resource>[],
+    opts?: pulumi.ComponentResourceOptions,
+): Record<string, DatabaseTier> {
     const tiers: Record<string, DatabaseTier> = {};
+    const f = foundation;
     for (const c of config.clusters) {
         tiers[c.name] = new DatabaseTier(
             `${config.environment}-${c.name}`,
@@ -101,14 +130,14 @@ export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?
                 environment: config.environment,
                 cluster: c,
                 storage: {
-                    provider: s.provider,
-                    bucketName: s.bucket,
-                    endpoint: objectStore?.endpoint ?? (s.endpoint as string),
-                    region,
-                    accessKeyId,
-                    secretAccessKey,
+                    provider: config.storage.provider,
+                    bucketName: config.storage.bucket,
+                    endpoint: f.storage.endpoint,
+                    region: f.storage.region,
+                    accessKeyId: f.storage.accessKeyId,
+                    secretAccessKey: f.storage.secretAccessKey,
                 },
-                images: { postgres: images.postgres, pgbouncer: images.pgbouncer },
+                images: { postgres: f.images.postgres, pgbouncer: f.images.pgbouncer },
                 backup: config.backup,
                 drill: config.drill,
                 pgbouncer: config.pgbouncer,
@@ -116,12 +145,38 @@ export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?
                 sslmode: config.sslmode,
                 passwordLength: config.passwordLength,
                 hostBindAddress: config.hostBindAddress,
-                networks: networks[c.name],
+                networks: f.networks[c.name],
                 tls: secrets.tlsCertPem && secrets.tlsKeyPem ? { certPem: secrets.tlsCertPem, keyPem: secrets.tlsKeyPem } : undefined,
-                dockerProvider: provider,
+                dockerProvider: f.provider,
             },
-            { ...opts, dependsOn: [bucket] },
+            { ...opts, dependsOn },
         );
     }
-    return { config, tiers, bucket, objectStore, images };
+    return tiers;
+}
+
+/**
+ * The whole stack: foundation, then the shared bucket (after MinIO when embedded), then the
+ * tiers (after the bucket: WAL-G's first push needs it).
+ */
+export function deployStack(input: TierConfigInput, secrets: StackSecrets, opts?: pulumi.ComponentResourceOptions): DeployedStack {
+    const config = validateStack(input, secrets);
+    const foundation = deployFoundation(config, secrets, opts);
+    const { objectStore, storage } = foundation;
+    const bucket = new BackupBucket(
+        `${config.environment}-backups`,
+        {
+            provider: config.storage.provider,
+            bucketName: config.storage.bucket,
+            apiEndpoint: storage.apiEndpoint,
+            region: storage.region,
+            accessKeyId: storage.accessKeyId,
+            secretAccessKey: storage.secretAccessKey,
+            backupPrefixes: config.clusters.map((c) => `${config.environment}/${c.name}/`),
+            evidenceDays: config.backup.evidenceDays,
+        },
+        { ...opts, dependsOn: objectStore ? [objectStore] : [] },
+    );
+    const tiers = deployTiers(config, secrets, foundation, [bucket], opts);
+    return { config, tiers, bucket, objectStore, images: foundation.images };
 }

@@ -341,6 +341,11 @@ export const storageSchema = z
         region: storageRegion.optional().describe("region (default: auto on R2, the endpoint's on B2, us-east-1 on MinIO)"),
         embedded: z.boolean().default(false).describe("minio only: run MinIO as the tier's object-store container (local development)"),
         embeddedPort: port.default(19000).describe("host port of the embedded MinIO's S3 API, bound to hostBindAddress"),
+        embeddedImage: z
+            .string({ invalid_type_error: "must be an image reference string" })
+            .min(1)
+            .optional()
+            .describe("image of the embedded MinIO (default: built from images/minio)"),
     })
     .strict()
     .superRefine((s, ctx) => {
@@ -352,6 +357,13 @@ export const storageSchema = z
                 code: z.ZodIssueCode.custom,
                 path: ["endpoint"],
                 message: `is required for provider ${s.provider} unless embedded`,
+            });
+        }
+        if (!s.embedded && s.embeddedImage !== undefined) {
+            ctx.addIssue({
+                code: z.ZodIssueCode.custom,
+                path: ["embeddedImage"],
+                message: "is the image of the embedded MinIO; remove it, or set embedded: true",
             });
         }
         if (s.embedded && s.endpoint) {

@@ -1391,6 +1391,15 @@ export const BAD_INPUTS: readonly BadInput[] = [
             'db-tier:drill.oldestPointSchedule: must run at least monthly (longest gap would be 62 days), so the oldest point of the 30-day window is proven restorable every month; e.g. "0 5 15 * *"',
         ],
     },
+    {
+        class: "basics",
+        title: "an embedded MinIO image without the embedded MinIO",
+        shown: "provider: minio, embedded: false, embeddedImage: db-tier/minio:local",
+        run: dev((c) =>
+            Object.assign(c.storage, { embedded: false, endpoint: "http://127.0.0.1:9000", embeddedImage: "db-tier/minio:local" }),
+        ),
+        problems: ["db-tier:storage.embeddedImage: is the image of the embedded MinIO; remove it, or set embedded: true"],
+    },
 ];
 
 export const GOOD_INPUTS: readonly GoodInput[] = [
