@@ -13,7 +13,7 @@ import { urlHost } from "../config/rules/bind-address";
 import { typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
 import { localImage } from "./tier-images";
-import { DESTROY_GRACE_SECONDS } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, USER_SECRET_FILE } from "./tier-container";
 
 /**
  * MinIO's own release image, for engines that can pull from quay.io (pass it as `image`).
@@ -33,10 +33,6 @@ export interface ObjectStoreArgs {
     /** Image reference; by default the image built from images/minio/Dockerfile. */
     readonly image?: string;
 }
-
-/** uid/gid of `minio` in images/minio (the release image runs as root, which reads it too). */
-const MINIO_UID = "1000";
-const SECRET_FILE = { owner: MINIO_UID, group: MINIO_UID, permissions: "0400" } as const;
 
 /**
  * The release image has MinIO's client (`mc`) but no curl; images/minio has curl. Both ask
@@ -80,8 +76,8 @@ export class ObjectStore extends pulumi.ComponentResource {
                 command: ["server", "/data", "--address", `:${OBJECT_STORE_PORT}`, "--console-address", "127.0.0.1:9001"],
                 envs: ["MINIO_ROOT_USER_FILE=/run/secrets/minio-root-user", "MINIO_ROOT_PASSWORD_FILE=/run/secrets/minio-root-password"],
                 uploads: [
-                    { file: "/run/secrets/minio-root-user", content: this.accessKeyId, ...SECRET_FILE },
-                    { file: "/run/secrets/minio-root-password", content: this.secretAccessKey, ...SECRET_FILE },
+                    { file: "/run/secrets/minio-root-user", content: this.accessKeyId, ...USER_SECRET_FILE },
+                    { file: "/run/secrets/minio-root-password", content: this.secretAccessKey, ...USER_SECRET_FILE },
                 ],
                 volumes: [{ volumeName: data.name, containerPath: "/data" }],
                 networksAdvanced: args.networks.map((n) => ({ name: n.name, aliases: [OBJECT_STORE_ALIAS] })),

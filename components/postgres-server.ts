@@ -10,7 +10,7 @@ import type { PostgresPlan } from "../plan/postgres";
 import type { PostgresPlacement } from "../plan/placement";
 import { CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { DESTROY_GRACE_SECONDS, POSTGRES_UID, secretUpload, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, POSTGRES_UID, SECRET_FILE, secretUpload, type TierContainerArgs } from "./tier-container";
 
 export interface PostgresServerArgs extends TierContainerArgs {
     readonly rootUser: string;
@@ -75,7 +75,7 @@ export class PostgresServer extends pulumi.ComponentResource {
                       group: POSTGRES_UID,
                       permissions: "0444",
                   },
-                  secretUpload(at.tlsKeyFile, args.tls.keyPem),
+                  secretUpload(at.tlsKeyFile, args.tls.keyPem, SECRET_FILE),
               ]
             : [];
         this.container = new docker.Container(
@@ -95,8 +95,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                     // Logins only from db-only: not from backup-egress, where the object store and the drill are.
                     { file: at.hbaFile, content: args.networks.dbOnlySubnets.apply((subnets) => args.plan.pgHba(subnets)) },
                     { file: at.identFile, content: args.plan.pgIdent },
-                    secretUpload(at.walgEnvFile, args.walgEnv),
-                    secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword),
+                    secretUpload(at.walgEnvFile, args.walgEnv, SECRET_FILE),
+                    secretUpload(CONTAINER_PATHS.rootPasswordFile, args.rootPassword, SECRET_FILE),
                     ...tlsUploads,
                 ],
                 volumes: [
@@ -109,7 +109,9 @@ export class PostgresServer extends pulumi.ComponentResource {
                     interval: "10s",
                     timeout: "5s",
                     retries: 6,
-                    startPeriod: "60s",
+                    // Go's own form of 60 s: the provider reads the health check back with
+                    // time.Duration.String(), so "60s" would show as a change on every preview.
+                    startPeriod: "1m0s",
                 },
                 restart: "unless-stopped",
                 // Postgres flushes and archives on SIGINT ("fast" shutdown); give it time.

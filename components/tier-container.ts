@@ -43,8 +43,24 @@ export const DESTROY_GRACE_SECONDS = {
 /** uid/gid of `postgres` in both images (the official Postgres image; images/pgbouncer pins it). */
 export const POSTGRES_UID = "999";
 
-/** Upload attributes of a secret file: readable by the postgres user only. */
+/**
+ * Upload attributes of a secret file in the Postgres container, which starts as root (its
+ * entrypoint drops to postgres): owned by postgres, readable by it only.
+ */
 export const SECRET_FILE = { owner: POSTGRES_UID, group: POSTGRES_UID, permissions: "0400" } as const;
+
+/**
+ * Upload attributes of a secret file in a container that runs as a non-root user (its `user`,
+ * or its image's USER): root's, readable by every uid in the container (0444), no owner given.
+ * The docker provider sets an upload's owner only through the Engine API's copyUIDGID, which
+ * resolves the container's user on the HOST, not in the container (moby/moby#34142): the
+ * upload fails where the host has no such user ("getent unable to find entry"), and is chowned
+ * to the host's uid where it has one (a host's Debian `postgres` is not the images' 999), which
+ * would leave a 0400 file unreadable. Each of these containers runs one service under one uid
+ * and nothing else, so the file is readable by that service and root; no other container and
+ * no host user can read a container's files.
+ */
+export const USER_SECRET_FILE = { permissions: "0444" } as const;
 
 /**
  * Where secret files wait for the Docker provider during `pulumi up`: relative to the project
@@ -108,7 +124,7 @@ function removeSecretFiles(): void {
 export function secretUpload(
     file: string,
     content: pulumi.Input<string>,
-    attributes: { owner?: string; group?: string; permissions?: string } = SECRET_FILE,
+    attributes: { owner?: string; group?: string; permissions?: string } = USER_SECRET_FILE,
 ): docker.types.input.ContainerUpload {
     const placed = pulumi.output(content).apply((text) => {
         const hash = createHash("sha256").update(`db-tier secret file\0${file}\0`).update(text).digest("hex");

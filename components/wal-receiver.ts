@@ -13,7 +13,7 @@ import { CONTAINER_WAL_RECEIVER_PGPASS, type PostgresPlacement } from "../plan/p
 import type { WalReceiverPlan } from "../plan/wal-receiver";
 import { typeToken } from "../vocabulary";
 import { roleLabels } from "./labels";
-import { DESTROY_GRACE_SECONDS, SECRET_FILE, type TierContainerArgs } from "./tier-container";
+import { DESTROY_GRACE_SECONDS, type TierContainerArgs, USER_SECRET_FILE } from "./tier-container";
 
 /** Label that tells the receiver from the other `backup` containers. */
 export const JOB_LABEL = "db-tier.job";
@@ -52,8 +52,8 @@ export class WalReceiver extends pulumi.ComponentResource {
                 user: "postgres",
                 command: ["sh", "-c", script],
                 uploads: [
-                    { file: args.placement.walgEnvFile, content: pulumi.secret(args.walgEnv), ...SECRET_FILE },
-                    { file: args.plan.passfile, content: pgpass, ...SECRET_FILE },
+                    { file: args.placement.walgEnvFile, content: pulumi.secret(args.walgEnv), ...USER_SECRET_FILE },
+                    { file: args.plan.passfile, content: pgpass, ...USER_SECRET_FILE },
                 ],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
                 restart: "unless-stopped",

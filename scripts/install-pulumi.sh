@@ -11,7 +11,7 @@
 # - The Node.js language host: db-tier's own (tools/pulumi/cmd/pulumi-language-nodejs; Pulumi's
 #   is not served by the module proxy: tools/pulumi/README.md), built in the same module.
 # - PULUMI_HOME for the tests: ${DBTIER_TOOLS:-$HOME/.cache/db-tier-tools}/pulumi/home, never
-#   the user's ~/.pulumi. Resource provider plugins are not built yet (tools/pulumi/README.md).
+#   the user's ~/.pulumi. The docker and random provider plugins: scripts/install-providers.sh.
 #
 # Cached: rebuilt only when the stamp (version, go.sum, the host's source) changes. Measured
 # here: tools/pulumi/README.md.

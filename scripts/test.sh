@@ -10,7 +10,9 @@
 #     - unit, graph (Pulumi mocks) and policy tests, then the short fault tests (the long
 #       ones: scripts/faults.sh) against the real binaries on loopback;
 #     - the integration and security tests against the real binaries on loopback;
-#     - the Docker engine and images ensured (cached), then the stacks on it (test/docker).
+#     - the Pulumi docker and random plugins (scripts/install-providers.sh) and the Docker
+#       engine and images ensured (all cached), then the stacks on it (test/docker), one of
+#       them through the real engine.
 #     The lanes share nothing but the machine: loopback tiers take free ports and their own
 #     state dirs, the Docker suite its private engine. Each lane's output is printed whole
 #     when it ends (so two lanes never interleave), with its time.
@@ -68,8 +70,15 @@ lane_loopback_short() { # a failed suite does not keep the next one from running
 }
 lane_loopback_long() { suite integration vitest.integration.config.ts; }
 lane_docker() {
-  # Engine started and images ensured (cached) first: a cold run builds them here.
+  # The docker and random plugins for the real engine (test/docker/dev-stack.test.ts),
+  # built from source and cached; then the engine started and the images ensured (cached).
+  # A cold run builds them here.
   local t0=$SECONDS
+  echo "== pulumi resource plugins (docker, random)"
+  DBTIER_PULUMI_HOME="$(bash scripts/install-providers.sh | tail -n 1)" || return 1
+  export DBTIER_PULUMI_HOME
+  echo "$((SECONDS - t0))" >"$results/time/providers"
+  t0=$SECONDS
   echo "== docker engine and images"
   local exports
   exports="$(bash scripts/docker-images.sh)" || return 1
@@ -100,6 +109,7 @@ else
   done
 fi
 part tests $((SECONDS - t0))
+[ -f "$results/time/providers" ] && part "plugins (in the docker lane)" "$(cat "$results/time/providers")"
 [ -f "$results/time/images" ] && part "images (in the docker lane)" "$(cat "$results/time/images")"
 part total $((SECONDS - run_t0))
 

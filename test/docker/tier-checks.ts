@@ -6,10 +6,11 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import type { Engine } from "./apply/engine";
-import { addresses, docker, listKeys, psqlIn, secretForms, type StackRun, tcpProbe, throwaway, waitFor } from "./harness";
+import { addresses, docker, listKeys, psqlIn, secretForms, type StackView, tcpProbe, throwaway, waitFor } from "./harness";
 
 export interface ClusterUnderTest {
-    readonly run: StackRun;
+    /** The stack's state: applied by the applier or by the real engine. */
+    readonly run: StackView;
     readonly engine: Engine;
     readonly environment: string;
     readonly cluster: string;

@@ -118,8 +118,9 @@ export class Engine {
     }
 
     /** Copies a tar archive into a container (created or running), extracted at `path`. */
-    async putArchive(nameOrId: string, path: string, tar: Buffer): Promise<void> {
-        const res = await this.raw("PUT", `/containers/${encodeURIComponent(nameOrId)}/archive?path=${encodeURIComponent(path)}`, tar, {
+    async putArchive(nameOrId: string, path: string, tar: Buffer, copyUIDGID = false): Promise<void> {
+        const query = `path=${encodeURIComponent(path)}${copyUIDGID ? "&copyUIDGID=true" : ""}`;
+        const res = await this.raw("PUT", `/containers/${encodeURIComponent(nameOrId)}/archive?${query}`, tar, {
             "Content-Type": "application/x-tar",
         });
         if (res.status !== 200) throw new EngineError(`upload into ${nameOrId}: ${res.status} ${res.body.toString("utf8")}`, res.status);

@@ -26,7 +26,8 @@ const main = new docker.Container("feat-main", {
     volumes: [{ volumeName: vol.name, containerPath: "/data", readOnly: true }],
     mounts: [{ type: "tmpfs", target: "/scratch", tmpfsOptions: { sizeBytes: 1048576 } }],
     uploads: [
-        { file: "/run/feat/secret", content: "feat-secret-content", owner: "999", group: "999", permissions: "0400" },
+        // No owner: with one, the provider copies with copyUIDGID, which looks `user` up on the host (moby/moby#34142).
+        { file: "/run/feat/secret", content: "feat-secret-content", permissions: "0444" },
         { file: "/run/feat/tool.sh", content: "#!/bin/sh\necho tool\n", executable: true },
     ],
     capabilities: { drops: ["ALL"], adds: ["CHOWN"] },

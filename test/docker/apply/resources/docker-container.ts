@@ -207,7 +207,11 @@ export const dockerContainer: ResourceImpl = {
                 });
             }
             const uploads = [...((inputs.uploads as Upload[] | undefined) ?? []), ...(await standInCa(ctx, name, networks))];
-            if (uploads.length > 0) await engine.putArchive(id, "/", uploadArchive(uploads, ctx));
+            // As the provider: one copy per upload, with the Engine API's copyUIDGID exactly when
+            // the upload names an owner or a group (which makes dockerd resolve the container's
+            // user on the host: moby/moby#34142).
+            for (const u of uploads)
+                await engine.putArchive(id, "/", uploadArchive([u], ctx), u.owner !== undefined || u.group !== undefined);
             const outputs: Record<string, unknown> = {};
             if (inputs.start !== false) {
                 await engine.json("POST", `/containers/${id}/start`, undefined, [304]);
@@ -291,7 +295,7 @@ async function standInCa(ctx: ApplyContext, name: string, networks: { name: stri
         const inspected = await engineOf(ctx).json<{ Labels?: Record<string, string> }>("GET", `/networks/${encodeURIComponent(n.name)}`);
         if (inspected.Labels?.["db-tier.network"] !== ca.networkLabel) continue;
         ctx.note(`${name}: stand-in CA uploaded as ${ca.file} (on ${n.name})`);
-        return [{ file: ca.file, content: ca.pem, owner: "0", group: "0", permissions: "0644" }];
+        return [{ file: ca.file, content: ca.pem, permissions: "0644" }];
     }
     return [];
 }
