@@ -101,7 +101,10 @@ function visitType(typeToken, side) {
     const spec = schema.types?.[typeToken];
     if (!spec) return problems.push(`type ${typeToken}: referenced but not in the schema`);
     if (spec.enum) return;
-    const name = typeToken.split(":").at(-1).replace(/^./, (c) => c.toUpperCase()); // getNetworkIpamConfig -> GetNetworkIpamConfig
+    const name = typeToken
+        .split(":")
+        .at(-1)
+        .replace(/^./, (c) => c.toUpperCase()); // getNetworkIpamConfig -> GetNetworkIpamConfig
     const decl = (side === "input" ? inputTypes : outputTypes).get(name);
     const required = side === "input" ? (spec.required ?? []) : undefined;
     compare(`type ${typeToken} (${side})`, typeToken, spec.properties, required, decl, `${side}s.${name}`);
@@ -128,7 +131,14 @@ for (const [token, res] of Object.entries(schema.resources ?? {})) {
 {
     const decls = declarations(path.join(sdkDir, "provider.d.ts"));
     const p = schema.provider ?? {};
-    compare("provider inputs", `pulumi:providers:${schema.name}`, p.inputProperties, p.requiredInputs ?? [], decls.get("ProviderArgs"), "ProviderArgs");
+    compare(
+        "provider inputs",
+        `pulumi:providers:${schema.name}`,
+        p.inputProperties,
+        p.requiredInputs ?? [],
+        decls.get("ProviderArgs"),
+        "ProviderArgs",
+    );
 }
 for (const [token, fn] of Object.entries(schema.functions ?? {})) {
     if (token.startsWith("pulumi:providers:")) continue; // the provider's own methods (terraformConfig)
@@ -138,8 +148,12 @@ for (const [token, fn] of Object.entries(schema.functions ?? {})) {
         continue;
     }
     const decls = declarations(file);
-    const name = token.split(":").at(-1).replace(/^./, (c) => c.toUpperCase());
-    if (fn.inputs) compare(`function ${token} args`, token, fn.inputs.properties, fn.inputs.required ?? [], decls.get(`${name}Args`), `${name}Args`);
+    const name = token
+        .split(":")
+        .at(-1)
+        .replace(/^./, (c) => c.toUpperCase());
+    if (fn.inputs)
+        compare(`function ${token} args`, token, fn.inputs.properties, fn.inputs.required ?? [], decls.get(`${name}Args`), `${name}Args`);
     compare(`function ${token} result`, token, fn.outputs?.properties, undefined, decls.get(`${name}Result`), `${name}Result`);
 }
 // Every resource and function the SDK registers must have a token in the schema (docker.Image
@@ -148,7 +162,8 @@ const NATIVE = new Set(["docker:index/image:Image"]);
 for (const file of fs.readdirSync(sdkDir).filter((f) => f.endsWith(".js"))) {
     const text = fs.readFileSync(path.join(sdkDir, file), "utf8");
     for (const m of text.matchAll(/case "([a-z0-9]+:[a-zA-Z0-9]+\/[a-zA-Z0-9]+:[A-Za-z0-9]+)":/g))
-        if (!(m[1] in (schema.resources ?? {})) && !NATIVE.has(m[1])) problems.push(`SDK resource ${m[1]} (${file}) has no token in the schema`);
+        if (!(m[1] in (schema.resources ?? {})) && !NATIVE.has(m[1]))
+            problems.push(`SDK resource ${m[1]} (${file}) has no token in the schema`);
     for (const m of text.matchAll(/invoke(?:Output|SingleOutput|Single)?\("([a-z0-9]+:[a-zA-Z0-9]+\/[a-zA-Z0-9]+:[A-Za-z0-9]+)"/g))
         if (!(m[1] in (schema.functions ?? {}))) problems.push(`SDK function ${m[1]} (${file}) has no token in the schema`);
 }
