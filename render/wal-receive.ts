@@ -57,8 +57,11 @@ export const DROP_LOST_SLOT_SQL = `SELECT pg_drop_replication_slot(slot_name) FR
  * slot's position, so no WAL is skipped.
  */
 export function walReceiveScript(w: WalReceiveInput): string {
-    const pg = `PGHOST=${shellQuote(w.host)} PGPORT=${w.port} PGUSER=${WAL_RECEIVER_ROLE} PGDATABASE=postgres PGPASSFILE=${shellQuote(w.passfile)} PGCONNECT_TIMEOUT=10`;
+    const pg = `PGHOST=${shellQuote(w.host)} PGPORT=${w.port} PGUSER=${WAL_RECEIVER_ROLE} PGDATABASE=postgres PGPASSFILE="$pgpass" PGCONNECT_TIMEOUT=10`;
     return [
+        // libpq ignores a password file that others may read, and the uploaded one is root's
+        // 0444 (components/tier-container.ts USER_SECRET_FILE): use a private 0600 copy.
+        `umask 077; pgpass="$(mktemp)" && cp ${shellQuote(w.passfile)} "$pgpass" || exit 1`,
         `child=; trap '[ -n "$child" ] && kill "$child" 2>/dev/null; exit 0' TERM INT`,
         `while :; do`,
         `  env ${pg} ${shellQuote(w.psqlBinary)} -X -q -At -c ${shellQuote(DROP_LOST_SLOT_SQL)} >/dev/null || true`,

@@ -50,7 +50,9 @@ describe("streaming WAL archiving (backup.walStreaming)", () => {
         const script = plain<string[]>(receiver.inputs.command).join(" ");
         expect(script).toContain("wal-receive");
         expect(script).toContain("WALG_SLOTNAME=db_tier_wal_receive");
-        expect(script).toContain(`PGPASSFILE='${WAL_RECEIVER_PGPASS}'`);
+        // libpq ignores a world-readable password file: the script uses a private 0600 copy.
+        expect(script).toContain(`umask 077; pgpass="$(mktemp)" && cp '${WAL_RECEIVER_PGPASS}' "$pgpass"`);
+        expect(script).toContain('PGPASSFILE="$pgpass"');
 
         const pgpass = uploadAt(receiver, WAL_RECEIVER_PGPASS)!;
         const password = pgpass.trim().split(":").pop()!;
