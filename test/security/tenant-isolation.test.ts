@@ -14,12 +14,20 @@
  *   PostgreSQL 15 refuses it to a non-superuser.
  * The legitimate path next to each: SET LOCAL in a transaction sees exactly its tenant.
  */
+import * as fs from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "../../jobs/proc";
 import { REPO, startTier, type Tier, toolsMissing } from "../support/tier-harness";
 
 const TENANT = "app.current_user_id";
+
+async function waitUntil(what: string, timeoutMs: number, done: () => boolean): Promise<void> {
+    for (const end = Date.now() + timeoutMs; !done(); ) {
+        if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}`);
+        await new Promise((res) => setTimeout(res, 100));
+    }
+}
 
 describe.skipIf(toolsMissing().length > 0)("tenant isolation through the pooled DSN", () => {
     let t: Tier;
@@ -33,14 +41,18 @@ describe.skipIf(toolsMissing().length > 0)("tenant isolation through the pooled 
 
     /** `npm run local -- up` with the reset knob: re-renders pgbouncer.ini and reloads pgBouncer. */
     const setReset = async (on: boolean): Promise<void> => {
+        const reloads = () =>
+            fs.existsSync(t.l.pgbLog) ? (fs.readFileSync(t.l.pgbLog, "utf8").match(/got SIGHUP, re-reading config/g) ?? []).length : 0;
+        const before = reloads();
         const r = await run(join(REPO, "node_modules", ".bin", "tsx"), [join(REPO, "local", "cli.ts"), "up"], {
             env: { ...t.env, DBTIER_LOCAL_PGBOUNCER_RESET: on ? "1" : "0" },
             cwd: REPO,
             timeoutMs: 180_000,
         });
         expect(r.code, r.stderr).toBe(0);
-        // SIGHUP is asynchronous: give pgBouncer a moment to re-read its ini.
-        await new Promise((res) => setTimeout(res, 1500));
+        // SIGHUP is asynchronous: wait until pgBouncer says it re-read its ini (a fixed pause
+        // was too short on a loaded machine, and the control then saw the old setting).
+        await waitUntil("pgBouncer re-read its ini", 30_000, () => reloads() > before);
     };
 
     /**
