@@ -27,7 +27,8 @@ function isConfigSecret(fullKey: string): boolean {
     return check ? check(fullKey) : true;
 }
 
-function parseValue(raw: string): unknown {
+/** A config value as the program reads it: JSON when it parses (objects, numbers), else the string. */
+export function parseValue(raw: string): unknown {
     try {
         return JSON.parse(raw);
     } catch {

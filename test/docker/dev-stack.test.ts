@@ -12,14 +12,14 @@
  */
 import { CreateBucketCommand, GetObjectCommand, type LifecycleRule, PutBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { validateStack } from "../../components/stack";
 import type { TierConfigInput } from "../../config/schema";
-import { minimalEnv, run } from "../../jobs/proc";
+import { parseValue } from "../../config/stack-config";
 import { backupPrefix, planBucket } from "../../plan/bucket";
 import { readExternalSecrets, readStackConfig } from "../../policy/offline/stack-config";
+import { installPolicyPackCopy } from "../support/policy-pack-copy";
 import type { Engine } from "./apply/engine";
 import { EngineStack, installedEngine, SECRET_SIG } from "./engine-stack";
 import {
@@ -67,14 +67,7 @@ async function devObjects(): Promise<{ containers: string[]; networks: string[];
 /** Pulumi.dev.yaml's `db-tier:*` values with the stand-ins: free ports, the suite's images. */
 function devConfig(s3Port: number, pgbouncerPort: number): Record<string, unknown> {
     const file = readStackConfig(ROOT, STACK, readExternalSecrets(path.join(ROOT, "policy", "offline", "external-secrets.json"), STACK));
-    const parsed = (v: string): unknown => {
-        try {
-            return JSON.parse(v);
-        } catch {
-            return v;
-        }
-    };
-    const values = Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k, parsed(v)])) as Record<
+    const values = Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k, parseValue(v)])) as Record<
         string,
         Record<string, unknown>
     >;
@@ -411,15 +404,7 @@ describe("the dev stack's tier through the real Pulumi engine and the docker and
     });
 
     it("runs the policy pack in the engine: pulumi preview --policy-pack passes on the tier, and fails naming the policies on a rogue container", async () => {
-        // The pack as a user installs it: a copy of policy/ outside the repository, own dependencies.
-        const pack = path.join(stack.dir, "policy");
-        fs.cpSync(path.join(ROOT, "policy"), pack, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
-        const npm = await run("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"], {
-            cwd: pack,
-            env: minimalEnv({ HOME: os.homedir() }),
-            timeoutMs: 600_000,
-        });
-        expect(npm.code, npm.stderr).toBe(0);
+        const pack = await installPolicyPackCopy(stack.dir, 600_000);
         const clean = await stack.pulumi(["preview", "--policy-pack", pack]);
         expect(clean.code, `${clean.stdout}\n${clean.stderr}`).toBe(0);
         expect(clean.stdout).toMatch(/Policies:[\s\S]*db-tier/);

@@ -18,6 +18,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { minimalEnv, run, SYSTEM_PATH } from "../../jobs/proc";
+import { installPolicyPackCopy } from "../support/policy-pack-copy";
 import { REPO } from "../support/tier-harness";
 
 const PROGRAM = path.join(REPO, "test", "integration", "programs", "engine-probe");
@@ -89,15 +90,7 @@ describe("the real Pulumi engine (CLI and language host built from source)", () 
             PULUMI_SKIP_UPDATE_CHECK: "true",
             PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         });
-        // The pack as a user installs it: a copy of policy/ outside the repository, own deps.
-        pack = path.join(work, "policy");
-        fs.cpSync(path.join(REPO, "policy"), pack, { recursive: true, filter: (src) => !src.includes(`${path.sep}node_modules`) });
-        const npm = await run("npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts", "--prefer-offline"], {
-            cwd: pack,
-            env: minimalEnv({ HOME: os.homedir() }),
-            timeoutMs: 420_000,
-        });
-        expect(npm.code, npm.stderr).toBe(0);
+        pack = await installPolicyPackCopy(work, 420_000);
         const init = await run(path.join(bin, "pulumi"), ["stack", "init", STACK, "--non-interactive"], { cwd: PROGRAM, env });
         expect(init.code, init.stderr).toBe(0);
         await ok(["config", "set", "--secret", "rolePassword", first]);
