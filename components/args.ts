@@ -9,7 +9,15 @@
 import type * as pulumi from "@pulumi/pulumi";
 import type { z } from "zod";
 import type { tierStorageSchema } from "../config/component-args";
-import type { backupSchema, clusterSchema, drillSchema, pgbouncerSchema, postgresSchema, retentionSchema } from "../config/schema";
+import type {
+    backupSchema,
+    clusterSchema,
+    drillSchema,
+    pgbouncerSchema,
+    postgresSchema,
+    retentionSchema,
+    tierLimitsSchema,
+} from "../config/schema";
 
 /** Plain values as the component accepts them: read-only at every level (lists stay plain arrays). */
 export type ReadonlyArgs<T> = T extends readonly unknown[] ? T : T extends object ? { readonly [K in keyof T]: ReadonlyArgs<T[K]> } : T;
@@ -34,6 +42,9 @@ export type PgbouncerArgs = ArgsOf<typeof pgbouncerSchema>;
 
 /** Postgres: max_connections (must hold every pgBouncer pool plus 10), shared_buffers, the image. */
 export type PostgresArgs = ArgsOf<typeof postgresSchema>;
+
+/** Memory (MB, no swap) and process limits of `postgres`, `pgbouncer` and the `jobs` containers. */
+export type LimitsArgs = ArgsOf<typeof tierLimitsSchema>;
 
 /** Object storage as the containers reach it; the credentials are secrets (Pulumi inputs). */
 export type TierStorageArgs = Omit<ArgsOf<typeof tierStorageSchema>, "accessKeyId" | "secretAccessKey"> & {

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_JOB_RUNNER } from "../plan/placement";
 import { type BackupJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { DESTROY_GRACE_SECONDS, secretUpload, type TierContainerArgs } from "./tier-container";
 
@@ -54,6 +55,7 @@ export class BackupJob extends pulumi.ComponentResource {
                 // WAL-G reads the data directory; it never needs to write it.
                 volumes: [{ volumeName: args.dataVolume.name, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
+                ...hardening("backup", args.limits),
                 restart: "unless-stopped",
                 stopTimeout: DESTROY_GRACE_SECONDS.backup,
                 destroyGraceSeconds: DESTROY_GRACE_SECONDS.backup,

@@ -9,9 +9,20 @@ import { databaseTierArgsSchema } from "../config/component-args";
 import { parseOrThrow } from "../config/errors";
 import { assertDsnInvariants, buildDsn } from "../render/dsn";
 import { type ClusterPlan, planCluster } from "../plan/cluster-plan";
+import { planContainerLimits } from "../plan/container-limits";
 import { containerPlacement } from "../plan/placement";
 import { MIGRATE_ALIAS_SUFFIX, typeToken } from "../vocabulary";
-import type { BackupArgs, ClusterArgs, DrillArgs, PgbouncerArgs, PostgresArgs, TierImageArgs, TierStorageArgs, TlsArgs } from "./args";
+import type {
+    BackupArgs,
+    ClusterArgs,
+    DrillArgs,
+    LimitsArgs,
+    PgbouncerArgs,
+    PostgresArgs,
+    TierImageArgs,
+    TierStorageArgs,
+    TlsArgs,
+} from "./args";
 import { BackupJob } from "./backup-job";
 import { PgBouncer } from "./pgbouncer";
 import { PostgresServer } from "./postgres-server";
@@ -34,6 +45,8 @@ export interface DatabaseTierArgs {
     readonly drill?: DrillArgs;
     readonly pgbouncer?: PgbouncerArgs;
     readonly postgres?: PostgresArgs;
+    /** Memory and process limits of Postgres, pgBouncer and the jobs (defaults: config/rules/container-limits.ts). */
+    readonly limits?: LimitsArgs;
     /** sslmode in every DSN; anything but `disable` needs `tls`. Default `disable`. */
     readonly sslmode?: "disable" | "prefer" | "require" | "verify-ca" | "verify-full";
     /** Generated password length, at least 32. Default 40. */
@@ -118,6 +131,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
             placement,
         );
         this.plan = plan;
+        const limits = planContainerLimits(a.limits, a.postgres);
         this.backupPrefix = plan.walg.prefix;
         const walgEnv = pulumi.secret(
             pulumi
@@ -136,6 +150,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 cluster,
                 image,
                 networks,
+                limits: limits.postgres,
                 rootUser: a.cluster.rootUser,
                 rootPassword: this.secrets.root.password,
                 walgEnv,
@@ -153,6 +168,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 cluster,
                 image,
                 networks,
+                limits: limits.jobs,
                 plan: plan.provision,
                 placement: placement.postgres,
                 verifiers: {
@@ -175,6 +191,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 cluster,
                 image: args.images.pgbouncer,
                 networks,
+                limits: limits.pgbouncer,
                 plan: plan.pgbouncer,
                 placement: placement.pgbouncer,
                 verifiers: { appUser: this.secrets.appUser.verifier, appService: this.secrets.appService.verifier },
@@ -192,6 +209,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 cluster,
                 image,
                 networks,
+                limits: limits.jobs,
                 config: plan.jobs.backup,
                 rootPassword: this.secrets.root.password,
                 walgEnv,
@@ -209,6 +227,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
                     cluster,
                     image,
                     networks,
+                    limits: limits.jobs,
                     password: this.secrets.walReceiver.password,
                     walgEnv,
                     plan: plan.walReceiver,
@@ -226,6 +245,7 @@ export class DatabaseTier extends pulumi.ComponentResource {
                 cluster,
                 image,
                 networks,
+                limits: limits.jobs,
                 config: plan.jobs.drill,
                 walgEnv,
             },

@@ -11,6 +11,9 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { urlHost } from "../config/rules/bind-address";
 import { typeToken } from "../vocabulary";
+import { DEFAULT_LIMITS } from "../config/rules/container-limits";
+import type { ContainerLimits } from "../plan/container-limits";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { localImage } from "./tier-images";
 import { DESTROY_GRACE_SECONDS, USER_SECRET_FILE } from "./tier-container";
@@ -32,6 +35,8 @@ export interface ObjectStoreArgs {
     readonly hostPort: number;
     /** Image reference; by default the image built from images/minio/Dockerfile. */
     readonly image?: string;
+    /** Memory and process limits (default: config/rules/container-limits.ts DEFAULT_LIMITS.objectStore). */
+    readonly limits?: ContainerLimits;
 }
 
 /**
@@ -83,6 +88,7 @@ export class ObjectStore extends pulumi.ComponentResource {
                 networksAdvanced: args.networks.map((n) => ({ name: n.name, aliases: [OBJECT_STORE_ALIAS] })),
                 ports: [{ internal: OBJECT_STORE_PORT, external: args.hostPort, ip: args.hostBindAddress }],
                 healthcheck: healthcheck(args.image),
+                ...hardening("object-store", args.limits ?? DEFAULT_LIMITS.objectStore),
                 restart: "unless-stopped",
                 stopTimeout: DESTROY_GRACE_SECONDS.objectStore,
                 destroyGraceSeconds: DESTROY_GRACE_SECONDS.objectStore,

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PgbouncerPlan } from "../plan/pgbouncer";
 import type { PgbouncerPlacement } from "../plan/placement";
 import { APP_SERVICE, APP_USER, CONTAINER_PATHS, typeToken } from "../vocabulary";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { DESTROY_GRACE_SECONDS, secretUpload, type TierContainerArgs } from "./tier-container";
 
@@ -76,7 +77,7 @@ export class PgBouncer extends pulumi.ComponentResource {
                     timeout: "5s",
                     retries: 6,
                 },
-                ulimits: [{ name: "nofile", soft: args.plan.nofile, hard: args.plan.nofile }],
+                ...hardening("pgbouncer", args.limits, [{ name: "nofile", soft: args.plan.nofile, hard: args.plan.nofile }]),
                 restart: "unless-stopped",
                 stopTimeout: DESTROY_GRACE_SECONDS.pgbouncer,
                 destroyGraceSeconds: DESTROY_GRACE_SECONDS.pgbouncer,

@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import type { PostgresPlan } from "../plan/postgres";
 import type { PostgresPlacement } from "../plan/placement";
 import { CONTAINER_PATHS, typeToken } from "../vocabulary";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { DESTROY_GRACE_SECONDS, POSTGRES_UID, SECRET_FILE, secretUpload, type TierContainerArgs } from "./tier-container";
 
@@ -113,6 +114,8 @@ export class PostgresServer extends pulumi.ComponentResource {
                     // time.Duration.String(), so "60s" would show as a change on every preview.
                     startPeriod: "1m0s",
                 },
+                // Starts as root only to prepare its directories, then drops to uid 999 (ADDED_CAPABILITIES).
+                ...hardening("postgres", args.limits),
                 restart: "unless-stopped",
                 // Postgres flushes and archives on SIGINT ("fast" shutdown); give it time.
                 stopSignal: "SIGINT",

@@ -13,6 +13,7 @@ import { createHash } from "node:crypto";
 import type { PostgresPlacement } from "../plan/placement";
 import type { ProvisionPlan } from "../plan/provision";
 import { CONTAINER_PATHS, typeToken } from "../vocabulary";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { secretUpload, type TierContainerArgs } from "./tier-container";
 
@@ -76,6 +77,7 @@ export class Provisioner extends pulumi.ComponentResource {
                 uploads: [secretUpload(CONTAINER_PATHS.provisionSql, this.sql)],
                 volumes: [{ volumeName: args.socketVolume.name, containerPath: args.placement.socketDir }],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }],
+                ...hardening("provisioner", args.limits),
                 restart: "no",
                 mustRun: false,
                 attach: true,

@@ -10,6 +10,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { type DrillJobConfig, renderJobConfig } from "../render/job-config";
 import { CONTAINER_PATHS, SCHEDULE_ENV, typeToken } from "../vocabulary";
 import { JOB_RUNNER } from "./backup-job";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { DESTROY_GRACE_SECONDS, secretUpload, type TierContainerArgs } from "./tier-container";
 
@@ -49,6 +50,7 @@ export class RestoreDrill extends pulumi.ComponentResource {
                 ],
                 volumes: [{ volumeName: this.scratchVolume.name, containerPath: args.config.scratchDir }],
                 networksAdvanced: [{ name: args.networks.backupEgress.name }],
+                ...hardening("restore-drill", args.limits),
                 restart: "unless-stopped",
                 stopTimeout: DESTROY_GRACE_SECONDS.restoreDrill,
                 destroyGraceSeconds: DESTROY_GRACE_SECONDS.restoreDrill,

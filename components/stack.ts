@@ -94,6 +94,7 @@ export function deployFoundation(config: TierConfig, secrets: StackSecrets, opts
                   hostBindAddress: config.hostBindAddress,
                   hostPort: s.embeddedPort,
                   image: s.embeddedImage,
+                  limits: config.limits.objectStore,
               },
               withDocker,
           )
@@ -142,6 +143,7 @@ export function deployTiers(
                 drill: config.drill,
                 pgbouncer: config.pgbouncer,
                 postgres: config.postgres,
+                limits: { postgres: config.limits.postgres, pgbouncer: config.limits.pgbouncer, jobs: config.limits.jobs },
                 sslmode: config.sslmode,
                 passwordLength: config.passwordLength,
                 hostBindAddress: config.hostBindAddress,

@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import type { ContainerLimits } from "../plan/container-limits";
 import type { TierNetworks } from "./tier-networks";
 
 export interface TierContainerArgs {
@@ -15,6 +16,8 @@ export interface TierContainerArgs {
     readonly image: pulumi.Input<string>;
     /** The cluster's networks. */
     readonly networks: TierNetworks;
+    /** Memory and process limits (plan/container-limits.ts). */
+    readonly limits: ContainerLimits;
 }
 
 /**

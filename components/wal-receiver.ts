@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CONTAINER_WAL_RECEIVER_PGPASS, type PostgresPlacement } from "../plan/placement";
 import type { WalReceiverPlan } from "../plan/wal-receiver";
 import { typeToken } from "../vocabulary";
+import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
 import { DESTROY_GRACE_SECONDS, type TierContainerArgs, USER_SECRET_FILE } from "./tier-container";
 
@@ -56,6 +57,7 @@ export class WalReceiver extends pulumi.ComponentResource {
                     { file: args.plan.passfile, content: pgpass, ...USER_SECRET_FILE },
                 ],
                 networksAdvanced: [{ name: args.networks.dbOnly.name }, { name: args.networks.backupEgress.name }],
+                ...hardening("backup", args.limits),
                 restart: "unless-stopped",
                 // The loop exits on SIGTERM after stopping wal-receive.
                 stopSignal: "SIGTERM",

@@ -9,6 +9,7 @@ import { productionSslmodeProblem } from "./rules/production";
 import {
     backupSchema,
     bucketName,
+    checkPostgresLimits,
     checkBucketName,
     checkRegion,
     clusterSchema,
@@ -24,6 +25,7 @@ import {
     sslmode,
     storageProvider as provider,
     storageRegion,
+    tierLimitsSchema,
 } from "./schema";
 
 export const backupBucketArgsSchema = z
@@ -79,6 +81,7 @@ export const databaseTierArgsSchema = z
         drill: drillSchema,
         pgbouncer: pgbouncerSchema,
         postgres: postgresSchema,
+        limits: tierLimitsSchema,
         sslmode,
         passwordLength,
         hostBindAddress,
@@ -88,6 +91,7 @@ export const databaseTierArgsSchema = z
     })
     .strict()
     .superRefine((a, ctx) => {
+        checkPostgresLimits(ctx, a.limits.postgres, a.postgres, ["limits", "postgres"]);
         const tlsProblem = productionSslmodeProblem(a.environment, a.sslmode);
         if (tlsProblem) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["sslmode"], message: tlsProblem });
         if (a.sslmode !== "disable" && !a.tls) {

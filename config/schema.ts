@@ -14,6 +14,13 @@ import { poolBudget } from "./rules/pool-budget";
 import { postgresImageProblem } from "./rules/postgres-image";
 import { databaseNameProblem, identifierProblem, roleNameProblem, tableNameProblem } from "./rules/postgres-names";
 import { sharedBuffersProblem } from "./rules/memory";
+import {
+    DEFAULT_LIMITS,
+    postgresDefaultMemoryMB,
+    postgresMinimumMemoryMB,
+    postgresMinimumPids,
+    POSTGRES_DEFAULT_PIDS,
+} from "./rules/container-limits";
 import { MIN_BACKUP_GAP_MINUTES, shortestGapMinutes } from "./rules/schedule";
 import { MIN_RPO_SECONDS } from "./rules/rpo";
 import { isProductionEnvironment, productionSslmodeProblem } from "./rules/production";
@@ -316,6 +323,77 @@ export const postgresSchema = z
     .strict()
     .default({});
 
+const memoryMB = z
+    .number({ invalid_type_error: "must be a number of megabytes" })
+    .int("must be a whole number of megabytes")
+    .min(64, "must be at least 64 (megabytes)")
+    .max(1_048_576, "must be at most 1048576 (megabytes, 1 TB)");
+const pids = z
+    .number({ invalid_type_error: "must be a number of processes" })
+    .int("must be a whole number of processes")
+    .min(64, "must be at least 64 (processes)")
+    .max(4_194_304, "must be at most 4194304 (the kernel's pid_max)");
+
+/** The limits of one kind of container (config/rules/container-limits.ts: how they apply). */
+function containerLimits(defaults: { readonly memoryMB: number; readonly pids: number }, what: string) {
+    return z
+        .object({
+            memoryMB: memoryMB.default(defaults.memoryMB).describe(`memory limit of ${what}, MB (no swap)`),
+            pids: pids.default(defaults.pids).describe(`process limit of ${what} (RLIMIT_NPROC, counted per uid on the host)`),
+        })
+        .strict()
+        .default({});
+}
+
+/** What the tier's own containers may use; the embedded MinIO's limits are the stack's (limitsSchema). */
+const tierLimitsShape = z.object({
+    postgres: z
+        .object({
+            memoryMB: memoryMB
+                .optional()
+                .describe("memory limit of Postgres, MB (no swap; default: shared_buffers + 6MB per max_connections + 256MB)"),
+            pids: pids
+                .default(POSTGRES_DEFAULT_PIDS)
+                .describe("process limit of Postgres (RLIMIT_NPROC per uid; the highest, so it can always start a backend)"),
+        })
+        .strict()
+        .default({}),
+    pgbouncer: containerLimits(DEFAULT_LIMITS.pgbouncer, "pgBouncer"),
+    jobs: containerLimits(DEFAULT_LIMITS.jobs, "each job container (backup, restore drill, provisioner, WAL receiver)"),
+});
+export const tierLimitsSchema = tierLimitsShape.strict().default({});
+
+export const limitsSchema = tierLimitsShape
+    .extend({
+        objectStore: containerLimits(DEFAULT_LIMITS.objectStore, "the embedded MinIO (used with storage.embedded only)"),
+    })
+    .strict();
+
+/** Postgres' limits against its settings: enough memory for shared_buffers, processes for max_connections. */
+export function checkPostgresLimits(
+    ctx: z.RefinementCtx,
+    limits: { readonly memoryMB?: number; readonly pids: number },
+    postgres: { readonly sharedBuffers: string; readonly maxConnections: number },
+    path: (string | number)[],
+): void {
+    const minMemory = postgresMinimumMemoryMB(postgres.sharedBuffers);
+    if (limits.memoryMB !== undefined && limits.memoryMB < minMemory) {
+        ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [...path, "memoryMB"],
+            message: `${limits.memoryMB} MB does not hold postgres.sharedBuffers ${postgres.sharedBuffers} and the server's own memory: set at least ${minMemory}, or leave it out (default for these settings: ${postgresDefaultMemoryMB(postgres.sharedBuffers, postgres.maxConnections)})`,
+        });
+    }
+    const minPids = postgresMinimumPids(postgres.maxConnections);
+    if (limits.pids < minPids) {
+        ctx.addIssue({
+            code: z.ZodIssueCode.custom,
+            path: [...path, "pids"],
+            message: `${limits.pids} processes is fewer than postgres.maxConnections ${postgres.maxConnections} backends and the server's own 64: set at least ${minPids} (default ${POSTGRES_DEFAULT_PIDS})`,
+        });
+    }
+}
+
 export const clusterSchema = z
     .object({
         name: dnsLabel.describe(
@@ -418,10 +496,12 @@ export const tierConfigSchema = z
         drill: drillSchema,
         pgbouncer: pgbouncerSchema,
         postgres: postgresSchema,
+        limits: limitsSchema.default({}).describe("memory and process limits of the containers"),
         passwordLength: passwordLength.describe("length of generated role passwords"),
     })
     .strict()
     .superRefine((c, ctx) => {
+        checkPostgresLimits(ctx, c.limits.postgres, c.postgres, ["limits", "postgres"]);
         const names = c.clusters.map((k) => k.name);
         names.forEach((n, i) => {
             if (names.indexOf(n) !== i) {

@@ -10,6 +10,9 @@
 #   export DBTIER_POSTGRES_IMAGE=db-tier/postgres:local
 #   export DBTIER_PGBOUNCER_IMAGE=db-tier/pgbouncer:local
 #   export DBTIER_MINIO_IMAGE=db-tier/minio:local
+#   export DBTIER_POSTGRES_IMAGE_INPUTS=<sha256>   (and _PGBOUNCER_, _MINIO_: each image's
+#                                                 inputs hash, which the tests compare with the
+#                                                 image's db-tier.inputs label)
 #
 # 1. Engine: DOCKER_HOST when DBTIER_DOCKER_HOST names one, else scripts/dockerd.sh start.
 # 2. Tools: scripts/install-tools.sh (WAL-G v3.0.9 and MinIO, the binaries the tests run).
@@ -261,6 +264,7 @@ build_image() {
   make_context "$name" "$ctx"
   base_id="$(docker image inspect --format '{{.Id}}' "$BASE_IMAGE")"
   hash="$(inputs_hash "$ctx" "$base_id" "${args[@]}")"
+  echo "$hash" >"$IMAGES_CACHE/inputs-$name"
   have="$(docker image inspect --format '{{index .Config.Labels "db-tier.inputs"}}' "$tag" 2>/dev/null || true)"
   if [ "$have" = "$hash" ]; then
     log "$tag: up to date (inputs ${hash:0:12})"
@@ -294,4 +298,7 @@ log "engine and images ready in $((SECONDS - T0))s"
   printf 'export DBTIER_POSTGRES_IMAGE=db-tier/postgres:local\n'
   printf 'export DBTIER_PGBOUNCER_IMAGE=db-tier/pgbouncer:local\n'
   printf 'export DBTIER_MINIO_IMAGE=db-tier/minio:local\n'
+  for image in postgres pgbouncer minio; do
+    printf 'export DBTIER_%s_IMAGE_INPUTS=%s\n' "${image^^}" "$(cat "$IMAGES_CACHE/inputs-$image")"
+  done
 } >&3

@@ -9,6 +9,7 @@ import { BUCKET_RULES } from "./bucket-name";
 import { DOCKER_HOST_EXAMPLES } from "./docker-host";
 import { B2_ENDPOINT_EXAMPLE, R2_ENDPOINT_EXAMPLE } from "./endpoint";
 import { POOLER_HEADROOM } from "./pool-budget";
+import { POSTGRES_DEFAULT_PIDS } from "./container-limits";
 import { POSTGRES_MAJOR } from "./postgres-image";
 import { PRODUCTION_SSL_MODES } from "./production";
 import { MAX_DATABASE_NAME_BYTES, MAX_IDENTIFIER_BYTES, RESERVED_DATABASES, RESERVED_ROLES } from "./postgres-names";
@@ -148,6 +149,13 @@ export const FIELD_RULES: readonly FieldRules[] = [
         key: "postgres.image",
         rules: [
             `PostgreSQL ${POSTGRES_MAJOR}: a tag naming another major (\`postgres:16\`, \`:14-alpine\`, \`:pg16\`) is refused, and so is the official \`postgres\` image without a version tag`,
+        ],
+    },
+    {
+        key: "limits.postgres.memoryMB / limits.postgres.pids",
+        rules: [
+            "memoryMB at least `postgres.sharedBuffers` + 128MB; default shared_buffers + 6MB per `postgres.maxConnections` + 256MB, rounded up to 64MB",
+            `pids at least \`postgres.maxConnections\` + 64; default ${POSTGRES_DEFAULT_PIDS}, above every other container's (the limit counts per uid on the host)`,
         ],
     },
 ];

@@ -11,6 +11,7 @@ import { pgbouncerScramOnly } from "./pgbouncer-scram-only";
 import { postgresNetworkIsolation } from "./postgres-network-isolation";
 import { postgresNoPublishedPorts } from "./postgres-no-published-ports";
 import { restoreDrillScheduled } from "./restore-drill-scheduled";
+import { tierContainerHardened } from "./tier-container-hardened";
 import { walArchivingEnabled } from "./wal-archiving-enabled";
 
 export {
@@ -25,6 +26,7 @@ export {
     postgresNetworkIsolation,
     postgresNoPublishedPorts,
     restoreDrillScheduled,
+    tierContainerHardened,
     walArchivingEnabled,
 };
 
@@ -41,4 +43,5 @@ export const policies: Policies = [
     noInlineSecrets,
     generatedSecretStrength,
     restoreDrillScheduled,
+    tierContainerHardened,
 ];

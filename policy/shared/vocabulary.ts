@@ -81,8 +81,28 @@ export const POLICY_NAMES = [
     "no-inline-secrets",
     "generated-secret-strength",
     "restore-drill-scheduled",
+    "tier-container-hardened",
 ] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
+
+/**
+ * The capabilities a tier container adds back after dropping ALL (docs/SECURITY.md says why,
+ * per container). Only the Postgres container starts as root: its entrypoint prepares the data
+ * and socket directories for uid 999 and drops to it (setpriv), which clears every capability
+ * of the server process; every other tier container runs as its image's non-root user from the
+ * start and needs none.
+ */
+export const ADDED_CAPABILITIES: Readonly<Record<ContainerRole, readonly string[]>> = {
+    postgres: ["CHOWN", "DAC_OVERRIDE", "FOWNER", "SETGID", "SETUID"],
+    pgbouncer: [],
+    backup: [],
+    provisioner: [],
+    "restore-drill": [],
+    "object-store": [],
+};
+
+/** The security option that keeps a setuid binary or file capability from raising privileges. */
+export const NO_NEW_PRIVILEGES = "no-new-privileges:true";
 
 /** Upper bound of the RPO setting; archive_timeout never exceeds it. */
 export const MAX_RPO_SECONDS = 300;

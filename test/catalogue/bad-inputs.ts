@@ -1400,6 +1400,30 @@ export const BAD_INPUTS: readonly BadInput[] = [
         ),
         problems: ["db-tier:storage.embeddedImage: is the image of the embedded MinIO; remove it, or set embedded: true"],
     },
+    {
+        class: "contradictions",
+        title: "a Postgres memory limit below its shared_buffers",
+        shown: "postgres.sharedBuffers: 1GB, limits.postgres.memoryMB: 512",
+        run: dev((c) => {
+            c.postgres = { sharedBuffers: "1GB" };
+            c.limits = { postgres: { memoryMB: 512 } };
+        }),
+        problems: [
+            "db-tier:limits.postgres.memoryMB: 512 MB does not hold postgres.sharedBuffers 1GB and the server's own memory: set at least 1152, or leave it out (default for these settings: 2496)",
+        ],
+    },
+    {
+        class: "contradictions",
+        title: "a Postgres process limit below max_connections",
+        shown: "postgres.maxConnections: 500, limits.postgres.pids: 256",
+        run: dev((c) => {
+            c.postgres = { maxConnections: 500 };
+            c.limits = { postgres: { pids: 256 } };
+        }),
+        problems: [
+            "db-tier:limits.postgres.pids: 256 processes is fewer than postgres.maxConnections 500 backends and the server's own 64: set at least 564 (default 4096)",
+        ],
+    },
 ];
 
 export const GOOD_INPUTS: readonly GoodInput[] = [
@@ -1713,5 +1737,19 @@ export const GOOD_INPUTS: readonly GoodInput[] = [
         title: "a monthly oldest-point drill on the last possible day",
         shown: 'drill.oldestPointSchedule: "0 5 28 * *"',
         run: dev((c) => (c.drill = { oldestPointSchedule: "0 5 28 * *" })),
+    },
+    {
+        class: "basics",
+        title: "limits for every container, the embedded MinIO's included",
+        shown: "limits: {postgres: {memoryMB: 2048}, pgbouncer: {pids: 512}, jobs: {memoryMB: 768}, objectStore: {memoryMB: 512}}",
+        run: dev(
+            (c) =>
+                (c.limits = {
+                    postgres: { memoryMB: 2048 },
+                    pgbouncer: { pids: 512 },
+                    jobs: { memoryMB: 768 },
+                    objectStore: { memoryMB: 512 },
+                }),
+        ),
     },
 ];

@@ -89,6 +89,7 @@ describe("the applier on the engine", () => {
         expect(s.HostConfig.CapAdd).toEqual(["CHOWN"]);
         expect(s.HostConfig.SecurityOpt).toEqual(["no-new-privileges"]);
         expect(s.HostConfig.Ulimits).toEqual([{ Name: "nofile", Soft: 2048, Hard: 4096 }]);
+        expect([s.HostConfig.Memory, s.HostConfig.MemorySwap]).toEqual([96 * 1024 * 1024, 96 * 1024 * 1024]);
         const data = s.Mounts.find((m: { Destination: string }) => m.Destination === "/data");
         expect([data.Type, data.Name, data.RW]).toEqual(["volume", "feat-vol", false]);
         expect(s.HostConfig.Mounts.find((m: { Target: string }) => m.Target === "/scratch")).toMatchObject({

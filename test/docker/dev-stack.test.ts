@@ -36,6 +36,7 @@ import {
     waitFor,
 } from "./harness";
 import { setupOnce } from "./setup-once";
+import * as hardening from "./hardening-checks";
 import * as checks from "./tier-checks";
 
 const STACK = "dev";
@@ -190,6 +191,18 @@ describe("the dev stack's tier through the real Pulumi engine and the docker and
         await checks.expectNoTierNetworkReachesNothing(c);
         await checks.expectBackupEgressBoundary(c);
         await checks.expectDbOnlyHasNoWayOut(c);
+    });
+
+    it("runs every container hardened: no capability but the documented ones, no new privileges, limits; a setuid binary and a fork bomb gain nothing, a pooled load stays within them", async () => {
+        const containers = await hardening.expectHardenedSettings(c);
+        expect(containers.map(([, role]) => role).sort()).toEqual(
+            ["backup", "object-store", "pgbouncer", "postgres", "provisioner", "restore-drill"].sort(),
+        );
+        await hardening.expectNoPrivilegesInside(c);
+        await hardening.expectSetuidDoesNotRaise(c, POSTGRES_IMAGE);
+        await hardening.expectForkBombContained(c);
+        await hardening.expectSurvivesPooledLoad(c, POSTGRES_IMAGE);
+        await checks.expectHealthy(c);
     });
 
     it("takes a base backup and restores it in the drill with exactly the rows written", async () => {

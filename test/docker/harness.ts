@@ -27,6 +27,7 @@ import { freePorts } from "../../local/net";
 import { scramVerifier } from "../../render/scram";
 import { Engine, runCli } from "./apply/engine";
 import type { ResourceState, StackState, Targets } from "./apply/types";
+import { pemLines, secretForms } from "../support/secret-scan";
 
 export const ROOT = path.resolve(__dirname, "..", "..");
 const TSX = path.join(ROOT, "node_modules", ".bin", "tsx");
@@ -34,7 +35,37 @@ export const PGBOUNCER_IMAGE = process.env.DBTIER_PGBOUNCER_IMAGE ?? "db-tier/pg
 export const POSTGRES_IMAGE = process.env.DBTIER_POSTGRES_IMAGE ?? "db-tier/postgres:local";
 export const MINIO_IMAGE = process.env.DBTIER_MINIO_IMAGE ?? "db-tier/minio:local";
 
-/** The test engine, which must be up with the images built: the suite fails otherwise. */
+/**
+ * The inputs hash scripts/docker-images.sh computed for one of the tier's images this run
+ * (DBTIER_<NAME>_IMAGE_INPUTS), or undefined for an image it does not build.
+ */
+export function expectedImageInputs(image: string): string | undefined {
+    const name = { [POSTGRES_IMAGE]: "POSTGRES", [PGBOUNCER_IMAGE]: "PGBOUNCER", [MINIO_IMAGE]: "MINIO" }[image];
+    if (!name) return undefined;
+    const hash = process.env[`DBTIER_${name}_IMAGE_INPUTS`];
+    if (!hash)
+        throw new Error(
+            `DBTIER_${name}_IMAGE_INPUTS is not set: run the suite through npm run test:docker (or eval "$(bash scripts/docker-images.sh)")`,
+        );
+    return hash;
+}
+
+/**
+ * Throws unless `image` on the engine is the one its inputs describe now: its db-tier.inputs
+ * label equals the hash docker-images.sh computed from the current Dockerfile, context and
+ * base (a tag left from another checkout or an edited Dockerfile would otherwise pass).
+ */
+export function checkImageInputs(image: string, labels: Record<string, string> | null | undefined): void {
+    const want = expectedImageInputs(image);
+    if (want === undefined) return;
+    const have = labels?.["db-tier.inputs"];
+    if (have !== want)
+        throw new Error(
+            `image ${image} on the test engine was built from other inputs (db-tier.inputs ${have?.slice(0, 12) ?? "absent"}, now ${want.slice(0, 12)}): run scripts/docker-images.sh`,
+        );
+}
+
+/** The test engine, which must be up with the images built from the current inputs: the suite fails otherwise. */
 export async function requireEngine(images: readonly string[] = [POSTGRES_IMAGE, PGBOUNCER_IMAGE, MINIO_IMAGE]): Promise<Engine> {
     let host = process.env.DBTIER_DOCKER_HOST ?? process.env.DOCKER_HOST;
     if (!host) {
@@ -55,6 +86,11 @@ export async function requireEngine(images: readonly string[] = [POSTGRES_IMAGE,
     for (const image of images) {
         if (!(await engine.exists("images", image)))
             throw new Error(`image ${image} is not on the test engine: run scripts/docker-images.sh`);
+        const inspected = await engine.json<{ Config?: { Labels?: Record<string, string> } }>(
+            "GET",
+            `/images/${encodeURIComponent(image)}/json`,
+        );
+        checkImageInputs(image, inspected.Config?.Labels);
     }
     return engine;
 }
@@ -217,37 +253,6 @@ export class StackRun extends StackView {
     }
 }
 
-/**
- * The lines of a PEM's base64 body: a leak carries them with its own line breaks (raw, or
- * `\n` in JSON), so each line is searched for, not the body with its breaks removed.
- */
-export function pemLines(pem: string): string[] {
-    return pem
-        .replace(/-----[^-]+-----/g, "")
-        .split(/\s+/)
-        .filter((l) => l.length >= 16);
-}
-
-/**
- * The forms a leaked secret could take in the engine's text: as it is, JSON-escaped, URL-encoded
- * (DSNs), and base64 or base64url inside a longer encoded text (an env file, a tar header), where
- * its encoding depends on its offset: for each of the three alignments, the characters that
- * encode the secret's bytes alone.
- */
-export function secretForms(secret: string): string[] {
-    const forms = new Set([secret, JSON.stringify(secret).slice(1, -1), encodeURIComponent(secret)]);
-    for (let offset = 0; offset < 3; offset++) {
-        const encoded = Buffer.concat([Buffer.alloc(offset), Buffer.from(secret, "utf8")]);
-        for (const alphabet of ["base64", "base64url"] as const) {
-            const text = encoded.toString(alphabet).replace(/=+$/, "");
-            // The first group mixes the padding bytes in (when offset > 0), the last one may be partial.
-            const inner = text.slice(offset === 0 ? 0 : 4, text.length - 4);
-            if (inner.length >= 12) forms.add(inner);
-        }
-    }
-    return [...forms];
-}
-
 export function docker(
     engine: Engine,
     args: string[],
@@ -390,4 +395,4 @@ export function selfSignedPair(dir: string): { certPem: string; keyPem: string }
     return pair;
 }
 
-export { freePorts };
+export { freePorts, pemLines, secretForms };

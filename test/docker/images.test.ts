@@ -16,6 +16,7 @@ import { freePorts } from "../../local/net";
 import { renderPgbouncerAuthFile, renderPgbouncerIni } from "../../render/pgbouncer";
 import { scramVerifier } from "../../render/scram";
 import { CONTAINER_PATHS, PGBOUNCER_PORT } from "../../vocabulary";
+import { checkImageInputs, expectedImageInputs } from "./harness";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const IMAGES = {
@@ -120,6 +121,22 @@ afterAll(async () => {
     for (const v of volumes) await docker(["volume", "rm", "-f", v]);
     fs.rmSync(scratch, { recursive: true, force: true });
 }, 120_000);
+
+describe("the tier's images", () => {
+    it("are the ones their inputs describe now: each db-tier.inputs label is this run's hash, and another label is refused (control)", async () => {
+        for (const image of [IMAGES.postgres, IMAGES.pgbouncer, IMAGES.minio]) {
+            const label = (
+                await docker(["image", "inspect", "--format", '{{index .Config.Labels "db-tier.inputs"}}', image])
+            ).stdout.trim();
+            expect(label, image).toMatch(/^[0-9a-f]{64}$/);
+            expect(label, image).toBe(expectedImageInputs(image));
+            expect(() => checkImageInputs(image, { "db-tier.inputs": label })).not.toThrow();
+            const stale = `${label.slice(0, 63)}${label.endsWith("0") ? "1" : "0"}`;
+            expect(() => checkImageInputs(image, { "db-tier.inputs": stale })).toThrow(/built from other inputs/);
+            expect(() => checkImageInputs(image, {})).toThrow(/db-tier.inputs absent/);
+        }
+    });
+});
 
 describe("debian:bookworm-slim", () => {
     it("is Debian bookworm, without the host's resolv.conf or apt lists baked in", async () => {

@@ -13,6 +13,7 @@ import type { Engine } from "./apply/engine";
 import { docker, MINIO_IMAGE, PGBOUNCER_IMAGE, POSTGRES_IMAGE, psqlIn, requireEngine, s3Client, throwaway } from "./harness";
 import { setupOnce } from "./setup-once";
 import { B2_HOST, B2_STANDIN_NAME, productionStack, type ProductionStack, STANDIN_CA_FILE } from "./stacks";
+import * as hardening from "./hardening-checks";
 import * as checks from "./tier-checks";
 
 const CLUSTERS = ["app", "temporal"] as const;
@@ -60,6 +61,8 @@ describe("the production stack's two clusters on a real engine (MinIO with TLS s
         );
         expect(prod.run.resources("pulumi:providers:docker").map((p) => p.inputs.host)).toEqual(["ssh://deploy@db-1.internal"]);
         for (const c of CLUSTERS) await checks.expectHealthy(cluster[c]);
+        // Hardened as the dev stack's (test/docker/dev-stack.test.ts probes them from inside).
+        for (const c of CLUSTERS) expect((await hardening.expectHardenedSettings(cluster[c])).length).toBe(5);
     });
 
     it("keeps B2's endpoint as the stack has it; only containers on backup-egress get the stand-in's CA, and TLS is verified", async () => {

@@ -6,7 +6,8 @@
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { expect } from "vitest";
 import type { Engine } from "./apply/engine";
-import { addresses, docker, listKeys, psqlIn, secretForms, type StackView, tcpProbe, throwaway, waitFor } from "./harness";
+import { findLeak } from "../support/secret-scan";
+import { addresses, docker, listKeys, psqlIn, type StackView, tcpProbe, throwaway, waitFor } from "./harness";
 
 export interface ClusterUnderTest {
     /** The stack's state: applied by the applier or by the real engine. */
@@ -358,13 +359,13 @@ export async function expectNoSecretsOnEngine(engine: Engine, containers: string
         texts.push([`docker history ${im}`, (await docker(engine, ["history", "--no-trunc", im])).stdout]);
         texts.push([`docker image inspect ${im}`, (await docker(engine, ["image", "inspect", im])).stdout]);
     }
-    const forms = secrets.map((s) => [s, secretForms(s)] as const);
     for (const [what, text] of texts) {
         if (!what.startsWith("docker logs")) expect(text.length, what).toBeGreaterThan(100);
-        for (const [s, encoded] of forms) {
-            const found = encoded.find((f) => text.includes(f));
-            expect(found === undefined, `a secret (${s.length} chars${found === s ? "" : ", encoded"}) in ${what}`).toBe(true);
-        }
+        const leak = findLeak(text, secrets);
+        expect(
+            leak === undefined,
+            `a secret (${leak?.secret.length} chars${leak?.form === leak?.secret ? "" : ", encoded"}) in ${what}`,
+        ).toBe(true);
     }
 }
 

@@ -11,6 +11,7 @@ import type { Engine } from "./apply/engine";
 import { addresses, psqlIn, requireEngine, s3Client, waitFor } from "./harness";
 import { setupOnce } from "./setup-once";
 import { type DevStack, devStack } from "./stacks";
+import * as hardening from "./hardening-checks";
 import * as checks from "./tier-checks";
 
 const RECEIVER = "dev-app-wal-receiver";
@@ -64,6 +65,7 @@ describe("the WAL receiver container (backup.walStreaming) on a real engine", ()
         expect(s.State.Running).toBe(true);
         expect(s.Config.Labels["db-tier.role"]).toBe("backup");
         expect(s.Config.Labels["db-tier.job"]).toBe("wal-receive");
+        expect((await hardening.expectHardenedSettings(c)).map(([n]) => n)).toContain(RECEIVER);
         expect(s.Config.User).toBe("postgres");
         expect(s.HostConfig.RestartPolicy.Name).toBe("unless-stopped");
         expect(Object.keys(s.NetworkSettings.Networks).sort()).toEqual([checks.net(c, "backup-egress"), checks.net(c, "db-only")].sort());

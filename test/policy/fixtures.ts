@@ -11,7 +11,8 @@ import { renderJobConfig } from "../../render/job-config";
 import { renderLifecycleRules, type StorageProvider } from "../../render/lifecycle";
 import { renderPgbouncerIni } from "../../render/pgbouncer";
 import { renderPostgresqlConf } from "../../render/postgresql-conf";
-import { CONTAINER_PATHS, NETWORK_LABEL, ROLE_LABEL, SCHEDULE_ENV, typeToken } from "../../vocabulary";
+import { hardening } from "../../components/container-hardening";
+import { CONTAINER_PATHS, type ContainerRole, NETWORK_LABEL, ROLE_LABEL, SCHEDULE_ENV, typeToken } from "../../vocabulary";
 
 export type Props = Record<string, any>;
 
@@ -67,6 +68,9 @@ export class FixtureStack {
         if (i >= 0) this.records.splice(i, 1);
     }
 }
+
+/** The hardening inputs a tier container of `role` gets from its component. */
+export const hardened = (role: ContainerRole) => hardening(role, { memoryMB: 512, pids: 1024 });
 
 export const labels = (entries: Record<string, string>) => Object.entries(entries).map(([label, value]) => ({ label, value }));
 export const roleLabels = (role: string, cluster = "app") => labels({ [ROLE_LABEL]: role, "db-tier.cluster": cluster });
@@ -200,6 +204,7 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
             volumes: [{ volumeName: `${p}-postgres-data`, containerPath: CONTAINER_PATHS.pgData }],
             networksAdvanced: [{ name: `${p}-db-only`, aliases: ["postgres"] }, { name: `${p}-backup-egress` }],
             restart: "unless-stopped",
+            ...hardened("postgres"),
             labels: roleLabels("postgres", cluster),
         },
         { parent: pgComp },
@@ -222,6 +227,7 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
                 { name: `${p}-db-only`, aliases: ["pgbouncer"] },
             ],
             ports: [{ internal: 6432, external: 16432, ip: "127.0.0.1", protocol: "tcp" }],
+            ...hardened("pgbouncer"),
             labels: roleLabels("pgbouncer", cluster),
         },
         { parent: bouncerComp },
@@ -237,6 +243,7 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
             envs: [`PGPASSFILE=${CONTAINER_PATHS.pgpass}`, "DBTIER_CONVERGE_AT=2026-01-01T00:00:00.000Z"],
             uploads: [secretFile(CONTAINER_PATHS.pgpass), secretFile(CONTAINER_PATHS.provisionSql)],
             networksAdvanced: [{ name: `${p}-db-only` }],
+            ...hardened("provisioner"),
             labels: roleLabels("provisioner", cluster),
         },
         { parent: provComp },
@@ -257,6 +264,7 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
             ],
             volumes: [{ volumeName: `${p}-postgres-data`, containerPath: CONTAINER_PATHS.pgData, readOnly: true }],
             networksAdvanced: [{ name: `${p}-db-only` }, { name: `${p}-backup-egress` }],
+            ...hardened("backup"),
             labels: roleLabels("backup", cluster),
         },
         { parent: backupComp },
@@ -273,6 +281,7 @@ export function addTier(s: FixtureStack, cluster = "app", env = "test"): TierUrn
             uploads: [{ file: CONTAINER_PATHS.drillConfig, content: "{}\n" }, secretFile(CONTAINER_PATHS.walgEnv)],
             volumes: [{ volumeName: `${p}-restore-drill-scratch`, containerPath: "/var/lib/db-tier/drill" }],
             networksAdvanced: [{ name: `${p}-backup-egress` }],
+            ...hardened("restore-drill"),
             labels: roleLabels("restore-drill", cluster),
         },
         { parent: drillComp },
@@ -355,6 +364,7 @@ export function addObjectStore(s: FixtureStack, networks: string[]): string {
             volumes: [{ volumeName: "test-object-store-data", containerPath: "/data" }],
             networksAdvanced: networks.map((name) => ({ name, aliases: ["object-store"] })),
             ports: [{ internal: 9000, external: 19000, ip: "127.0.0.1" }],
+            ...hardened("object-store"),
             labels: roleLabels("object-store", ""),
         },
         { parent: comp },

@@ -537,6 +537,72 @@ const CASES: Record<PolicyName, Case[]> = {
         },
         { title: "a password with no length", mutate: (f, g) => void delete g(f.tier.rootPassword).inputs.length, message: /unspecified/ },
     ],
+    "tier-container-hardened": [
+        {
+            title: "a pgBouncer that keeps the engine's default capabilities (no capabilities)",
+            mutate: (f, g) => {
+                delete g(f.tier.pgbouncer).inputs.capabilities;
+            },
+            message: /pgbouncer container .* does not drop ALL capabilities/,
+        },
+        {
+            title: "a backup job that drops some capabilities but not ALL",
+            mutate: (f, g) => {
+                g(f.tier.backup).inputs.capabilities = { drops: ["NET_RAW", "MKNOD"] };
+            },
+            message: /backup container .* does not drop ALL/,
+        },
+        {
+            title: "a pgBouncer that adds NET_ADMIN back",
+            mutate: (f, g) => {
+                g(f.tier.pgbouncer).inputs.capabilities = { drops: ["ALL"], adds: ["NET_ADMIN"] };
+            },
+            message: /adds capabilities NET_ADMIN; a pgbouncer container may add none/,
+        },
+        {
+            title: "a Postgres that adds CAP_SYS_ADMIN beside its documented ones",
+            mutate: (f, g) => {
+                const c = g(f.tier.postgres).inputs.capabilities;
+                g(f.tier.postgres).inputs.capabilities = { ...c, adds: [...c.adds, "CAP_SYS_ADMIN"] };
+            },
+            message: /adds capabilities SYS_ADMIN; a postgres container may add CHOWN, DAC_OVERRIDE, FOWNER, SETGID, SETUID/,
+        },
+        {
+            title: "a restore drill without no-new-privileges",
+            mutate: (f, g) => {
+                g(f.tier.drill).inputs.securityOpts = ["apparmor=docker-default"];
+            },
+            message: /restore-drill container .* does not set securityOpts no-new-privileges:true/,
+        },
+        {
+            title: "a privileged provisioner",
+            mutate: (f, g) => {
+                g(f.tier.provisioner).inputs.privileged = true;
+            },
+            message: /provisioner container .* is privileged/,
+        },
+        {
+            title: "a Postgres without a memory limit",
+            mutate: (f, g) => {
+                delete g(f.tier.postgres).inputs.memory;
+            },
+            message: /postgres container .* has no memory limit/,
+        },
+        {
+            title: "an object store that may swap (memorySwap above memory)",
+            mutate: (f, g) => {
+                g(f.objectStore!).inputs.memorySwap = 4096;
+            },
+            message: /object-store container .* has memorySwap 4096 instead of its memory 512/,
+        },
+        {
+            title: "a pgBouncer without a process limit (its nofile ulimit only)",
+            mutate: (f, g) => {
+                g(f.tier.pgbouncer).inputs.ulimits = [{ name: "nofile", soft: 4096, hard: 4096 }];
+            },
+            message: /pgbouncer container .* has no process limit/,
+        },
+    ],
     "restore-drill-scheduled": [
         { title: "no restore drill", mutate: (f) => f.s.remove(f.tier.drill), message: /no restore-drill container/ },
         { title: "no backup job", mutate: (f) => f.s.remove(f.tier.backup), message: /no backup container/ },

@@ -32,6 +32,8 @@ const main = new docker.Container("feat-main", {
     ],
     capabilities: { drops: ["ALL"], adds: ["CHOWN"] },
     securityOpts: ["no-new-privileges"],
+    memory: 96,
+    memorySwap: 96,
     restart: "on-failure",
     maxRetryCount: 2,
     stopSignal: "SIGINT",

@@ -104,6 +104,8 @@ export const dockerContainer: ResourceImpl = {
         capabilities: object({ adds: list("string"), drops: list("string") }),
         readOnly: "boolean",
         securityOpts: list("string"),
+        memory: "number",
+        memorySwap: "number",
         ulimits: list(object({ name: "string", soft: "number", hard: "number" })),
         stopSignal: "string",
         stopTimeout: "number",
@@ -188,6 +190,9 @@ export const dockerContainer: ResourceImpl = {
                 CapDrop: caps?.drops,
                 ReadonlyRootfs: inputs.readOnly === true,
                 SecurityOpt: inputs.securityOpts,
+                // As the provider: megabytes in the inputs, bytes in the Engine API.
+                Memory: typeof inputs.memory === "number" ? inputs.memory * 1024 * 1024 : undefined,
+                MemorySwap: typeof inputs.memorySwap === "number" ? inputs.memorySwap * 1024 * 1024 : undefined,
                 Ulimits: ((inputs.ulimits as { name: string; soft: number; hard: number }[] | undefined) ?? []).map((u) => ({
                     Name: u.name,
                     Soft: u.soft,

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { map, NotImplementedError, object } from "../strict";
 import type { ResourceImpl } from "../types";
+import { checkImageInputs } from "../../harness";
 import { engineOf } from "./docker-common";
 
 export const dockerImage: ResourceImpl = {
@@ -60,6 +61,8 @@ export const dockerImage: ResourceImpl = {
                 throw new Error(
                     `${ctx.type} ${ctx.name}: ${imageName} on the engine was not built by scripts/docker-images.sh (no db-tier.inputs label)`,
                 );
+            // The label must be this run's inputs, not any earlier build's.
+            checkImageInputs(imageName, image.Config.Labels);
             ctx.note(`${imageName}: prebuilt by scripts/docker-images.sh from ${dockerfile} (${image.Id.slice(0, 19)})`);
             return {
                 id: image.Id,
