@@ -4,7 +4,9 @@
  * and exits non-zero when anything failed. Retention runs only after a successful push,
  * and deletes only when the clocks agree (render/clock-sanity.ts): the job's, storage's
  * Last-Modified of the backup just pushed, and the times of what storage already holds. A
- * refusal fails the job with the reason; the new backup still counts.
+ * refusal fails the job with the reason; the new backup still counts. A gap since the newest
+ * earlier backup that the schedule cannot explain (a clock that jumped together with storage's)
+ * puts retention on hold in the bucket until an operator lifts it (render/retention-hold.ts).
  *
  * What the planner is told: every backup (backup-list --detail --json) with storage's date
  * of its sentinel, the WAL segments in wal_005/, the current timeline (the new backup's)
@@ -12,11 +14,13 @@
  *
  *   node backup-job.js <backup.json>      (tsx jobs/backup-job.ts <backup.json> locally)
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { longestGapDays, parseCron } from "../config/cron";
 import { checkClocks, correctBackupTimes, refusalMessage } from "../render/clock-sanity";
 import type { BackupJobConfig } from "../render/job-config";
+import { decideHold, RETENTION_HOLD_OBJECT, renderHold } from "../render/retention-hold";
 import { planRetention } from "../render/retention-plan";
 import { parseTimelineHistory, parseWalFileName, type WalSegment } from "../render/timeline-history";
 import { jsonLine } from "./log";
@@ -151,6 +155,22 @@ export async function runBackup(config: BackupJobConfig, opts: BackupOptions = {
             record.retention.kept = before.map((b) => b.backup_name).sort();
             throw new Error(refusalMessage(verdict.problems));
         }
+        // A gap the schedule cannot explain holds retention until an operator lifts it (render/retention-hold.ts).
+        const root = await listStorage(inv, "", LIST_TIMEOUT_S);
+        const storedBackup = (b: (typeof infos)[number]) => ({ name: b.name, at: b.storedAt ?? b.finishTime });
+        const newestEarlier = earlier.map(storedBackup).sort((a, b) => b.at.getTime() - a.at.getTime())[0] ?? null;
+        const pushedStored = { name: pushed.backup_name, at: storedAt.get(pushed.backup_name) ?? new Date(pushed.finish_time) };
+        const hold = decideHold({
+            holdPresent: root.some((o) => o.name === RETENTION_HOLD_OBJECT),
+            newestEarlier,
+            pushed: pushedStored,
+            longestScheduleGapMs: longestGapDays(parseCron(config.schedule)) * 86_400_000,
+        });
+        if (hold.hold) {
+            record.retention.kept = before.map((b) => b.backup_name).sort();
+            if (hold.write) await writeHold(inv, renderHold(hold, pushedStored, newestEarlier));
+            throw new Error(`retention deleted nothing: ${hold.reason}`);
+        }
         const plan = planRetention(correctBackupTimes(infos).backups, verdict.now, config.retention, { currentTimeline, history, wal });
         record.window.anchor = plan.anchor;
         record.window.promise_met = plan.promiseMet;
@@ -218,4 +238,19 @@ if (require.main === module) {
             process.exit(1);
         },
     );
+}
+
+/** Puts the hold object into the cluster's prefix (unencrypted and uncompressed: an operator reads it). */
+async function writeHold(inv: { walgBinary: string; walgEnvFile: string }, text: string): Promise<void> {
+    const scratch = mkdtempSync(join(tmpdir(), "db-tier-hold-"));
+    try {
+        const file = join(scratch, RETENTION_HOLD_OBJECT);
+        writeFileSync(file, text, { mode: 0o600 });
+        const r = await walg(inv, ["st", "put", "--no-compress", "--no-encrypt", "-f", file, RETENTION_HOLD_OBJECT], {
+            timeoutSeconds: 120,
+        });
+        if (r.code !== 0) throw new Error(describeFailure(`wal-g st put ${RETENTION_HOLD_OBJECT}`, r));
+    } finally {
+        rmSync(scratch, { recursive: true, force: true });
+    }
 }

@@ -125,9 +125,9 @@ export function parseStorageListing(stdout: string): StoredObject[] {
     return out;
 }
 
-/** Objects directly in a folder of the WAL-G prefix (e.g. "wal_005/"). */
+/** Objects directly in a folder of the WAL-G prefix (e.g. "wal_005/"; "" for the prefix itself). */
 export async function listStorage(w: WalgInvocation, folder: string, timeoutSeconds: number): Promise<StoredObject[]> {
-    const r = await walg(w, ["st", "ls", folder], { timeoutSeconds });
+    const r = await walg(w, folder === "" ? ["st", "ls"] : ["st", "ls", folder], { timeoutSeconds });
     if (r.code !== 0)
         throw new Error(`wal-g st ls ${folder} failed (exit ${r.code}): ${r.stderr.trim().split("\n").slice(-2).join(" | ")}`);
     return parseStorageListing(r.stdout);

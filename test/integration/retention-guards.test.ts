@@ -4,6 +4,7 @@
  * - clock sanity: a run whose clock is a year ahead or 40 days behind storage's refuses to
  *   delete anything, fails with the reason and still counts its backup; the same run with
  *   the right clock deletes;
+ * - a retention hold in the bucket (render/retention-hold.ts) is obeyed until removed;
  * - a permanent backup: kept by the planner, spared by `wal-g delete before` together with
  *   its own WAL range while the WAL around it goes, and reached by no lifecycle rule MinIO
  *   holds for the bucket (MinIO's scanner works in whole days, so the expiry itself is not
@@ -11,11 +12,14 @@
  *   backup).
  */
 import { GetBucketLifecycleConfigurationCommand } from "@aws-sdk/client-s3";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type BackupRecord, runBackup } from "../../jobs/backup-job";
 import { parseBackupList, type WalgBackupDetail } from "../../jobs/walg";
 import type { BackupJobConfig, RetentionPolicy } from "../../render/job-config";
+import { RETENTION_HOLD_OBJECT } from "../../render/retention-hold";
 import { parseWalFileName, segmentOf, walFileName } from "../../render/timeline-history";
 import { sleep, startTier, switchAndWaitArchived, type Tier, toolsMissing } from "../support/tier-harness";
 
@@ -153,5 +157,35 @@ describe.skipIf(toolsMissing().length > 0)("retention guards with real WAL-G and
                 k,
             ).toEqual([]);
         }
+    }, 300_000);
+
+    it("obeys a retention hold in the bucket: deletes nothing and names it; lifted as the runbook says (wal-g st rm), the next run deletes", async () => {
+        const policy: RetentionPolicy = { daily: 1, weekly: 0, walDays: 1, dayMs: 1000 };
+        // The hold as a run that saw an unexplained gap writes it (render/retention-hold.ts).
+        const dir = mkdtempSync(join(tmpdir(), "hold-"));
+        const file = join(dir, RETENTION_HOLD_OBJECT);
+        writeFileSync(file, `${JSON.stringify({ reason: "planted by the test" })}\n`);
+        const put = await t.walg(["st", "put", "--no-compress", "--no-encrypt", "-f", file, RETENTION_HOLD_OBJECT]);
+        expect(put.code, put.stderr).toBe(0);
+        rmSync(dir, { recursive: true, force: true });
+        // The runbook's first step reads it back.
+        const cat = await t.walg(["st", "cat", RETENTION_HOLD_OBJECT]);
+        expect(cat.code, cat.stderr).toBe(0);
+        expect(cat.stdout).toContain("planted by the test");
+
+        await insert();
+        const before = (await list()).map((b) => b.backup_name);
+        const held = await job(policy);
+        expect(held.status).toBe("failed");
+        expect(held.error).toMatch(/^retention deleted nothing: retention is on hold: retention-hold\.json is in the cluster's prefix/);
+        expect(held.retention.deleted).toEqual([]);
+        expect((await list()).map((b) => b.backup_name)).toEqual([...before, held.backup_name]);
+
+        const rm = await t.walg(["st", "rm", RETENTION_HOLD_OBJECT]);
+        expect(rm.code, rm.stderr).toBe(0);
+        await insert();
+        const lifted = await job(policy);
+        expect(lifted.status, lifted.error).toBe("succeeded");
+        expect(lifted.retention.deleted.length).toBeGreaterThan(0);
     }, 300_000);
 });

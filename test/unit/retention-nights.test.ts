@@ -38,6 +38,10 @@ interface Night {
     readonly markPermanent?: boolean;
     /** Restore in place at 10:00 to this many hours before. */
     readonly pitrHoursBack?: number;
+    /** From this night on, the host clock storage shares is this far off (before the run). */
+    readonly hostSkewMs?: number;
+    /** An operator lifts the retention hold before the run. */
+    readonly liftHold?: boolean;
 }
 
 interface Replay {
@@ -86,16 +90,18 @@ function promiseBroken(w: World, policy: RetentionPolicy, firstBackup: number): 
     return broken;
 }
 
-function replay(nights: readonly Night[], policy: RetentionPolicy = DEFAULT): Replay {
+function replay(nights: readonly Night[], policy: RetentionPolicy = DEFAULT, opts: { noHold?: boolean } = {}): Replay {
     const w = new World(START);
     const results: NightResult[] = [];
     const failures: string[] = [];
     let first: number | null = null;
     nights.forEach((n, i) => {
         w.advance(2 * HOUR); // 02:00
+        if (n.hostSkewMs !== undefined) w.hostSkewMs = n.hostSkewMs;
+        if (n.liftHold) w.hold = false;
         w.applyLifecycle(rules());
         const run = (skewMs: number): NightResult => {
-            const r = runJob(w, { planner, policy, skewMs, legacy });
+            const r = runJob(w, { planner, policy, skewMs, legacy, noHold: opts.noHold });
             const name = w.pushed[w.pushed.length - 1].name;
             if (n.markPermanent) w.mark(name);
             first ??= w.pushed[0].storedAt;
@@ -150,6 +156,46 @@ describe("issue 15, case by case, night after night", () => {
         // The other nights still delete (a backup dated a year ahead does not stall retention).
         expect(r.results.slice(55).filter((x) => x.ok && x.deleted.length > 0).length).toBeGreaterThan(10);
         expect(r.results.filter((x) => !x.ok)).toHaveLength(3);
+    });
+
+    it("a host clock a year ahead that storage shares: the first run puts retention on hold, every later run obeys it, the true window stays whole", () => {
+        const nights = plain(50, { 45: { hostSkewMs: 365 * DAY } });
+        const r = replay(nights);
+        const w = r.world;
+        // The clock check cannot see it: job and storage agree.
+        expect(r.results[44].ok).toBe(false);
+        expect(r.results[44].error).toMatch(/comes 366\.0 days after the newest earlier one.*retention is put on hold/);
+        for (const x of r.results.slice(45)) {
+            expect(x.ok).toBe(false);
+            expect(x.error).toMatch(/^retention deleted nothing: retention is on hold: retention-hold\.json/);
+        }
+        expect(r.results.slice(44).flatMap((x) => x.deleted)).toEqual([]);
+        // By true time, the window is whole: a backup pushed 30 true days ago or earlier still restores to now.
+        const restorable = w.pushed.filter((b) => w.backups.has(b.name) && w.restorableToHead(b)).map((b) => b.trueAt);
+        expect((w.now - Math.min(...restorable)) / DAY).toBeGreaterThanOrEqual(30);
+    });
+
+    it("the same jump without the hold loses most of the true window (control)", () => {
+        // Five nights after the jump: the window of true time reaches back to night 20.
+        const r = replay(plain(50, { 45: { hostSkewMs: 365 * DAY } }), DEFAULT, { noHold: true });
+        const w = r.world;
+        expect(r.results.slice(44).every((x) => x.ok)).toBe(true);
+        const restorable = w.pushed.filter((b) => w.backups.has(b.name) && w.restorableToHead(b)).map((b) => b.trueAt);
+        expect((w.now - Math.min(...restorable)) / DAY).toBeLessThan(30);
+    });
+
+    it("an operator who lifts the hold (the clock is right: a year really passed) lets retention run again", () => {
+        const r = replay(plain(80, { 45: { hostSkewMs: 365 * DAY }, 60: { liftHold: true } }));
+        expect(r.results[58].ok).toBe(false);
+        expect(r.results[59].ok).toBe(true);
+        expect(r.results.slice(59).flatMap((x) => x.deleted).length).toBeGreaterThan(0);
+        expect(r.results.slice(60).every((x) => x.ok)).toBe(true);
+    });
+
+    it("a job down for five days, then back: no hold (the bound is a week)", () => {
+        const r = replay(plain(60, { 40: { missed: true }, 41: { missed: true }, 42: { missed: true }, 43: { missed: true } }));
+        expect(r.failures).toEqual([]);
+        expect(r.results.every((x) => x.ok)).toBe(true);
     });
 
     it("case 4: a permanent backup and its WAL survive 200 nights of retention and lifecycle rules", () => {

@@ -13,6 +13,7 @@
  * hide in a shared function.
  */
 import { checkClocks, correctBackupTimes, refusalMessage } from "../../render/clock-sanity";
+import { decideHold } from "../../render/retention-hold";
 import type { LifecycleRule } from "../../render/lifecycle";
 import type { RetentionPolicy } from "../../render/job-config";
 import type { BackupInfo, RetentionPlan, TimelineContext } from "../../render/retention-plan";
@@ -39,11 +40,13 @@ interface SimBackup {
     /** As WAL-G records them: the job's clock. */
     readonly startTime: Date;
     readonly finishTime: Date;
-    /** True time the objects were written (storage's clock, which the simulation keeps right). */
+    /** Storage's time the objects were written: true time, unless hostSkewMs puts storage's clock off. */
     readonly storedAt: number;
     permanent: boolean;
-    /** True time its metadata object was last written (backup-mark rewrites only that). */
+    /** Storage's time its metadata object was last written (backup-mark rewrites only that). */
     metaAt: number;
+    /** True time it was pushed (storedAt differs while the host clock, which storage shares, is off). */
+    readonly trueAt: number;
 }
 
 export interface NightResult {
@@ -70,6 +73,13 @@ export class World {
     switches: number[] = [];
     /** True time each deleted or expired backup went. */
     deletedAt = new Map<string, number>();
+    /**
+     * How far the host clock that storage shares is off true time (0: storage keeps true
+     * time). A clock that jumps with storage's: render/retention-hold.ts.
+     */
+    hostSkewMs = 0;
+    /** Whether the bucket holds the retention-hold object. */
+    hold = false;
     /** Segments the permanent backups need, recorded when marked. */
     private maxTimeline = 1;
 
@@ -88,8 +98,13 @@ export class World {
         this.now = end;
     }
 
+    /** Storage's clock. */
+    storeClock(): number {
+        return this.now + this.hostSkewMs;
+    }
+
     private fill(): void {
-        this.wal.set(`${this.timeline}:${this.seg}`, this.now);
+        this.wal.set(`${this.timeline}:${this.seg}`, this.storeClock());
         this.lineage.set(this.seg, this.timeline);
         this.seg++;
     }
@@ -104,9 +119,10 @@ export class World {
             finishSeg: this.seg,
             startTime: new Date(jobClock - 60_000),
             finishTime: new Date(jobClock),
-            storedAt: this.now,
+            storedAt: this.storeClock(),
             permanent: false,
-            metaAt: this.now,
+            metaAt: this.storeClock(),
+            trueAt: this.now,
         };
         this.fill();
         this.backups.set(name, b);
@@ -118,7 +134,7 @@ export class World {
         const b = this.backups.get(name);
         if (!b) throw new Error(`mark: no backup ${name}`);
         b.permanent = true;
-        b.metaAt = this.now;
+        b.metaAt = this.storeClock();
     }
 
     /** Restore in place to the segment written at `targetTime`, as runbook §3 does: a new timeline. */
@@ -133,7 +149,7 @@ export class World {
             ...(this.history.get(parent)?.lines ?? []),
             { parent, switchLsn: target * WAL_SEGMENT_BYTES + WAL_SEGMENT_BYTES / 2 },
         ];
-        this.history.set(newTl, { lines, at: this.now });
+        this.history.set(newTl, { lines, at: this.storeClock() });
         for (const seg of [...this.lineage.keys()]) if (seg >= target) this.lineage.delete(seg);
         this.timeline = newTl;
         this.switches.push(this.now);
@@ -186,7 +202,10 @@ export class World {
     /** Applies lifecycle expiration rules by object age (true time), as the store would. */
     applyLifecycle(rules: readonly LifecycleRule[]): void {
         const expired = (key: string, writtenAt: number): boolean =>
-            rules.some((r) => r.expirationDays !== undefined && key.startsWith(r.prefix) && this.now - writtenAt >= r.expirationDays * DAY);
+            rules.some(
+                (r) =>
+                    r.expirationDays !== undefined && key.startsWith(r.prefix) && this.storeClock() - writtenAt >= r.expirationDays * DAY,
+            );
         for (const b of [...this.backups.values()]) {
             // The tar partitions and the sentinel keep their push time; only metadata.json is rewritten by a mark.
             const dataGone =
@@ -255,15 +274,17 @@ export class World {
 export interface JobOptions {
     readonly planner: Planner;
     readonly policy: RetentionPolicy;
-    /** The job's clock offset from true time, this run. */
+    /** The job's clock offset from the host's (storage's) clock, this run. */
     readonly skewMs?: number;
     /** The old job: no clock check, no timeline context, plans with the job's clock. */
     readonly legacy?: boolean;
+    /** The job before the hold (render/retention-hold.ts): the control of its test. */
+    readonly noHold?: boolean;
 }
 
 /** One run of the backup job (jobs/backup-job.ts), against the simulated bucket. */
 export function runJob(w: World, o: JobOptions): NightResult {
-    const job = w.now + (o.skewMs ?? 0);
+    const job = w.storeClock() + (o.skewMs ?? 0);
     const earlier = w.listForJob();
     const pushed = w.pushBackup(job);
     const listed = w.listForJob();
@@ -283,6 +304,21 @@ export function runJob(w: World, o: JobOptions): NightResult {
             newestWalStoredAt: Number.isFinite(newestWal) ? new Date(newestWal) : null,
         });
         if (!verdict.ok) return { ok: false, error: refusalMessage(verdict.problems), deleted: [] };
+        // As jobs/backup-job.ts: a gap the daily schedule cannot explain holds retention.
+        const stored = (b: BackupInfo) => ({ name: b.name, at: b.storedAt ?? b.finishTime });
+        const newestEarlier = earlier.map(stored).sort((a, b) => b.at.getTime() - a.at.getTime())[0] ?? null;
+        const hold = o.noHold
+            ? ({ hold: false } as const)
+            : decideHold({
+                  holdPresent: w.hold,
+                  newestEarlier,
+                  pushed: { name: pushed.name, at: new Date(pushed.storedAt) },
+                  longestScheduleGapMs: DAY,
+              });
+        if (hold.hold) {
+            if (hold.write) w.hold = true;
+            return { ok: false, error: `retention deleted nothing: ${hold.reason}`, deleted: [] };
+        }
         now = verdict.now;
         backups = correctBackupTimes(listed).backups;
     }
