@@ -5,8 +5,10 @@
  * on the db-only network or loopback), and through pgBouncer where applications do.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDsn } from "../../render/dsn";
-import { startTier, type Tier, toolsMissing } from "../support/tier-harness";
+import { receiverSecret } from "../../local/wal-receiver";
+import { buildDsn, parseDsn } from "../../render/dsn";
+import { WAL_RECEIVER_ROLE } from "../../render/wal-receive";
+import { psqlWith, startTier, type Tier, toolsMissing } from "../support/tier-harness";
 
 describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", () => {
     let t: Tier;
@@ -29,6 +31,8 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
     };
 
     beforeAll(async () => {
+        // With backup.walStreaming, so that the WAL receiver's role exists and is judged too.
+        process.env.DBTIER_LOCAL_WAL_STREAMING = "1";
         t = await startTier("privileges");
         v = await t.vars();
         await ok(v.DATABASE_MIGRATE_URL, [
@@ -38,6 +42,12 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
     });
     afterAll(async () => {
         await t?.down();
+        delete process.env.DBTIER_LOCAL_WAL_STREAMING;
+    });
+
+    it("the tier's roles are exactly root, app_user, app_service and the WAL receiver's: each judged below", async () => {
+        const roles = await ok(direct(v.DATABASE_ROOT_URL, "postgres"), "SELECT rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1");
+        expect(roles.split("\n")).toEqual([parseDsn(v.DATABASE_ROOT_URL).user, "app_service", "app_user", WAL_RECEIVER_ROLE].sort());
     });
 
     describe("app_user (DATABASE_URL, DATABASE_MIGRATE_URL)", () => {
@@ -168,6 +178,39 @@ describe.skipIf(toolsMissing().length > 0)("least privilege, as provisioned", ()
             await refused(direct(v.DATABASE_URL, "later_db"), "SELECT 1", /permission denied for database/);
             await refused(direct(v.DATABASE_SERVICE_URL, "later_db"), "SELECT 1", /permission denied for database/);
             await ok(direct(v.DATABASE_ROOT_URL, "postgres"), "DROP DATABASE later_db");
+        });
+    });
+
+    describe("the WAL receiver's role (backup.walStreaming)", () => {
+        const as = (database: string) =>
+            buildDsn({
+                user: WAL_RECEIVER_ROLE,
+                password: receiverSecret(t.l).password,
+                host: "127.0.0.1",
+                port: t.ports.postgres,
+                database,
+                sslmode: "disable",
+            });
+        it("may: stream (IDENTIFY_SYSTEM over replication) and read settings in database postgres", async () => {
+            const r = await psqlWith(as("postgres"), "IDENTIFY_SYSTEM", { extra: ["-d", "dbname=postgres replication=true"] });
+            expect(r.code, r.stderr).toBe(0);
+            expect(await ok(as("postgres"), "SHOW wal_segment_size")).toBe("16MB");
+        });
+        it("may not: connect to an application database or template1, read anything there, or log in through pgBouncer", async () => {
+            for (const db of ["app", "template1"]) await refused(as(db), "SELECT 1", /permission denied for database|not permitted/);
+            await refused(
+                as("app").replace(`:${t.ports.postgres}/`, `:${t.ports.pgbouncer}/`),
+                "SELECT 1",
+                /SASL authentication failed|password authentication failed|no such user/,
+            );
+        });
+        it("may not: run programs, read server files or password hashes, create objects, or become another role", async () => {
+            await refused(as("postgres"), "COPY (SELECT 1) TO PROGRAM 'id'", /permission denied|must be superuser/);
+            await refused(as("postgres"), "SELECT pg_read_file('PG_VERSION')", /permission denied/);
+            await refused(as("postgres"), "SELECT rolpassword FROM pg_authid", /permission denied/);
+            await refused(as("postgres"), "CREATE TABLE public.planted (id int)", /permission denied for schema public/);
+            await refused(as("postgres"), `SET ROLE ${parseDsn(v.DATABASE_ROOT_URL).user}`, /permission denied/);
+            await refused(as("postgres"), "CREATE ROLE planted LOGIN", /permission denied/);
         });
     });
 
