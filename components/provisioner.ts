@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { createHash } from "node:crypto";
 import type { PostgresPlacement } from "../plan/placement";
 import type { ProvisionPlan } from "../plan/provision";
+import { PROVISION_SESSION_OPTIONS } from "../render/provision-sql";
 import { CONTAINER_PATHS, typeToken } from "../vocabulary";
 import { hardening } from "./container-hardening";
 import { roleLabels } from "./labels";
@@ -56,6 +57,7 @@ export class Provisioner extends pulumi.ComponentResource {
             `PGUSER=${args.plan.rootUser}`,
             "PGDATABASE=postgres",
             "PGCONNECT_TIMEOUT=10",
+            `PGOPTIONS=${PROVISION_SESSION_OPTIONS}`,
             // A hash, not the SQL: a changed verifier or database list changes it. The hash
             // reveals nothing usable, so it is unsecreted to keep the env list readable.
             pulumi.interpolate`DBTIER_SQL_SHA256=${pulumi.unsecret(this.sql.apply((s) => createHash("sha256").update(s).digest("hex")))}`,

@@ -2,6 +2,7 @@
 import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { describeFailure, minimalEnv, run } from "../jobs/proc";
+import { PROVISION_SESSION_OPTIONS } from "../render/provision-sql";
 import type { ClusterPlan } from "../plan/cluster-plan";
 import { APP_SERVICE, APP_USER } from "../vocabulary";
 import { asServer, ensureDir, writePrivate } from "./fsutil";
@@ -146,7 +147,7 @@ export async function psqlFileAsRoot(l: Layout, t: Tools, p: Ports, file: string
             file,
         ],
         {
-            env: minimalEnv({ PGPASSFILE: l.pgpass, PGCONNECT_TIMEOUT: "10" }),
+            env: minimalEnv({ PGPASSFILE: l.pgpass, PGCONNECT_TIMEOUT: "10", PGOPTIONS: PROVISION_SESSION_OPTIONS }),
             timeoutMs: 120_000,
         },
     );

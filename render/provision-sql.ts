@@ -114,6 +114,16 @@ ${PIN_SEARCH_PATH}`;
 const PIN_SEARCH_PATH = "SET search_path = pg_catalog;";
 
 /**
+ * PGOPTIONS of the provisioning psql: sent in the startup packet of every session of the
+ * script (libpq reads PGOPTIONS for each \\connect too), where they outrank ALTER DATABASE
+ * and ALTER ROLE settings. `role=none`: a database-level `SET role` (set by anyone who can
+ * alter a database) would otherwise turn root's session into that role's, and provisioning
+ * would run, or fail halfway, with its rights. `search_path=pg_catalog`: from the first
+ * statement on, before PIN_SEARCH_PATH.
+ */
+export const PROVISION_SESSION_OPTIONS = "-c role=none -c search_path=pg_catalog";
+
+/**
  * Least privilege outside the application databases. PostgreSQL grants PUBLIC CONNECT and
  * TEMPORARY on every database and USAGE on every public schema: PUBLIC loses both
  * everywhere, the public schema of template1 included, which every new database copies, so
